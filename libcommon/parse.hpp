@@ -1,0 +1,48 @@
+// Parsers for the values every subcommand takes (SPEC "Conventions"):
+// durations, sizes, signal names, users and groups. Each throws UsageError
+// with a message naming the bad text.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ptool {
+
+using Duration = std::chrono::nanoseconds;
+
+// "250ms", "5s", "2m", "1h", "1.5" (seconds), also "100us", "1d". Negative is an error.
+Duration parse_duration(std::string_view text);
+// "4096", "64k", "1M", "2G", "1T" (powers of 1024; "K"/"KiB"/"KB" accepted alike).
+uint64_t parse_size(std::string_view text);
+// A signed size for offsets ("-64k"): as parse_size with an optional sign.
+int64_t parse_offset(std::string_view text);
+// "TERM", "SIGTERM", "sigterm", "15" -> 15. Real-time "RTMIN+3" too.
+int parse_signal(std::string_view text);
+// 15 -> "SIGTERM"; unknown numbers -> "SIG<n>".
+std::string signal_name(int signo);
+// Same without the "SIG" prefix: "TERM".
+std::string signal_short_name(int signo);
+
+struct UserInfo {
+    uid_t uid;
+    gid_t gid;  // the primary group
+    std::string name;
+    std::string home;
+};
+// A user name or number; a number with no passwd entry gives name="" and gid=-1.
+UserInfo lookup_user(std::string_view text);
+// A group name or number.
+gid_t lookup_group(std::string_view text);
+// The user name for a uid, or nullopt.
+std::optional<std::string> user_name(uid_t uid);
+
+// Strict whole-string integer parse; nullopt on any junk or overflow.
+std::optional<long long> parse_int(std::string_view text);
+
+}  // namespace ptool

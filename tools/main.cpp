@@ -1,0 +1,181 @@
+// ptool's entry point: multi-call dispatch on basename(argv[0]) as busybox and
+// toybox do, the top-level options, and the one place errors are caught.
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "libcommon/error.hpp"
+#include "libcommon/output.hpp"
+#include "tools/registry.hpp"
+
+namespace ptool {
+namespace {
+
+// Optimal string alignment distance: a transposition ("hsahfile") costs one edit.
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i)
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+std::string_view closest_tool(std::string_view name) {
+    std::string_view best;
+    size_t best_distance = SIZE_MAX;
+    for (const auto& tool : tool_table()) {
+        size_t dist = edit_distance(name, tool.name);
+        if (dist < best_distance) {
+            best_distance = dist;
+            best = tool.name;
+        }
+    }
+    return best_distance <= std::max<size_t>(2, name.size() / 3) ? best : std::string_view();
+}
+
+std::string top_level_help() {
+    std::string out =
+        "Usage: ptool COMMAND [ARGS...]\n"
+        "       COMMAND [ARGS...]        (through a symlink named COMMAND)\n"
+        "       ptool --list | --install DIR [--force] | --help | --version\n\n"
+        "Node.js's process and byte tools for shell pipelines.\n\nCommands:\n";
+    for (const auto& tool : tool_table()) {
+        std::string line = "  " + std::string(tool.name);
+        line.resize(std::max<size_t>(line.size() + 2, 16), ' ');
+        out += line + std::string(tool.summary) + "\n";
+    }
+    out += "\nRun 'ptool COMMAND --help' for a command's options; 'man ptool-COMMAND' for more.\n";
+    return out;
+}
+
+int run_tool(const ToolEntry& tool, int argc, char** argv) {
+    set_program_name("ptool " + std::string(tool.name));
+    CLI::App app(std::string(tool.summary), "ptool " + std::string(tool.name));
+    ToolRunner runner = tool.setup(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        write_or_die(STDOUT_FILENO, app.help());
+        return exit_code::ok;
+    } catch (const CLI::CallForAllHelp&) {
+        write_or_die(STDOUT_FILENO, app.help("", CLI::AppFormatMode::All));
+        return exit_code::ok;
+    } catch (const CLI::ParseError& e) {
+        std::string what = e.what();
+        std::replace(what.begin(), what.end(), '\n', ' ');
+        report_error(what + " (see --help)");
+        return exit_code::usage;
+    }
+    return runner();
+}
+
+int install_links(const std::string& dir, bool force) {
+    char self[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) throw SysError("/proc/self/exe", errno);
+    self[n] = '\0';
+    int status = exit_code::ok;
+    for (const auto& tool : tool_table()) {
+        std::string link = dir + "/" + std::string(tool.name);
+        if (force) {
+            // Made beside the target, then renamed over it: never a moment with no link.
+            std::string tmp = link + ".ptool-tmp";
+            ::unlink(tmp.c_str());
+            if (::symlink(self, tmp.c_str()) < 0 || ::rename(tmp.c_str(), link.c_str()) < 0) {
+                int err = errno;
+                ::unlink(tmp.c_str());
+                report_error(errno_message(link, err));
+                status = exit_code::failure;
+            }
+        } else if (::symlink(self, link.c_str()) < 0) {
+            report_error(errno_message(link, errno) +
+                         (errno == EEXIST ? " (use --force to replace it)" : ""));
+            status = exit_code::failure;
+        }
+    }
+    return status;
+}
+
+int run_top_level(int argc, char** argv) {
+    if (argc < 2) {
+        write_or_die(STDERR_FILENO, top_level_help());
+        return exit_code::usage;
+    }
+    std::string_view first = argv[1];
+    if (first == "--help" || first == "-h") {
+        write_or_die(STDOUT_FILENO, top_level_help());
+        return exit_code::ok;
+    }
+    if (first == "--version" || first == "-V") {
+        write_or_die(STDOUT_FILENO, "ptool " PTOOL_VERSION "\n");
+        return exit_code::ok;
+    }
+    if (first == "--list") {
+        std::string out;
+        for (const auto& tool : tool_table()) out += std::string(tool.name) + "\n";
+        write_or_die(STDOUT_FILENO, out);
+        return exit_code::ok;
+    }
+    if (first == "--install") {
+        bool force = false;
+        std::string dir;
+        for (int i = 2; i < argc; ++i) {
+            std::string_view arg = argv[i];
+            if (arg == "--force" || arg == "-f") force = true;
+            else if (dir.empty() && !arg.starts_with("-")) dir = arg;
+            else throw UsageError("--install: unexpected argument '" + std::string(arg) + "'");
+        }
+        if (dir.empty()) throw UsageError("--install needs a directory");
+        return install_links(dir, force);
+    }
+    if (first.starts_with("-"))
+        throw UsageError("unknown option '" + std::string(first) + "' (see --help)");
+    if (const ToolEntry* tool = find_tool(first)) return run_tool(*tool, argc - 1, argv + 1);
+    std::string message = "unknown command '" + std::string(first) + "'";
+    if (auto guess = closest_tool(first); !guess.empty())
+        message += " (did you mean '" + std::string(guess) + "'?)";
+    throw UsageError(message);
+}
+
+int dispatch(int argc, char** argv) {
+    std::string_view self = argc > 0 ? argv[0] : "ptool";
+    if (auto slash = self.rfind('/'); slash != std::string_view::npos) self.remove_prefix(slash + 1);
+    if (const ToolEntry* tool = find_tool(self)) return run_tool(*tool, argc, argv);
+    return run_top_level(argc, argv);
+}
+
+}  // namespace
+}  // namespace ptool
+
+int main(int argc, char** argv) {
+    // Writes to a closed pipe or socket return EPIPE instead of killing us mid-job;
+    // the output layer then ends quietly with SIGPIPE's status (as `yes | head`).
+    signal(SIGPIPE, SIG_IGN);
+    try {
+        return ptool::dispatch(argc, argv);
+    } catch (const ptool::Error& e) {
+        ptool::report_error(e.what());
+        return e.exit_status();
+    } catch (const std::bad_alloc&) {
+        ptool::report_error("out of memory");
+        return ptool::exit_code::failure;
+    } catch (const std::exception& e) {
+        ptool::report_error(e.what());
+        return ptool::exit_code::failure;
+    }
+}
