@@ -1,0 +1,70 @@
+#include <catch2/catch.hpp>
+
+#include "libcommon/codec.hpp"
+#include "test_support.hpp"
+
+using namespace ptool;
+using namespace std::string_literals;
+
+TEST_CASE("hex_encode writes two lower-case digits a byte") {
+    CHECK(hex_encode("") == "");
+    CHECK(hex_encode("\x00\x01\xab\xff"s) == "0001abff");
+    CHECK(hex_encode("\xab\xff", true) == "ABFF");
+}
+
+TEST_CASE("base64_encode pads as Buffer.toString base64 does") {
+    CHECK(base64_encode("") == "");
+    CHECK(base64_encode("f") == "Zg==");
+    CHECK(base64_encode("fo") == "Zm8=");
+    CHECK(base64_encode("foo") == "Zm9v");
+    CHECK(base64_encode("foob") == "Zm9vYg==");
+    CHECK(base64_encode("\xfb\xff\xfe") == "+//+");
+}
+
+TEST_CASE("base64_encode with url is unpadded base64url") {
+    CHECK(base64_encode("f", true) == "Zg");
+    CHECK(base64_encode("fo", true) == "Zm8");
+    CHECK(base64_encode("\xfb\xff\xfe", true) == "-__-");
+    for (size_t n = 0; n < 10; ++n) {
+        std::string s = test::random_bytes(n, n);
+        CHECK(base64_encode(s, true).size() == base64_encoded_size(n, true));
+        CHECK(base64_encode(s).size() == base64_encoded_size(n, false));
+    }
+}
+
+TEST_CASE("utf8_lossy keeps valid UTF-8 unchanged") {
+    std::string s = "plain ascii, \xc3\xa9t\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80 and more ascii";
+    CHECK(utf8_lossy(s) == s);
+    CHECK(utf8_lossy(""s) == "");
+    CHECK(utf8_lossy("\0a"s) == "\0a"s);
+}
+
+TEST_CASE("utf8_lossy replaces each maximal subpart with one U+FFFD") {
+    const std::string r = "\xEF\xBF\xBD";
+    CHECK(utf8_lossy("\xff") == r);
+    CHECK(utf8_lossy("\x80\x80") == r + r);
+    CHECK(utf8_lossy("\xc3") == r);
+    CHECK(utf8_lossy("\xc3" "a") == r + "a");
+    CHECK(utf8_lossy("\xe2\x82") == r);           // truncated 3-byte: one replacement
+    CHECK(utf8_lossy("\xe2\x82" "a") == r + "a");
+    CHECK(utf8_lossy("\xf0\x9f\x98") == r);
+    CHECK(utf8_lossy("\xc0\xaf") == r + r);       // overlong lead is not a lead
+    CHECK(utf8_lossy("\xe0\x80\xaf") == r + r + r);  // E0 needs A0..BF next
+    CHECK(utf8_lossy("\xed\xa0\x80") == r + r + r);  // surrogates are invalid
+    CHECK(utf8_lossy("\xf4\x90\x80\x80") == r + r + r + r);
+    CHECK(utf8_lossy("\xf5") == r);
+}
+
+TEST_CASE("utf8_lossy_append carries a cut sequence into the next chunk") {
+    std::string whole = "a\xf0\x9f\x98\x80" "b\xe2\x82\xac";
+    for (size_t cut = 0; cut <= whole.size(); ++cut) {
+        std::string out;
+        size_t carry = utf8_lossy_append(out, std::string_view(whole).substr(0, cut), false);
+        std::string rest = whole.substr(cut - carry);
+        utf8_lossy_append(out, rest, true);
+        CHECK(out == whole);
+    }
+    std::string out;
+    CHECK(utf8_lossy_append(out, "x\xe2\x82", false) == 2);
+    CHECK(out == "x");
+}
