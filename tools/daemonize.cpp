@@ -1,0 +1,462 @@
+// ptool daemonize [OPTIONS] -- PROGRAM [ARGS...]: run a program as a daemon
+// (double fork + setsid), reporting exec failure and readiness to the caller.
+//   --cwd DIR  --umask MASK  --log FILE | --stdout F --stderr F  --pidfile F
+//   --wait-ready DUR  --user USER[:GROUP]  --respawn [--max-restarts N]
+//   --stop --pidfile F [--signal SIG] [--timeout DUR]   --status --pidfile F
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "libcommon/error.hpp"
+#include "libcommon/event_loop.hpp"
+#include "libcommon/launcher.hpp"
+#include "libcommon/notify.hpp"
+#include "libcommon/output.hpp"
+#include "libcommon/parse.hpp"
+#include "libcommon/pidfile.hpp"
+#include "tools/registry.hpp"
+
+namespace ptool {
+
+namespace {
+
+struct Options {
+    std::vector<std::string> command;
+    std::string cwd = "/";
+    std::string umask = "022";
+    std::string log, stdout_path, stderr_path;
+    std::string pidfile;
+    std::string wait_ready;  // a duration; empty: do not wait
+    std::string user;        // USER[:GROUP]
+    bool respawn = false;
+    int max_restarts = 0;  // 0: no limit
+    bool stop = false;
+    bool status = false;
+    std::string signal = "TERM";
+    std::string timeout = "10s";
+};
+
+int run_daemonize(const Options& opts);
+
+}  // namespace
+
+ToolRunner setup_daemonize(CLI::App& app) {
+    auto opts = std::make_shared<Options>();
+    app.add_option("--cwd", opts->cwd, "working directory of the daemon (default /)");
+    app.add_option("--umask", opts->umask, "umask of the daemon, octal (default 022)");
+    auto* log = app.add_option("--log", opts->log, "append stdout and stderr to FILE");
+    app.add_option("--stdout", opts->stdout_path, "append stdout to FILE (default /dev/null)")
+        ->excludes(log);
+    app.add_option("--stderr", opts->stderr_path, "append stderr to FILE (default /dev/null)")
+        ->excludes(log);
+    app.add_option("--pidfile", opts->pidfile, "write the pid to FILE and keep it locked");
+    app.add_option("--wait-ready", opts->wait_ready,
+                   "wait up to DUR for READY=1 on NOTIFY_SOCKET (sd_notify)");
+    app.add_option("--user", opts->user, "run as USER[:GROUP] (initgroups, setgid, setuid)");
+    app.add_flag("--respawn", opts->respawn, "restart the program when it dies (with backoff)");
+    app.add_option("--max-restarts", opts->max_restarts,
+                   "with --respawn: give up after N restarts (default: no limit)")
+        ->check(CLI::NonNegativeNumber);
+    auto* stop = app.add_flag("--stop", opts->stop, "stop the daemon named by --pidfile");
+    app.add_flag("--status", opts->status,
+                 "exit 0 if the daemon of --pidfile runs, 1 if stale, 3 if not")
+        ->excludes(stop);
+    app.add_option("--signal", opts->signal, "with --stop: the signal to send (default TERM)");
+    app.add_option("--timeout", opts->timeout,
+                   "with --stop: SIGKILL after DUR (default 10s)");
+    app.add_option("command", opts->command, "PROGRAM [ARGS...]")->expected(-1);
+    app.positionals_at_end();
+    return [opts] { return run_daemonize(*opts); };
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The one message the starter (or the supervisor) sends the caller.
+struct StartReport {
+    int32_t status = 0;  // 0: the program was exec'd; else the exit status to fail with
+    int32_t pid = 0;     // the daemon (or supervisor) pid
+    char message[1016] = {};
+};
+
+int start_daemon(const Options& opts);
+int stop_daemon(const Options& opts);
+int daemon_status(const Options& opts);
+
+int run_daemonize(const Options& opts) {
+    if ((opts.stop || opts.status) && opts.pidfile.empty())
+        throw UsageError(std::string(opts.stop ? "--stop" : "--status") + " needs --pidfile");
+    if ((opts.stop || opts.status) && !opts.command.empty())
+        throw UsageError("--stop and --status take no PROGRAM");
+    if (opts.stop) return stop_daemon(opts);
+    if (opts.status) return daemon_status(opts);
+    if (opts.command.empty()) throw UsageError("no PROGRAM given (see --help)");
+    return start_daemon(opts);
+}
+
+mode_t parse_umask(const std::string& text) {
+    if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
+        throw UsageError("--umask: invalid mode '" + text + "' (octal, e.g. 022)");
+    return static_cast<mode_t>(std::stoul(text, nullptr, 8) & 0777);
+}
+
+void send_report(int fd, int status, pid_t pid, std::string_view message) noexcept {
+    StartReport report;
+    report.status = status;
+    report.pid = pid;
+    std::memcpy(report.message, message.data(), std::min(message.size(), sizeof report.message - 1));
+    write_full(fd, &report, sizeof report);
+}
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// Waits until the process behind `pidfd` has exited, at most `limit`.
+bool wait_exit(int pidfd, Duration limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{pidfd, POLLIN, 0};
+        int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+        if (r > 0) return true;
+        if (r == 0) return false;
+        if (errno != EINTR) throw SysError("poll", errno);
+    }
+}
+
+// Signals `pid`, waits `grace`, then SIGKILLs it; pidfd-based so a recycled pid is
+// never hit. Returns whether it is gone.
+bool stop_process(pid_t pid, int sig, Duration grace) {
+    UniqueFd pidfd(pidfd_open(pid));
+    if (!pidfd) {
+        if (errno == ESRCH) return true;
+        throw SysError("pid " + std::to_string(pid), errno);
+    }
+    auto send = [&](int s) {
+        if (::syscall(SYS_pidfd_send_signal, pidfd.get(), s, nullptr, 0) < 0 && errno != ESRCH)
+            throw SysError("kill pid " + std::to_string(pid), errno);
+    };
+    send(sig);
+    if (wait_exit(pidfd.get(), grace)) return true;
+    send(SIGKILL);
+    return wait_exit(pidfd.get(), 5s);
+}
+
+// Points 0-2 of this (starter) process at what the daemon gets: the program and,
+// under --respawn, the supervisor inherit them. Relative paths are the caller's.
+void redirect_stdio(const Options& opts) {
+    int flags = O_WRONLY | O_CREAT | O_APPEND;
+    UniqueFd null = open_file("/dev/null", O_RDWR);
+    const std::string& out_path = opts.log.empty() ? opts.stdout_path : opts.log;
+    const std::string& err_path = opts.log.empty() ? opts.stderr_path : opts.log;
+    UniqueFd out = out_path.empty() ? UniqueFd() : open_file(out_path, flags, 0666);
+    UniqueFd err = !opts.log.empty() || err_path.empty() ? UniqueFd() : open_file(err_path, flags);
+    int err_fd = !opts.log.empty() ? out.get() : err ? err.get() : null.get();
+    if (::dup2(null.get(), 0) < 0 || ::dup2(out ? out.get() : null.get(), 1) < 0 ||
+        ::dup2(err_fd, 2) < 0)
+        throw SysError("dup2", errno, exit_code::launch_failed);
+}
+
+// Closes every fd but 0-2 and `keep` (the supervisor is never exec'd, so
+// close-on-exec does not clean up after it).
+void close_fds_except(std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned next = 3;
+    for (int fd : keep) {
+        if (fd < static_cast<int>(next)) continue;
+        if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, fd - 1, 0);
+        next = static_cast<unsigned>(fd) + 1;
+    }
+    ::syscall(SYS_close_range, next, ~0U, 0);
+}
+
+std::string describe_exit(const ExitStatus& status) {
+    return status.exited() ? "exited with status " + std::to_string(status.code())
+                           : "was killed by " + signal_name(status.signal());
+}
+
+std::string format_ms(Duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + "ms";
+}
+
+// --respawn: runs in the daemon's place, restarting the program when it dies.
+// Holds the pidfile lock; TERM/INT/QUIT stop it (forwarded first), HUP/USR1/USR2
+// are forwarded. Its stderr is the daemon's, so its log lines land in --log.
+int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_fd) {
+    close_fds_except({report_fd, lock_fd});
+    spec.parent_death_signal = SIGKILL;  // even a SIGKILLed supervisor leaves no orphan
+    EventLoop loop;
+    Child child;
+    bool stopping = false;
+    int restarts = 0;
+    int result = exit_code::ok;
+    Duration delay = 100ms;
+    EventLoop::TimerId restart_timer = 0;
+    auto started = EventLoop::Clock::now();
+    const std::string& program = spec.argv[0];
+
+    std::function<void(const ExitStatus*)> on_exit;
+    auto start = [&] {
+        child = launch(spec);
+        started = EventLoop::Clock::now();
+        loop.watch_child(child, [&](const ExitStatus& status) { on_exit(&status); });
+    };
+    on_exit = [&](const ExitStatus* status) {  // null: a restart failed to launch
+        if (stopping || (status && status->exited() && status->code() == 0)) {
+            loop.stop();
+            return;
+        }
+        if (status && EventLoop::Clock::now() - started >= 1s) delay = 100ms;  // it had run
+        if (opts.max_restarts > 0 && restarts >= opts.max_restarts) {
+            report_error(program + ": " + (status ? describe_exit(*status) : "failed to start") +
+                         "; giving up after " + std::to_string(restarts) + " restarts");
+            result = exit_code::failure;
+            loop.stop();
+            return;
+        }
+        ++restarts;
+        if (status)
+            report_error(program + ": " + describe_exit(*status) + "; restarting in " +
+                         format_ms(delay));
+        restart_timer = loop.add_timer(delay, [&] {
+            restart_timer = 0;
+            try {
+                start();
+            } catch (const Error& e) {
+                report_error(e.what());
+                on_exit(nullptr);
+            }
+        });
+        delay = std::min<Duration>(delay * 2, 30s);
+    };
+    for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2}) {
+        loop.watch_signal(sig, [&, sig](const signalfd_siginfo&) {
+            if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+                stopping = true;
+                if (restart_timer) loop.cancel_timer(restart_timer);
+                if (!child.running()) loop.stop();
+            }
+            if (child.running()) child.signal(sig);
+        });
+    }
+    try {
+        start();
+    } catch (const Error& e) {
+        send_report(report_fd, e.exit_status(), 0, e.what());
+        return e.exit_status();
+    }
+    send_report(report_fd, 0, ::getpid(), "");
+    ::close(report_fd);
+    // Only the first start is waited for: later ones must not talk to a gone socket.
+    std::erase_if(spec.env_set, [](const auto& kv) { return kv.first == "NOTIFY_SOCKET"; });
+    spec.env_unset.push_back("NOTIFY_SOCKET");
+    loop.run();
+    if (lock_fd >= 0) remove_own_pidfile(opts.pidfile, lock_fd);
+    return result;
+}
+
+// The first fork: a new session, the daemon's stdio, then either the program
+// (launched, so it is not the session leader) or the supervisor. Never returns.
+[[noreturn]] void run_starter(const Options& opts, ChildSpec spec, int report_fd, int lock_fd) {
+    try {
+        if (::setsid() < 0) throw SysError("setsid", errno, exit_code::launch_failed);
+        if (spec.umask) ::umask(*spec.umask);  // files the starter creates get it too
+        redirect_stdio(opts);
+        if (opts.respawn) {
+            pid_t supervisor = ::fork();
+            if (supervisor < 0) throw SysError("fork", errno, exit_code::launch_failed);
+            if (supervisor == 0) {
+                int status = exit_code::launch_failed;
+                try {
+                    status = run_supervisor(opts, std::move(spec), report_fd, lock_fd);
+                } catch (const std::exception& e) {
+                    report_error(e.what());
+                }
+                ::_exit(status);
+            }
+            ::_exit(0);
+        }
+        if (lock_fd >= 0) spec.extra_fds.push_back({lock_fd, 3});
+        Child child = launch(spec);
+        send_report(report_fd, 0, child.release(), "");
+    } catch (const Error& e) {
+        send_report(report_fd, e.exit_status(), 0, e.what());
+    } catch (const std::exception& e) {
+        send_report(report_fd, exit_code::launch_failed, 0, e.what());
+    }
+    ::_exit(0);
+}
+
+// Waits for READY=1 from the daemon. Returns the reason it failed, or nullopt.
+std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, Duration limit,
+                                          const std::string& program) {
+    EventLoop loop;
+    std::optional<std::string> failure;
+    std::string status_text;
+    auto drain = [&] {
+        while (auto message = receiver.receive()) {
+            if (auto text = message->status()) status_text = *text;
+            if (message->ready()) {
+                loop.stop();
+                return true;
+            }
+            if (message->stopping() || message->error_number()) {
+                failure = program + ": stopping before it was ready";
+                if (auto err = message->error_number())
+                    *failure += std::string(" (") + std::strerror(*err) + ")";
+                loop.stop();
+                return true;
+            }
+        }
+        return false;
+    };
+    loop.watch_fd(receiver.fd(), EPOLLIN, [&](uint32_t) { drain(); });
+    UniqueFd pidfd(pidfd_open(pid));
+    if (pidfd)
+        loop.watch_fd(pidfd.get(), EPOLLIN, [&](uint32_t) {
+            if (drain()) return;  // it said READY=1 just before going
+            failure = program + ": exited before it reported READY=1";
+            loop.stop();
+        });
+    loop.add_timer(limit, [&] {
+        failure = program + ": not ready after " + format_ms(limit) + " (no READY=1)";
+        loop.stop();
+    });
+    loop.run();
+    if (failure && !status_text.empty()) *failure += " (STATUS=" + status_text + ")";
+    return failure;
+}
+
+ChildSpec make_spec(const Options& opts) {
+    ChildSpec spec;
+    spec.argv = opts.command;
+    // "./server" means the caller's ./server, not one in --cwd.
+    if (spec.argv[0].find('/') != std::string::npos && spec.argv[0][0] != '/')
+        spec.argv[0] = std::filesystem::absolute(spec.argv[0]).lexically_normal().string();
+    spec.argv0 = opts.command[0];
+    spec.cwd = opts.cwd;
+    spec.umask = parse_umask(opts.umask);
+    if (!opts.user.empty()) {
+        size_t colon = opts.user.find(':');
+        UserInfo user = lookup_user(opts.user.substr(0, colon));
+        gid_t gid = colon == std::string::npos ? user.gid : lookup_group(opts.user.substr(colon + 1));
+        if (gid == static_cast<gid_t>(-1))
+            throw UsageError("--user " + opts.user + ": no group (use USER:GROUP)");
+        spec.uid = user.uid;
+        spec.gid = gid;
+        spec.groups = user.name.empty() ? std::vector<gid_t>{gid} : user_groups(user.name, gid);
+        if (!user.name.empty())
+            spec.env_set = {{"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}};
+    }
+    return spec;
+}
+
+int start_daemon(const Options& opts) {
+    ChildSpec spec = make_spec(opts);
+    std::optional<Duration> ready_limit;
+    if (!opts.wait_ready.empty()) ready_limit = parse_duration(opts.wait_ready);
+    Options resolved = opts;
+    std::optional<PidfileLock> pidfile;
+    if (!opts.pidfile.empty()) {
+        resolved.pidfile = std::filesystem::absolute(opts.pidfile).lexically_normal().string();
+        pidfile = PidfileLock::acquire(resolved.pidfile);
+    }
+    std::optional<NotifyReceiver> receiver;
+    if (ready_limit) {
+        receiver = NotifyReceiver::create();
+        if (spec.uid) receiver->allow_owner(*spec.uid, *spec.gid);
+        spec.env_set.emplace_back("NOTIFY_SOCKET", receiver->address());
+    }
+
+    Pipe report_pipe = make_pipe();
+    pid_t starter = ::fork();
+    if (starter < 0) throw SysError("fork", errno, exit_code::launch_failed);
+    if (starter == 0) {
+        report_pipe.read.reset();
+        run_starter(resolved, std::move(spec), report_pipe.write.get(),
+                    pidfile ? pidfile->lock_fd() : -1);
+    }
+    report_pipe.write.reset();
+    StartReport report;
+    ssize_t got = read_full(report_pipe.read.get(), &report, sizeof report);
+    while (::waitpid(starter, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (got != static_cast<ssize_t>(sizeof report))
+        throw Error("the daemon's starter died before reporting", exit_code::launch_failed);
+    report.message[sizeof report.message - 1] = '\0';
+    if (report.status != 0) throw Error(report.message, report.status);
+
+    pid_t pid = report.pid;
+    if (receiver) {
+        if (auto failure = wait_for_ready(*receiver, pid, *ready_limit, opts.command[0])) {
+            stop_process(pid, SIGTERM, 1s);
+            throw Error(*failure);
+        }
+    }
+    if (pidfile) {
+        pidfile->write_pid(pid);
+        pidfile->publish();
+    }
+    write_or_die(STDOUT_FILENO, std::to_string(pid) + "\n");
+    return exit_code::ok;
+}
+
+int stop_daemon(const Options& opts) {
+    int sig = parse_signal(opts.signal);
+    Duration timeout = parse_duration(opts.timeout);
+    PidfileStatus status = probe_pidfile(opts.pidfile);
+    if (status.state == PidfileState::missing)
+        throw Error(opts.pidfile + ": not running (no pidfile)");
+    if (status.state == PidfileState::stale) {
+        remove_stale_pidfile(opts.pidfile);
+        throw Error(opts.pidfile + ": not running (removed stale pidfile of pid " +
+                    std::to_string(status.pid) + ")");
+    }
+    if (status.pid == 0) throw Error(opts.pidfile + ": locked but holds no pid (starting?)");
+    if (!stop_process(status.pid, sig, timeout))
+        throw Error("pid " + std::to_string(status.pid) + " survived SIGKILL");
+    if (probe_pidfile(opts.pidfile).pid == status.pid) ::unlink(opts.pidfile.c_str());
+    return exit_code::ok;
+}
+
+// LSB status codes, as start-stop-daemon --status: 0 running, 1 dead but the
+// pidfile remains, 3 not running, 4 unknown (the pidfile cannot be read).
+int daemon_status(const Options& opts) {
+    PidfileStatus status;
+    try {
+        status = probe_pidfile(opts.pidfile);
+    } catch (const SysError& e) {
+        report_error(e.what());
+        return 4;
+    }
+    switch (status.state) {
+        case PidfileState::running:
+            write_or_die(STDOUT_FILENO, "running (pid " + std::to_string(status.pid) + ")\n");
+            return 0;
+        case PidfileState::stale:
+            write_or_die(STDOUT_FILENO,
+                         "not running (stale pidfile, pid " + std::to_string(status.pid) + ")\n");
+            return 1;
+        case PidfileState::missing: break;
+    }
+    write_or_die(STDOUT_FILENO, "not running\n");
+    return 3;
+}
+
+}  // namespace
+
+}  // namespace ptool
