@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "libcommon/error.hpp"
+
 namespace ptool {
 
 // Node 20's buf.toString('utf8'): the WHATWG UTF-8 decoder, every maximal
@@ -23,6 +25,9 @@ std::string hex_encode(std::string_view bytes, bool upper = false);
 // Writes 2*n digits to `out`; returns the end.
 char* hex_encode_to(char* out, const unsigned char* bytes, size_t n, bool upper = false);
 
+// 512 characters: the two hex digits of byte b at [2*b], for formatters.
+const char* hex_pair_table(bool upper = false);
+
 // Buffer.toString('base64') (padded) or, with `url`, 'base64url' (unpadded).
 std::string base64_encode(std::string_view bytes, bool url = false);
 // Writes the encoding of n bytes to `out`; returns the end. Padding unless `url`.
@@ -30,5 +35,102 @@ char* base64_encode_to(char* out, const unsigned char* bytes, size_t n, bool url
 inline size_t base64_encoded_size(size_t n, bool url) {
     return url ? (n / 3) * 4 + (n % 3 ? n % 3 + 1 : 0) : (n + 2) / 3 * 4;
 }
+
+// ---- Text decodings (bytes -> UTF-8), each as Node's buf.toString(enc) ----
+
+// latin1: every byte is the code point of its value.
+void latin1_to_utf8_append(std::string& out, std::string_view bytes);
+// ascii: the high bit cleared (0xff -> 0x7f), as Node 20 does.
+void ascii_to_utf8_append(std::string& out, std::string_view bytes);
+// utf16le: code units little-endian, lone surrogates become U+FFFD, an odd last
+// byte is dropped. With `final` false, an odd byte or a high surrogate at the end
+// is not decoded: the count of those bytes is returned for the next chunk.
+size_t utf16le_to_utf8_append(std::string& out, std::string_view bytes, bool final = true);
+
+// ---- Text encodings (valid UTF-8 -> bytes), each as Buffer.from(str, enc) ----
+
+// latin1 and ascii alike: each UTF-16 code unit's low byte.
+void utf8_to_latin1_append(std::string& out, std::string_view utf8);
+// utf16le: each UTF-16 code unit, little-endian.
+void utf8_to_utf16le_append(std::string& out, std::string_view utf8);
+
+// ---- Byte forms back to bytes: strict, streaming, with positions for errors ----
+
+// Bad input: `what` says why; line and column (1-based, in bytes) say where.
+class DecodeError : public Error {
+public:
+    DecodeError(std::string why, size_t line, size_t column)
+        : Error(std::move(why)), line_(line), column_(column) {}
+    size_t line() const { return line_; }
+    size_t column() const { return column_; }
+
+private:
+    size_t line_;
+    size_t column_;
+};
+
+// A decoder takes its text in chunks of any size. Bytes decoded before an error
+// are appended to `out` before DecodeError is thrown, so the caller can write
+// them out: output streams, and what was written is a valid prefix.
+class ByteDecoder {
+public:
+    virtual ~ByteDecoder() = default;
+    virtual void feed(std::string_view text, std::string& out) = 0;
+    virtual void finish(std::string& out) = 0;
+
+protected:
+    void advance_position(const char* begin, const char* end);
+    size_t line_ = 1;
+    size_t column_ = 1;  // of the next character
+};
+
+// Hex digits (either case); whitespace anywhere is skipped (as `xxd -r -p`),
+// anything else is an error, as is an odd number of digits.
+class HexDecoder : public ByteDecoder {
+public:
+    void feed(std::string_view text, std::string& out) override;
+    void finish(std::string& out) override;
+
+private:
+    int pending_ = -1;  // the first digit of a pair
+    size_t pending_line_ = 0, pending_column_ = 0;
+};
+
+// base64 or base64url (both alphabets accepted, as Buffer.from(s, 'base64')),
+// whitespace skipped, padding optional but only at the end.
+class Base64Decoder : public ByteDecoder {
+public:
+    void feed(std::string_view text, std::string& out) override;
+    void finish(std::string& out) override;
+
+private:
+    uint32_t acc_ = 0;
+    int count_ = 0;    // sextets in acc_
+    int padding_ = 0;  // '=' seen
+    int pad_base_ = 0;  // sextets before the first '='
+    size_t last_line_ = 0, last_column_ = 0;
+};
+
+// `{"type":"Buffer","data":[...]}` (JSON.stringify of a Buffer) or a bare
+// array of byte values, whitespace as JSON allows. Streams.
+class JsonBufferDecoder : public ByteDecoder {
+public:
+    void feed(std::string_view text, std::string& out) override;
+    void finish(std::string& out) override;
+
+private:
+    enum class State { start, object_first, key, colon, type_value, data_open, array_first,
+                       array_item, array_after, object_after, done };
+    [[noreturn]] void fail(std::string why) const;
+    void on_token(char kind, std::string& out);  // '"' string, '0' number, or the punctuation
+    State state_ = State::start;
+    bool in_object_ = false, has_data_ = false;
+    bool in_string_ = false, in_number_ = false;
+    unsigned number_ = 0;
+    size_t digits_ = 0;
+    std::string token_;
+    std::string key_;
+    size_t token_line_ = 1, token_column_ = 1;
+};
 
 }  // namespace ptool

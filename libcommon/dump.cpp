@@ -1,0 +1,569 @@
+#include "libcommon/dump.hpp"
+
+#include <array>
+#include <cstring>
+
+#include "libcommon/error.hpp"
+
+namespace ptool {
+
+namespace {
+
+constexpr char kDigits[] = "0123456789abcdef";
+constexpr std::string_view kReset = "\x1b[0m";
+
+
+constexpr std::array<char, 2048> make_bits() {
+    std::array<char, 2048> t{};
+    for (int b = 0; b < 256; ++b)
+        for (int i = 0; i < 8; ++i) t[8 * b + i] = (b >> (7 - i)) & 1 ? '1' : '0';
+    return t;
+}
+constexpr auto kBits = make_bits();
+
+constexpr std::array<char, 256> make_text_column() {
+    std::array<char, 256> t{};
+    for (int b = 0; b < 256; ++b) t[b] = b >= 0x20 && b < 0x7F ? static_cast<char>(b) : '.';
+    return t;
+}
+constexpr auto kTextColumn = make_text_column();
+
+size_t hex_width(uint64_t v) {
+    size_t n = 1;
+    while (v >>= 4) ++n;
+    return n;
+}
+
+// Writes `count` spaces.
+char* spaces(char* o, size_t count) {
+    std::memset(o, ' ', count);
+    return o + count;
+}
+
+}  // namespace
+
+ByteClass classify_byte(unsigned char b) {
+    if (b == 0) return ByteClass::null;
+    if (b == ' ' || (b >= '\t' && b <= '\r')) return ByteClass::whitespace;
+    if (b > 0x20 && b < 0x7F) return ByteClass::printable;
+    if (b < 0x80) return ByteClass::other_ascii;
+    return ByteClass::non_ascii;
+}
+
+std::string_view byte_class_color(ByteClass c) {
+    switch (c) {
+    case ByteClass::null: return "\x1b[90m";         // bright black, as hexyl
+    case ByteClass::printable: return "\x1b[36m";    // cyan
+    case ByteClass::whitespace: return "\x1b[32m";   // green
+    case ByteClass::other_ascii: return "\x1b[35m";  // magenta
+    case ByteClass::non_ascii: return "\x1b[33m";    // yellow
+    }
+    return kReset;
+}
+
+char* format_hex_offset(char* out, uint64_t offset, int width) {
+    size_t n = hex_width(offset);
+    if (n < static_cast<size_t>(width)) n = static_cast<size_t>(width);
+    for (size_t i = n; i-- > 0;) {
+        out[i] = kDigits[offset & 15];
+        offset >>= 4;
+    }
+    return out + n;
+}
+
+// ---------------------------------------------------------------------------
+// xxd
+
+XxdFormatter::XxdFormatter(const XxdLayout& layout, uint64_t offset)
+    : layout_(layout), offset_(offset), digits_(layout.bits ? 8 : 2) {
+    size_t cols = layout_.columns;
+    size_t group = layout_.group;
+    if (group == 0 || group > cols) group = cols;
+    // xxd's arithmetic: a group is its digits and one space.
+    size_t group_len = group * digits_ + 1;
+    byte_pos_.resize(cols);
+    for (size_t i = 0; i < cols; ++i) byte_pos_[i] = static_cast<uint16_t>(1 + (group_len * i) / group);
+    ascii_pos_ = 3 + (group_len * cols - 1) / group;
+}
+
+void XxdFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    size_t cols = layout_.columns;
+    while (n > 0) {
+        size_t take = n < cols ? n : cols;
+        if (layout_.color) {
+            format_line_colored(bytes, take, out);
+        } else {
+            format_line(bytes, take, out);
+        }
+        bytes += take;
+        n -= take;
+        offset_ += take;
+    }
+}
+
+void XxdFormatter::format_line(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    size_t addr_len = (offset_ >> 32 ? hex_width(offset_) : 8) + 1;
+    size_t len = addr_len + ascii_pos_ + n + 1;
+    char* line = out.reserve(len);
+    format_hex_offset(line, offset_, 8);
+    line[addr_len - 1] = ':';
+    char* body = line + addr_len;
+    spaces(body, ascii_pos_);
+    if (layout_.bits) {
+        for (size_t i = 0; i < n; ++i) std::memcpy(body + byte_pos_[i], kBits.data() + 8 * bytes[i], 8);
+    } else {
+        const char* pairs = hex_pair_table(layout_.upper);
+        for (size_t i = 0; i < n; ++i) std::memcpy(body + byte_pos_[i], pairs + 2 * bytes[i], 2);
+    }
+    char* text = body + ascii_pos_;
+    for (size_t i = 0; i < n; ++i) text[i] = kTextColumn[bytes[i]];
+    text[n] = '\n';
+    out.commit(len);
+}
+
+void XxdFormatter::format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    std::string line;
+    char addr[20];
+    line.append(addr, format_hex_offset(addr, offset_, 8));
+    line += ':';
+    size_t col = 0;  // column after the offset
+    const char* pairs = hex_pair_table(layout_.upper);
+    for (size_t i = 0; i < n; ++i) {
+        line.append(byte_pos_[i] - col, ' ');
+        line += byte_class_color(classify_byte(bytes[i]));
+        if (layout_.bits) {
+            line.append(kBits.data() + 8 * bytes[i], 8);
+        } else {
+            line.append(pairs + 2 * bytes[i], 2);
+        }
+        line += kReset;
+        col = byte_pos_[i] + digits_;
+    }
+    line.append(ascii_pos_ - col, ' ');
+    for (size_t i = 0; i < n; ++i) {
+        line += byte_class_color(classify_byte(bytes[i]));
+        line += kTextColumn[bytes[i]];
+        line += kReset;
+    }
+    line += '\n';
+    out.write(line);
+}
+
+// ---------------------------------------------------------------------------
+// hexdump -C
+
+void HexdumpFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    if (partial_len_ > 0) {
+        size_t take = std::min(n, 16 - partial_len_);
+        std::memcpy(partial_ + partial_len_, bytes, take);
+        partial_len_ += take;
+        bytes += take;
+        n -= take;
+        if (partial_len_ < 16) return;
+        format_line(partial_, 16, out);
+        partial_len_ = 0;
+    }
+    while (n >= 16) {
+        format_line(bytes, 16, out);
+        bytes += 16;
+        n -= 16;
+    }
+    std::memcpy(partial_, bytes, n);
+    partial_len_ = n;
+}
+
+void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    if (n == 16) {
+        if (have_previous_ && std::memcmp(bytes, previous_, 16) == 0) {
+            if (!squeezing_) out.write("*\n");
+            squeezing_ = true;
+            offset_ += 16;
+            return;
+        }
+        std::memcpy(previous_, bytes, 16);
+        have_previous_ = true;
+        squeezing_ = false;
+    }
+    if (color_) {
+        std::string line;
+        char addr[20];
+        line.append(addr, format_hex_offset(addr, offset_, 8));
+        line += "  ";
+        for (size_t i = 0; i < 16; ++i) {
+            if (i == 8) line += ' ';
+            if (i < n) {
+                line += byte_class_color(classify_byte(bytes[i]));
+                line.append(hex_pair_table(false) + 2 * bytes[i], 2);
+                line += kReset;
+                line += ' ';
+            } else {
+                line += "   ";
+            }
+        }
+        line += " |";
+        for (size_t i = 0; i < n; ++i) {
+            line += byte_class_color(classify_byte(bytes[i]));
+            line += kTextColumn[bytes[i]];
+            line += kReset;
+        }
+        line += "|\n";
+        out.write(line);
+    } else {
+        size_t addr_len = offset_ >> 32 ? hex_width(offset_) : 8;
+        size_t len = addr_len + 52 + 1 + n + 2;
+        char* line = out.reserve(len);
+        format_hex_offset(line, offset_, 8);
+        char* body = spaces(line + addr_len, 52);
+        body[0] = '|';
+        char* hex = line + addr_len + 2;
+        for (size_t i = 0; i < n; ++i) std::memcpy(hex + 3 * i + (i >= 8), hex_pair_table(false) + 2 * bytes[i], 2);
+        char* text = body + 1;
+        for (size_t i = 0; i < n; ++i) text[i] = kTextColumn[bytes[i]];
+        text[n] = '|';
+        text[n + 1] = '\n';
+        out.commit(len);
+    }
+    offset_ += n;
+}
+
+void HexdumpFormatter::finish(OutputBuffer& out) {
+    if (partial_len_ > 0) {
+        format_line(partial_, partial_len_, out);
+        partial_len_ = 0;
+    }
+    if (!have_previous_ && offset_ == 0) return;
+    char line[24];
+    char* end = format_hex_offset(line, offset_, 8);
+    *end++ = '\n';
+    out.write(std::string_view(line, static_cast<size_t>(end - line)));
+}
+
+// ---------------------------------------------------------------------------
+// xxd -r
+
+namespace {
+
+constexpr std::array<signed char, 256> make_nibbles() {
+    std::array<signed char, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<signed char>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<signed char>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<signed char>(c - 'A' + 10);
+    return t;
+}
+constexpr auto kNibbles = make_nibbles();
+
+}  // namespace
+
+void XxdReverseDecoder::feed(std::string_view text, std::string& out) {
+    size_t pos = 0;
+    if (!carry_.empty()) {
+        size_t nl = text.find('\n');
+        if (nl == std::string_view::npos) {
+            carry_.append(text);
+            return;
+        }
+        carry_.append(text.substr(0, nl));
+        std::string line = std::move(carry_);
+        carry_.clear();
+        parse_line(line, out);
+        pos = nl + 1;
+    }
+    for (;;) {
+        size_t nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) break;
+        parse_line(text.substr(pos, nl - pos), out);
+        pos = nl + 1;
+    }
+    carry_.assign(text.substr(pos));
+}
+
+void XxdReverseDecoder::finish(std::string& out) {
+    if (!carry_.empty()) {
+        std::string line = std::move(carry_);
+        carry_.clear();
+        parse_line(line, out);
+    }
+}
+
+void XxdReverseDecoder::parse_line(std::string_view line, std::string& out) {
+    const size_t line_no = line_++;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const auto* begin = reinterpret_cast<const unsigned char*>(line.data());
+    const auto* end = begin + line.size();
+    const auto* p = begin;
+    auto fail = [&](std::string why, const unsigned char* at) {
+        throw DecodeError(std::move(why), line_no, static_cast<size_t>(at - begin) + 1);
+    };
+    while (p < end && (*p == ' ' || *p == '\t')) ++p;
+    if (p == end) return;
+    if (*p == '*' && p + 1 == end) return;  // xxd -a's marker for skipped lines
+
+    uint64_t offset = 0;
+    const auto* digits = p;
+    while (p < end && kNibbles[*p] >= 0) {
+        if (p - digits >= 16) fail("offset too long", p);
+        offset = (offset << 4) | static_cast<unsigned>(kNibbles[*p]);
+        ++p;
+    }
+    if (p == digits) fail("expected a hex offset", p);
+    if (p == end || *p != ':') fail("expected ':' after the offset", p);
+    ++p;
+
+    if (offset < written_) fail("offset goes backwards", digits);
+    if (offset > written_) {
+        uint64_t gap = offset - written_;
+        if (on_gap) {
+            on_gap(out, gap);
+        } else if (gap <= max_gap) {
+            out.append(static_cast<size_t>(gap), '\0');
+        } else {
+            fail("offset jumps too far ahead", digits);
+        }
+        written_ = offset;
+    }
+
+    // Hex pairs, single spaces between groups; two spaces start the text column.
+    size_t start = out.size();
+    out.resize(start + static_cast<size_t>(end - p) / 2 + 1);
+    char* o = out.data() + start;
+    while (end - p >= 2) {
+        int hi = kNibbles[p[0]], lo = kNibbles[p[1]];
+        if ((hi | lo) >= 0) {
+            *o++ = static_cast<char>((hi << 4) | lo);
+            p += 2;
+            continue;
+        }
+        if (p[0] == ' ') {
+            if (p[1] == ' ') break;
+            ++p;
+            continue;
+        }
+        out.resize(static_cast<size_t>(o - out.data()));
+        if (hi >= 0) fail(p[1] == ' ' ? "odd number of hex digits" : "invalid hex digit", p + 1);
+        fail("invalid hex digit", p);
+    }
+    if (end - p == 1 && *p != ' ') {
+        out.resize(static_cast<size_t>(o - out.data()));
+        fail(kNibbles[*p] >= 0 ? "odd number of hex digits" : "invalid hex digit", p);
+    }
+    size_t n = static_cast<size_t>(o - (out.data() + start));
+    out.resize(start + n);
+    written_ += n;
+}
+
+}  // namespace ptool
+
+// ---------------------------------------------------------------------------
+// Writers
+
+namespace ptool {
+
+void XxdWriter::write(std::string_view bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    size_t n = bytes.size();
+    if (!carry_.empty()) {
+        size_t take = std::min(n, columns_ - carry_.size());
+        carry_.append(bytes.substr(0, take));
+        p += take;
+        n -= take;
+        if (carry_.size() < columns_) return;
+        formatter_.format(reinterpret_cast<const unsigned char*>(carry_.data()), columns_, out_);
+        carry_.clear();
+    }
+    size_t whole = n - n % columns_;
+    formatter_.format(p, whole, out_);
+    carry_.assign(reinterpret_cast<const char*>(p + whole), n - whole);
+}
+
+void XxdWriter::finish() {
+    formatter_.format(reinterpret_cast<const unsigned char*>(carry_.data()), carry_.size(), out_);
+    carry_.clear();
+}
+
+void HexdumpWriter::write(std::string_view bytes) {
+    formatter_.format(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out_);
+}
+
+void EncodedTextWriter::emit(const char* text, size_t n) {
+    if (wrap_ == 0) {
+        out_.write(std::string_view(text, n));
+        return;
+    }
+    while (n > 0) {
+        size_t take = std::min(n, wrap_ - column_);
+        out_.write(std::string_view(text, take));
+        text += take;
+        n -= take;
+        column_ += take;
+        if (column_ == wrap_) {
+            out_.put('\n');
+            column_ = 0;
+        }
+    }
+}
+
+void EncodedTextWriter::write(std::string_view bytes) {
+    constexpr size_t kBlock = 48 * 1024;  // a multiple of 3
+    if (form_ == Form::hex) {
+        while (!bytes.empty()) {
+            size_t take = std::min(bytes.size(), kBlock);
+            scratch_.resize(2 * take);
+            hex_encode_to(scratch_.data(), reinterpret_cast<const unsigned char*>(bytes.data()), take, upper_);
+            emit(scratch_.data(), scratch_.size());
+            bytes.remove_prefix(take);
+        }
+        return;
+    }
+    bool url = form_ == Form::base64url;
+    if (!pending_.empty()) {
+        size_t take = std::min(bytes.size(), 3 - pending_.size());
+        pending_.append(bytes.substr(0, take));
+        bytes.remove_prefix(take);
+        if (pending_.size() < 3) return;
+        char quad[4];
+        base64_encode_to(quad, reinterpret_cast<const unsigned char*>(pending_.data()), 3, url);
+        emit(quad, 4);
+        pending_.clear();
+    }
+    while (bytes.size() >= 3) {
+        size_t take = std::min(bytes.size() - bytes.size() % 3, kBlock);
+        scratch_.resize(take / 3 * 4);
+        base64_encode_to(scratch_.data(), reinterpret_cast<const unsigned char*>(bytes.data()), take, url);
+        emit(scratch_.data(), scratch_.size());
+        bytes.remove_prefix(take);
+    }
+    pending_.assign(bytes);
+}
+
+void EncodedTextWriter::finish() {
+    if (!pending_.empty()) {
+        char quad[4];
+        char* end = base64_encode_to(quad, reinterpret_cast<const unsigned char*>(pending_.data()),
+                                     pending_.size(), form_ == Form::base64url);
+        emit(quad, static_cast<size_t>(end - quad));
+        pending_.clear();
+    }
+    if (wrap_ != 0 && column_ != 0) {
+        out_.put('\n');
+        column_ = 0;
+    }
+}
+
+namespace {
+
+// Decimal text of every byte value with a leading comma: ",255".
+struct Decimal {
+    char text[4];
+    unsigned char len;
+};
+constexpr std::array<Decimal, 256> make_decimals() {
+    std::array<Decimal, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+        Decimal d{{',', 0, 0, 0}, 1};
+        if (b >= 100) d.text[d.len++] = static_cast<char>('0' + b / 100);
+        if (b >= 10) d.text[d.len++] = static_cast<char>('0' + b / 10 % 10);
+        d.text[d.len++] = static_cast<char>('0' + b % 10);
+        t[b] = d;
+    }
+    return t;
+}
+constexpr auto kDecimals = make_decimals();
+
+}  // namespace
+
+void JsonBufferWriter::write(std::string_view bytes) {
+    if (bytes.empty()) return;
+    size_t i = 0;
+    if (!started_) {
+        out_.write("{\"type\":\"Buffer\",\"data\":[");
+        const Decimal& d = kDecimals[static_cast<unsigned char>(bytes[0])];
+        out_.write(std::string_view(d.text + 1, d.len - 1u));
+        started_ = true;
+        i = 1;
+    }
+    while (i < bytes.size()) {
+        size_t take = std::min<size_t>(bytes.size() - i, 8192);
+        char* o = out_.reserve(take * 4);
+        char* start = o;
+        for (size_t k = 0; k < take; ++k) {
+            const Decimal& d = kDecimals[static_cast<unsigned char>(bytes[i + k])];
+            std::memcpy(o, d.text, 4);
+            o += d.len;
+        }
+        out_.commit(static_cast<size_t>(o - start));
+        i += take;
+    }
+}
+
+void JsonBufferWriter::finish() {
+    out_.write(started_ ? "]}\n" : "{\"type\":\"Buffer\",\"data\":[]}\n");
+}
+
+void CArrayWriter::write(std::string_view bytes) {
+    if (bytes.empty()) return;
+    if (count_ == 0 && !name_.empty()) out_.write("unsigned char " + name_ + "[] = {\n");
+    const char* pairs = hex_pair_table(upper_);
+    const char x = upper_ ? 'X' : 'x';
+    for (unsigned char b : bytes) {
+        char* o = out_.reserve(8);
+        char* start = o;
+        if (count_ % columns_ == 0) {
+            if (count_ > 0) *o++ = ',', *o++ = '\n';
+            *o++ = ' ', *o++ = ' ';
+        } else {
+            *o++ = ',', *o++ = ' ';
+        }
+        *o++ = '0';
+        *o++ = x;
+        std::memcpy(o, pairs + 2 * b, 2);
+        o += 2;
+        out_.commit(static_cast<size_t>(o - start));
+        ++count_;
+    }
+}
+
+void CArrayWriter::finish() {
+    if (count_ > 0) out_.put('\n');
+    if (name_.empty()) return;
+    if (count_ == 0) out_.write("unsigned char " + name_ + "[] = {\n");
+    out_.write("};\nunsigned int " + name_ + "_len = " + std::to_string(count_) + ";\n");
+}
+
+std::string c_array_name(std::string_view file_name) {
+    std::string name;
+    if (!file_name.empty() && file_name[0] >= '0' && file_name[0] <= '9') name = "__";
+    for (char c : file_name) {
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        name += alnum ? c : '_';
+    }
+    return name;
+}
+
+void TextEncodeWriter::convert(std::string_view text, bool final) {
+    std::string_view data = text;
+    if (!carry_.empty()) {
+        carry_.append(text);
+        data = carry_;
+    }
+    valid_.clear();
+    size_t left = utf8_lossy_append(valid_, data, final);
+    std::string rest(data.substr(data.size() - left));
+    carry_ = std::move(rest);
+    if (charset_ == Charset::utf8) {
+        out_.write(valid_);
+        return;
+    }
+    encoded_.clear();
+    if (charset_ == Charset::latin1) {
+        utf8_to_latin1_append(encoded_, valid_);
+    } else {
+        utf8_to_utf16le_append(encoded_, valid_);
+    }
+    out_.write(encoded_);
+}
+
+void TextEncodeWriter::write(std::string_view text) { convert(text, false); }
+void TextEncodeWriter::finish() { convert({}, true); }
+
+}  // namespace ptool
