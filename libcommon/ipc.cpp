@@ -1,0 +1,263 @@
+#include "libcommon/ipc.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "libcommon/error.hpp"
+#include "libcommon/parse.hpp"
+
+namespace ptool {
+
+namespace {
+
+// Enough ancillary space for a few fds per recvmsg; Node sends one per message.
+constexpr size_t kMaxFdsPerRead = 8;
+constexpr size_t kReadChunk = 64 * 1024;
+
+int poll_one(int fd, short events, int timeout_ms) {
+    pollfd p{fd, events, 0};
+    for (;;) {
+        int n = ::poll(&p, 1, timeout_ms);
+        if (n >= 0) return n;
+        if (errno != EINTR) throw SysError("ipc channel: poll", errno);
+    }
+}
+
+}  // namespace
+
+IpcPair make_ipc_pair() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        throw SysError("ipc channel: socketpair", errno);
+    return IpcPair{UniqueFd(sv[0]), UniqueFd(sv[1])};
+}
+
+std::vector<std::string> ipc_child_env(int child_fd) {
+    return {std::string(kNodeChannelFdEnv) + "=" + std::to_string(child_fd),
+            std::string(kNodeChannelModeEnv) + "=json"};
+}
+
+std::optional<int> inherited_channel_fd() {
+    const char* text = std::getenv(kNodeChannelFdEnv);
+    if (text == nullptr) return std::nullopt;
+    auto fd = parse_int(text);
+    if (!fd || *fd < 0 || *fd > 1 << 20)
+        throw Error(std::string(kNodeChannelFdEnv) + "='" + text + "': not a file descriptor");
+    struct stat st;
+    if (::fstat(static_cast<int>(*fd), &st) != 0)
+        throw SysError(std::string(kNodeChannelFdEnv) + "=" + text, errno);
+    if (!S_ISSOCK(st.st_mode))
+        throw Error(std::string(kNodeChannelFdEnv) + "=" + text + ": not a socket");
+    return static_cast<int>(*fd);
+}
+
+void IpcChannel::send(const nlohmann::json& message, int pass_fd) {
+    send_text(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), pass_fd);
+}
+
+void IpcChannel::send_text(std::string_view text, int pass_fd) {
+    Pending p;
+    p.bytes.reserve(text.size() + 1);
+    p.bytes.append(text);
+    p.bytes.push_back('\n');
+    if (pass_fd >= 0) {
+        int dup = ::fcntl(pass_fd, F_DUPFD_CLOEXEC, 3);
+        if (dup < 0) throw SysError("ipc channel: fd " + std::to_string(pass_fd), errno);
+        p.fd.reset(dup);
+    }
+    out_.push_back(std::move(p));
+    flush();
+}
+
+size_t IpcChannel::queued_bytes() const {
+    size_t n = 0;
+    for (const auto& p : out_) n += p.bytes.size();
+    return n - out_offset_;
+}
+
+bool IpcChannel::flush() {
+    while (!out_.empty()) {
+        Pending& p = out_.front();
+        iovec iov{p.bytes.data() + out_offset_, p.bytes.size() - out_offset_};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+        if (p.fd) {
+            std::memset(control, 0, sizeof control);
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            cmsghdr* c = CMSG_FIRSTHDR(&msg);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            int fd = p.fd.get();
+            std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        }
+        ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+            throw SysError("ipc channel: write", errno);
+        }
+        p.fd.reset();  // the kernel holds its own reference once any byte went out
+        out_offset_ += static_cast<size_t>(n);
+        if (out_offset_ == p.bytes.size()) {
+            out_.pop_front();
+            out_offset_ = 0;
+        }
+    }
+    return true;
+}
+
+bool IpcChannel::flush_blocking(int timeout_ms) {
+    while (!flush()) {
+        if (poll_one(fd_.get(), POLLOUT, timeout_ms) == 0) return false;
+    }
+    return true;
+}
+
+bool IpcChannel::read(std::vector<IpcMessage>& out) {
+    if (eof_) return false;
+    for (;;) {
+        size_t base = in_.size();
+        in_.resize(base + kReadChunk);
+        iovec iov{in_.data() + base, kReadChunk};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerRead)];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        int err = errno;
+        in_.resize(base + (n > 0 ? static_cast<size_t>(n) : 0));
+        if (n < 0) {
+            if (err == EINTR) continue;
+            if (err == EAGAIN || err == EWOULDBLOCK) break;
+            if (err == ECONNRESET) {
+                eof_ = true;
+                break;
+            }
+            throw SysError("ipc channel: read", err);
+        }
+        // The kernel ends a read right after the one write that carried fds, and
+        // each write carries at most one message start: the fds belong to the last
+        // message that starts within this chunk.
+        size_t anchor = base;
+        if (n >= 2) {
+            size_t nl = in_.rfind('\n', base + static_cast<size_t>(n) - 2);
+            if (nl != std::string::npos && nl + 1 >= base) anchor = nl + 1;
+        }
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                in_fds_.emplace_back(anchor, UniqueFd(fd));
+            }
+        }
+        if (n == 0) {
+            eof_ = true;
+            break;
+        }
+    }
+    // Split complete lines; an fd goes to the message that contains its anchor.
+    size_t start = 0;
+    for (size_t nl; (nl = in_.find('\n', start)) != std::string::npos; start = nl + 1) {
+        IpcMessage m;
+        m.text.assign(in_, start, nl - start);
+        if (!m.text.empty() && m.text.back() == '\r') m.text.pop_back();
+        for (auto it = in_fds_.begin(); it != in_fds_.end();) {
+            if (it->first <= nl) {
+                if (!m.fd) m.fd = std::move(it->second);  // extra fds are closed
+                it = in_fds_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (m.text.empty() && !m.fd) continue;
+        out.push_back(std::move(m));
+    }
+    in_.erase(0, start);
+    for (auto& entry : in_fds_) entry.first -= std::min(entry.first, start);
+    return !eof_;
+}
+
+bool IpcChannel::read_blocking(std::vector<IpcMessage>& out, int timeout_ms) {
+    size_t before = out.size();
+    auto deadline_left = timeout_ms;
+    for (;;) {
+        bool open = read(out);
+        if (out.size() > before || !open) return out.size() > before;
+        // A simple wait: the timeout restarts only when partial data arrives.
+        if (poll_one(fd_.get(), POLLIN, deadline_left) == 0) return false;
+    }
+}
+
+IpcDecoded IpcChannel::decode(IpcMessage message) {
+    IpcDecoded d;
+    try {
+        d.data = nlohmann::json::parse(message.text);
+    } catch (const nlohmann::json::parse_error& e) {
+        d.kind = IpcDecoded::Kind::invalid;
+        d.error = e.what();
+        return d;
+    }
+    if (!is_node_internal(d.data)) {
+        d.fd = std::move(message.fd);
+        return d;
+    }
+    if (d.data["cmd"] != "NODE_HANDLE") {
+        d.kind = IpcDecoded::Kind::internal;
+        return d;
+    }
+    if (!message.fd) {
+        send_text(R"({"cmd":"NODE_HANDLE_NACK"})");
+        d.kind = IpcDecoded::Kind::internal;
+        return d;
+    }
+    send_text(R"({"cmd":"NODE_HANDLE_ACK"})");
+    d.kind = IpcDecoded::Kind::handle;
+    d.fd = std::move(message.fd);
+    nlohmann::json inner = d.data.contains("msg") ? d.data["msg"] : nlohmann::json();
+    d.data = std::move(inner);
+    return d;
+}
+
+void IpcChannel::shutdown_write() {
+    if (fd_ && ::shutdown(fd_.get(), SHUT_WR) != 0 && errno != ENOTCONN)
+        throw SysError("ipc channel: shutdown", errno);
+}
+
+nlohmann::json node_handle_envelope(const nlohmann::json& message, int fd) {
+    const char* type = "net.Native";
+    int sotype = 0, listening = 0;
+    socklen_t len = sizeof sotype;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &sotype, &len) == 0) {
+        len = sizeof listening;
+        ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+        if (sotype == SOCK_DGRAM)
+            type = "dgram.Native";
+        else if (sotype == SOCK_STREAM)
+            type = listening ? "net.Server" : "net.Socket";
+    }
+    return {{"cmd", "NODE_HANDLE"}, {"type", type}, {"msg", message}};
+}
+
+bool is_node_internal(const nlohmann::json& message) {
+    if (!message.is_object()) return false;
+    auto it = message.find("cmd");
+    return it != message.end() && it->is_string() &&
+           it->get_ref<const std::string&>().starts_with("NODE_");
+}
+
+}  // namespace ptool
