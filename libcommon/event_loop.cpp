@@ -245,4 +245,15 @@ void EventLoop::run() {
     }
 }
 
+void arm_child_timeout(EventLoop& loop, Child& child, const ChildTimeout& timeout,
+                       std::function<void()> on_timeout) {
+    loop.add_timer(timeout.after, [&loop, &child, timeout, on_timeout = std::move(on_timeout)] {
+        if (!child.running()) return;
+        if (on_timeout) on_timeout();
+        child.signal_tree(timeout.signal);
+        if (timeout.kill_after.count() > 0)
+            loop.add_timer(timeout.kill_after, [&child] { child.signal_tree(SIGKILL); });
+    });
+}
+
 }  // namespace ptool

@@ -103,4 +103,17 @@ private:
     bool stopped_ = false;
 };
 
+// --timeout / --kill-signal / --kill-after as timeout(1) has them.
+struct ChildTimeout {
+    std::chrono::nanoseconds after{};
+    int signal = SIGTERM;
+    std::chrono::nanoseconds kill_after{};  // zero: no SIGKILL follow-up
+};
+// After `timeout.after`, runs `on_timeout` and sends the signal to the child's tree
+// (Child::signal_tree); SIGKILL follows `kill_after` later if the child still runs.
+// `child` must outlive the loop's run. The timers keep run() going: stop() the loop
+// once the child is done rather than waiting for run() to run dry.
+void arm_child_timeout(EventLoop& loop, Child& child, const ChildTimeout& timeout,
+                       std::function<void()> on_timeout);
+
 }  // namespace ptool

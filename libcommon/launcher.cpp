@@ -490,6 +490,11 @@ bool Child::signal_group(int sig) {
     return ::kill(-pid_, sig) == 0;
 }
 
+bool Child::signal_tree(int sig) {
+    if (group_leader_ && signal_group(sig)) return true;
+    return signal(sig);
+}
+
 pid_t Child::release() {
     pid_t pid = pid_;
     pid_ = -1;
@@ -511,6 +516,13 @@ Child launch(const ChildSpec& spec) {
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child.pid_, 0));
     if (pidfd >= 0) child.pidfd_.reset(pidfd);  // pidfd_open fds are close-on-exec
     return child;
+}
+
+std::pair<std::string, std::string> parse_env_assignment(std::string_view text) {
+    size_t eq = text.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+        throw UsageError("--env " + std::string(text) + ": expected NAME=VALUE");
+    return {std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
 }
 
 std::vector<gid_t> user_groups(const std::string& user, gid_t primary) {

@@ -167,6 +167,10 @@ public:
     bool signal(int sig);
     // kill(-pid, sig): the child's process group (the child must lead it).
     bool signal_group(int sig);
+    // The group when the child leads one (new_session / new_process_group), else the
+    // child: what timeouts and forwarded signals should reach (as timeout(1)).
+    bool signal_tree(int sig);
+    bool leads_group() const { return group_leader_; }
     // Gives up ownership (detached children): no kill, no wait on destruction.
     pid_t release();
 
@@ -187,6 +191,9 @@ Child launch(const ChildSpec& spec);
 
 // Would launch() use posix_spawn for this spec (rather than fork)?
 bool can_use_posix_spawn(const ChildSpec& spec);
+
+// "K=V" from --env: throws UsageError when there is no '=' or K is empty.
+std::pair<std::string, std::string> parse_env_assignment(std::string_view text);
 
 // initgroups(3)'s list for a user: their primary group plus every group naming them.
 std::vector<gid_t> user_groups(const std::string& user, gid_t primary);

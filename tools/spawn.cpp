@@ -1,0 +1,357 @@
+// ptool spawn [OPTIONS] -- PROGRAM [ARGS...]: run a program, stream its output
+// (Node child_process.spawn).
+//   --cwd DIR  --env K=V  --unset K  --env-clear  --argv0 NAME  --shell
+//   --stdin|--stdout|--stderr inherit|pipe|ignore|file:PATH|append:PATH|fd:N
+//   --tag[=TEXT] (default "[PID]")  --timestamps
+//   --timeout DUR  --kill-signal SIG  --kill-after DUR  (exit 124 on timeout)
+//   --detached  --uid USER  --gid GROUP  --ipc  --json  --events FILE
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "libcommon/error.hpp"
+#include "libcommon/event_loop.hpp"
+#include "libcommon/fd.hpp"
+#include "libcommon/ipc.hpp"
+#include "libcommon/launcher.hpp"
+#include "libcommon/output.hpp"
+#include "libcommon/parse.hpp"
+#include "libcommon/relay.hpp"
+#include "tools/registry.hpp"
+
+namespace ptool {
+
+namespace {
+
+struct Options {
+    std::vector<std::string> command;
+    std::string cwd;
+    std::vector<std::string> env;
+    std::vector<std::string> unset;
+    bool env_clear = false;
+    std::string argv0;
+    bool shell = false;
+    std::string stdio[3] = {"inherit", "inherit", "inherit"};
+    bool stdio_given[3] = {false, false, false};
+    std::string tag;
+    bool tag_given = false;
+    bool timestamps = false;
+    std::string timeout;
+    std::string kill_signal = "TERM";
+    std::string kill_after;
+    bool detached = false;
+    std::string uid;
+    std::string gid;
+    bool ipc = false;
+    bool json = false;
+    std::string events;
+};
+
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+constexpr int kChannelFd = 3;  // NODE_CHANNEL_FD in the child
+using Json = nlohmann::ordered_json;
+constexpr auto kReplace = Json::error_handler_t::replace;
+
+int run_spawn(const Options& opts);
+
+}  // namespace
+
+ToolRunner setup_spawn(CLI::App& app) {
+    auto opts = std::make_shared<Options>();
+    app.add_option("--cwd", opts->cwd, "run the program in DIR");
+    app.add_option("--env", opts->env, "set K=V in the program's environment (repeatable)");
+    app.add_option("--unset", opts->unset, "remove K from the environment (repeatable)");
+    app.add_flag("--env-clear", opts->env_clear, "start from an empty environment");
+    app.add_option("--argv0", opts->argv0, "the name the program sees as argv[0]");
+    app.add_flag("--shell", opts->shell, "run the command through /bin/sh -c");
+    const char* names[3] = {"--stdin", "--stdout", "--stderr"};
+    CLI::Option* stdio_opts[3];
+    for (int i = 0; i < 3; ++i)
+        stdio_opts[i] = app.add_option(names[i], opts->stdio[i],
+                                       "inherit|pipe|ignore|file:PATH|append:PATH|fd:N");
+    CLI::Option* tag = app.add_option("--tag", opts->tag, "prefix relayed lines (default [PID])")
+                           ->expected(0, 1);
+    app.add_flag("--timestamps", opts->timestamps, "prefix relayed lines with an ISO-8601 time");
+    app.add_option("--timeout", opts->timeout, "signal the program after DUR; exit 124");
+    app.add_option("--kill-signal", opts->kill_signal, "the timeout signal (default TERM)");
+    app.add_option("--kill-after", opts->kill_after, "SIGKILL this long after the timeout signal");
+    app.add_flag("--detached", opts->detached, "new session; print the pid and exit at once");
+    app.add_option("--uid", opts->uid, "run as USER (name or number)");
+    app.add_option("--gid", opts->gid, "run with GROUP (name or number)");
+    app.add_flag("--ipc", opts->ipc, "give the program a Node IPC channel (JSON lines on stdio)");
+    app.add_flag("--json", opts->json, "lifecycle events as JSON lines on stderr");
+    app.add_option("--events", opts->events, "write the --json events to FILE instead");
+    app.add_option("command", opts->command, "PROGRAM [ARGS...]")->required()->expected(-1);
+    app.positionals_at_end();
+    return [opts, tag, stdio_opts] {
+        opts->tag_given = tag->count() > 0;
+        for (int i = 0; i < 3; ++i) opts->stdio_given[i] = stdio_opts[i]->count() > 0;
+        return run_spawn(*opts);
+    };
+}
+
+namespace {
+
+StdioSpec parse_stdio(const std::string& mode, int index) {
+    std::string_view m = mode;
+    if (m == "inherit") return StdioSpec::inherit();
+    if (m == "pipe") return StdioSpec::pipe();
+    if (m == "ignore") return StdioSpec::null();
+    if (m.starts_with("file:") && m.size() > 5)
+        return StdioSpec::file(mode.substr(5), index == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC);
+    if (m.starts_with("append:") && m.size() > 7)
+        return StdioSpec::file(mode.substr(7), index == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND);
+    if (m.starts_with("fd:"))
+        if (auto fd = parse_int(m.substr(3)); fd && *fd >= 0 && *fd < (1 << 20))
+            return StdioSpec::from_fd(static_cast<int>(*fd));
+    throw UsageError("bad stdio mode '" + mode +
+                     "' (expected inherit, pipe, ignore, file:PATH, append:PATH or fd:N)");
+}
+
+ChildSpec build_spec(const Options& opts) {
+    ChildSpec spec;
+    if (opts.shell) {
+        std::string line;
+        for (const auto& word : opts.command) line += (line.empty() ? "" : " ") + word;
+        spec.argv = {"/bin/sh", "-c", line};  // Node's shell:true joins with spaces too
+    } else {
+        spec.argv = opts.command;
+    }
+    if (!opts.argv0.empty()) spec.argv0 = opts.argv0;
+    spec.cwd = opts.cwd;
+    spec.env_clear = opts.env_clear;
+    spec.env_unset = opts.unset;
+    for (const auto& kv : opts.env) spec.env_set.push_back(parse_env_assignment(kv));
+    bool line_mode = opts.tag_given || opts.timestamps;
+    for (int i = 0; i < 3; ++i) {
+        spec.stdio[i] = parse_stdio(opts.stdio[i], i);
+        // --tag/--timestamps relay what was not explicitly sent elsewhere.
+        if (line_mode && i > 0 && !opts.stdio_given[i]) spec.stdio[i] = StdioSpec::pipe();
+    }
+    // ptool's stdin carries the IPC messages, so the program does not read it too.
+    if (opts.ipc && !opts.stdio_given[0]) spec.stdio[0] = StdioSpec::null();
+    if (!opts.uid.empty()) {
+        UserInfo user = lookup_user(opts.uid);
+        spec.uid = user.uid;
+        if (!user.name.empty()) {
+            spec.gid = user.gid;
+            spec.groups = user_groups(user.name, user.gid);
+        }
+    }
+    if (!opts.gid.empty()) {
+        spec.gid = lookup_group(opts.gid);
+        if (opts.uid.empty()) spec.groups = std::vector<gid_t>{*spec.gid};
+    }
+    if (opts.detached) spec.new_session = true;
+    else if (!opts.timeout.empty()) spec.new_process_group = true;  // as timeout(1)
+    return spec;
+}
+
+void check_detached(const Options& opts, const ChildSpec& spec) {
+    if (!opts.detached) return;
+    for (const auto& s : spec.stdio)
+        if (s.kind == StdioSpec::Kind::pipe)
+            throw UsageError("--detached cannot relay pipes (ptool exits at once)");
+    if (opts.ipc || !opts.timeout.empty())
+        throw UsageError("--detached cannot be combined with --ipc or --timeout");
+}
+
+// The --json event stream: stderr or --events FILE, one line per event.
+class EventLog {
+public:
+    explicit EventLog(const Options& opts) : enabled_(opts.json || !opts.events.empty()) {
+        if (!opts.events.empty())
+            file_ = open_file(opts.events, O_WRONLY | O_CREAT | O_TRUNC);
+    }
+    void emit(const Json& event) {
+        if (!enabled_) return;
+        write_or_die(file_ ? file_.get() : STDERR_FILENO,
+                     event.dump(-1, ' ', false, kReplace) + "\n");
+    }
+
+private:
+    bool enabled_;
+    UniqueFd file_;
+};
+
+Json exit_event(pid_t pid, const ExitStatus& st, bool timed_out,
+                          std::chrono::steady_clock::duration took) {
+    return {{"event", "exit"},
+            {"pid", pid},
+            {"code", st.exited() ? Json(st.code()) : Json(nullptr)},
+            {"signal", st.exited() ? Json(nullptr) : Json(signal_name(st.signal()))},
+            {"timed_out", timed_out},
+            {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count()},
+            {"user_ms", st.user_time().count()},
+            {"sys_ms", st.system_time().count()},
+            {"max_rss_kb", st.max_rss_kb()}};
+}
+
+// Relays the IPC channel: child messages to stdout as JSON lines, stdin lines to the
+// child; at stdin EOF only half-closes (Node drops queued sends once it sees EOF).
+class IpcRelay {
+public:
+    IpcRelay(EventLoop& loop, UniqueFd channel) : loop_(loop), channel_(std::move(channel)) {
+        loop_.watch_fd(channel_.fd(), EPOLLIN, [this](uint32_t ev) { on_channel(ev); });
+        stdin_.emplace(loop_, STDIN_FILENO, [this](std::string_view line) { on_line(line); },
+                       [this] { on_stdin_eof(); });
+    }
+    // After the child exited: take what it sent before going.
+    void drain() {
+        if (channel_.is_open()) read_messages();
+    }
+
+private:
+    void on_channel(uint32_t events) {
+        if (events & EPOLLOUT) flush();
+        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_messages();
+    }
+    void read_messages() {
+        std::vector<IpcMessage> messages;
+        bool open;
+        try {
+            open = channel_.read(messages);
+        } catch (const SysError&) {
+            open = false;
+        }
+        for (auto& m : messages) {
+            std::string text = m.text;  // printed as sent: keys keep their order
+            IpcDecoded d = channel_.decode(std::move(m));
+            if (d.kind == IpcDecoded::Kind::user)
+                write_or_die(STDOUT_FILENO, text + "\n");
+            else if (d.kind == IpcDecoded::Kind::handle)  // the fd itself cannot be printed
+                write_or_die(STDOUT_FILENO, d.data.dump(-1, ' ', false, kReplace) + "\n");
+            else if (d.kind == IpcDecoded::Kind::invalid)
+                report_error("ipc: invalid message from the child: " + d.error);
+        }
+        if (!open) {
+            loop_.unwatch_fd(channel_.fd());
+            channel_.close();
+            return;
+        }
+        flush();  // ACKs decode() queued
+    }
+    void on_line(std::string_view line) {
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
+        ++line_number_;
+        try {
+            auto message = Json::parse(line);
+            if (channel_.is_open()) channel_.send_text(message.dump(-1, ' ', false, kReplace));
+        } catch (const Json::parse_error& e) {
+            report_error("stdin line " + std::to_string(line_number_) + ": invalid JSON: " +
+                         e.what());
+        }
+        flush();
+    }
+    void on_stdin_eof() {
+        stdin_done_ = true;
+        flush();
+    }
+    void flush() {
+        if (!channel_.is_open()) return;
+        bool done;
+        try {
+            done = channel_.flush();
+        } catch (const SysError&) {  // the child closed its end: nothing more to send
+            done = true;
+            stdin_done_ = true;
+        }
+        if (done && stdin_done_ && !shut_) {
+            channel_.shutdown_write();
+            shut_ = true;
+        }
+        loop_.modify_fd(channel_.fd(), done ? EPOLLIN : EPOLLIN | EPOLLOUT);
+    }
+
+    EventLoop& loop_;
+    IpcChannel channel_;
+    std::optional<LineSource> stdin_;
+    size_t line_number_ = 0;
+    bool stdin_done_ = false;
+    bool shut_ = false;
+};
+
+int run_spawn(const Options& opts) {
+    ChildSpec spec = build_spec(opts);
+    check_detached(opts, spec);
+    ChildTimeout timeout;
+    if (!opts.timeout.empty()) timeout.after = parse_duration(opts.timeout);
+    timeout.signal = parse_signal(opts.kill_signal);
+    if (!opts.kill_after.empty()) timeout.kill_after = parse_duration(opts.kill_after);
+    EventLog events(opts);
+    std::optional<IpcPair> ipc;
+    if (opts.ipc) {
+        ipc = make_ipc_pair();
+        spec.extra_fds.push_back({ipc->child.get(), kChannelFd});
+        for (const auto& entry : ipc_child_env(kChannelFd))
+            spec.env_set.push_back(parse_env_assignment(entry));
+    }
+
+    // Signals are watched (blocked) before the child exists: none can slip in between.
+    EventLoop loop;
+    Child child;
+    pid_t own_group = ::getpgrp();
+    for (int sig : kForwardedSignals)
+        loop.watch_signal(sig, [&, own_group](const signalfd_siginfo& info) {
+            // A terminal's ^C already reached a child sharing our process group.
+            if (info.ssi_code == SI_KERNEL && !child.leads_group() && ::getpgid(child.pid()) == own_group)
+                return;
+            child.signal_tree(static_cast<int>(info.ssi_signo));
+        });
+
+    auto started = std::chrono::steady_clock::now();
+    try {
+        child = launch(spec);
+    } catch (const LaunchError& e) {
+        events.emit({{"event", "error"}, {"error", e.what()}, {"exit_code", e.exit_status()}});
+        throw;
+    }
+    if (ipc) ipc->child.reset();
+    events.emit({{"event", "spawn"}, {"pid", child.pid()}});
+    if (opts.detached) {
+        write_or_die(STDOUT_FILENO, std::to_string(child.release()) + "\n");
+        return exit_code::ok;
+    }
+
+    std::string tag;
+    if (opts.tag_given) tag = opts.tag.empty() ? "[" + std::to_string(child.pid()) + "]" : opts.tag;
+    LinePrefix prefix{tag, opts.timestamps};
+    std::optional<OutputRelay> relays[3];
+    for (int i = 1; i <= 2; ++i)
+        if (child.stdio[i])
+            relays[i].emplace(loop, std::move(child.stdio[i]), i, prefix);
+    std::optional<InputRelay> input;
+    if (child.stdio[0]) input.emplace(loop, STDIN_FILENO, std::move(child.stdio[0]));
+    std::optional<IpcRelay> ipc_relay;
+    if (ipc) ipc_relay.emplace(loop, std::move(ipc->parent));
+
+    bool timed_out = false;
+    if (timeout.after.count() > 0)
+        arm_child_timeout(loop, child, timeout, [&] { timed_out = true; });
+    ExitStatus status;
+    loop.watch_child(child, [&](const ExitStatus& st) {
+        status = st;
+        loop.stop();
+    });
+    loop.run();
+    auto took = std::chrono::steady_clock::now() - started;
+    // What the child wrote before it ended is still in the pipes; grandchildren
+    // holding them open are not waited for.
+    for (auto& r : relays)
+        if (r) r->drain();
+    if (ipc_relay) ipc_relay->drain();
+    for (auto& r : relays)
+        if (r) r->finish();
+    events.emit(exit_event(child.pid(), status, timed_out, took));
+    return timed_out ? exit_code::timed_out : status.shell_status();
+}
+
+}  // namespace
+
+}  // namespace ptool
