@@ -8,10 +8,12 @@ namespace ptool {
 namespace {
 
 // Keep sorted by name; a subcommand not built yet is simply absent.
-constexpr std::array<ToolEntry, 5> kTools = {
+constexpr std::array<ToolEntry, 7> kTools = {
     ToolEntry{"bufdump", "hex dumps and encodings (xxd, hexdump -C, base64, Node Buffer)", setup_bufdump},
     ToolEntry{"daemonize", "run a program as a daemon (daemonize, start-stop-daemon)", setup_daemonize},
+    ToolEntry{"exec", "run a command, capture its output (Node exec)", setup_exec},
     ToolEntry{"hashfile", "file digests (sha256sum, b3sum, xxhsum, openssl dgst)", setup_hashfile},
+    ToolEntry{"ipc-send", "send a message to a process over its IPC channel", setup_ipc_send},
     ToolEntry{"pstree", "show the process tree (psmisc pstree)", setup_pstree},
     ToolEntry{"spawn", "run a program, stream its output (Node spawn)", setup_spawn},
 };
