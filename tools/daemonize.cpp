@@ -122,6 +122,22 @@ void send_report(int fd, int status, pid_t pid, std::string_view message) noexce
     write_full(fd, &report, sizeof report);
 }
 
+// execve's ENOENT for a program file that exists means its #! interpreter is missing.
+std::string launch_failure(const Error& e, const std::string& program) {
+    auto* launch = dynamic_cast<const LaunchError*>(&e);
+    if (!launch || launch->step() != LaunchStep::exec || launch->err() != ENOENT ||
+        program.find('/') == std::string::npos || ::access(program.c_str(), F_OK) != 0)
+        return e.what();
+    char head[256] = {};
+    UniqueFd file(::open(program.c_str(), O_RDONLY | O_CLOEXEC));
+    ssize_t n = file ? read_full(file.get(), head, sizeof head - 1) : -1;
+    std::string_view line(head, n > 0 ? static_cast<size_t>(n) : 0);
+    if (!line.starts_with("#!")) return e.what();
+    line.remove_prefix(std::min(line.find_first_not_of(" \t", 2), line.size()));
+    line = line.substr(0, line.find_first_of(" \t\n"));
+    return std::string(e.what()) + " (its #! interpreter " + std::string(line) + " is missing)";
+}
+
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 // Waits until the process behind `pidfd` has exited, at most `limit`.
@@ -189,8 +205,9 @@ std::string describe_exit(const ExitStatus& status) {
                            : "was killed by " + signal_name(status.signal());
 }
 
-std::string format_ms(Duration d) {
-    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + "ms";
+std::string format_duration(Duration d) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    return ms % 1000 == 0 && ms > 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
 }
 
 // --respawn: runs in the daemon's place, restarting the program when it dies.
@@ -231,7 +248,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         ++restarts;
         if (status)
             report_error(program + ": " + describe_exit(*status) + "; restarting in " +
-                         format_ms(delay));
+                         format_duration(delay));
         restart_timer = loop.add_timer(delay, [&] {
             restart_timer = 0;
             try {
@@ -256,7 +273,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
     try {
         start();
     } catch (const Error& e) {
-        send_report(report_fd, e.exit_status(), 0, e.what());
+        send_report(report_fd, e.exit_status(), 0, launch_failure(e, program));
         return e.exit_status();
     }
     send_report(report_fd, 0, ::getpid(), "");
@@ -272,6 +289,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
 // The first fork: a new session, the daemon's stdio, then either the program
 // (launched, so it is not the session leader) or the supervisor. Never returns.
 [[noreturn]] void run_starter(const Options& opts, ChildSpec spec, int report_fd, int lock_fd) {
+    const std::string program = spec.argv[0];
     try {
         if (::setsid() < 0) throw SysError("setsid", errno, exit_code::launch_failed);
         if (spec.umask) ::umask(*spec.umask);  // files the starter creates get it too
@@ -294,7 +312,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         Child child = launch(spec);
         send_report(report_fd, 0, child.release(), "");
     } catch (const Error& e) {
-        send_report(report_fd, e.exit_status(), 0, e.what());
+        send_report(report_fd, e.exit_status(), 0, launch_failure(e, program));
     } catch (const std::exception& e) {
         send_report(report_fd, exit_code::launch_failed, 0, e.what());
     }
@@ -305,38 +323,41 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
 std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, Duration limit,
                                           const std::string& program) {
     EventLoop loop;
+    bool ready = false;
     std::optional<std::string> failure;
     std::string status_text;
+    std::optional<int> error_number;
     auto drain = [&] {
         while (auto message = receiver.receive()) {
             if (auto text = message->status()) status_text = *text;
-            if (message->ready()) {
-                loop.stop();
-                return true;
-            }
-            if (message->stopping() || message->error_number()) {
+            if (auto err = message->error_number()) error_number = err;
+            if (ready) {
+                // systemd-notify --ready follows with BARRIER=1 and waits until its fd is
+                // closed (receive() did): stay for it rather than vanish under it.
+                if (message->get("BARRIER") == "1") loop.stop();
+            } else if (message->ready()) {
+                ready = true;
+                loop.add_timer(100ms, [&] { loop.stop(); });
+            } else if (message->stopping()) {
                 failure = program + ": stopping before it was ready";
-                if (auto err = message->error_number())
-                    *failure += std::string(" (") + std::strerror(*err) + ")";
                 loop.stop();
-                return true;
             }
         }
-        return false;
     };
     loop.watch_fd(receiver.fd(), EPOLLIN, [&](uint32_t) { drain(); });
     UniqueFd pidfd(pidfd_open(pid));
     if (pidfd)
         loop.watch_fd(pidfd.get(), EPOLLIN, [&](uint32_t) {
-            if (drain()) return;  // it said READY=1 just before going
-            failure = program + ": exited before it reported READY=1";
+            drain();  // it may have said READY=1 just before going
+            if (!ready && !failure) failure = program + ": exited before it reported READY=1";
             loop.stop();
         });
     loop.add_timer(limit, [&] {
-        failure = program + ": not ready after " + format_ms(limit) + " (no READY=1)";
+        if (!ready) failure = program + ": not ready after " + format_duration(limit) + " (no READY=1)";
         loop.stop();
     });
     loop.run();
+    if (failure && error_number) *failure += std::string(" (") + std::strerror(*error_number) + ")";
     if (failure && !status_text.empty()) *failure += " (STATUS=" + status_text + ")";
     return failure;
 }
