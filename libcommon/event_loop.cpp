@@ -256,4 +256,15 @@ void arm_child_timeout(EventLoop& loop, Child& child, const ChildTimeout& timeou
     });
 }
 
+void forward_signals(EventLoop& loop, Child& child) {
+    pid_t own_group = ::getpgrp();
+    for (int sig : kForwardedSignals)
+        loop.watch_signal(sig, [&child, own_group](const signalfd_siginfo& info) {
+            if (info.ssi_code == SI_KERNEL && !child.leads_group() &&
+                ::getpgid(child.pid()) == own_group)
+                return;
+            child.signal_tree(static_cast<int>(info.ssi_signo));
+        });
+}
+
 }  // namespace ptool

@@ -116,4 +116,11 @@ struct ChildTimeout {
 void arm_child_timeout(EventLoop& loop, Child& child, const ChildTimeout& timeout,
                        std::function<void()> on_timeout);
 
+// The signals spawn and exec pass on to their child: INT TERM HUP QUIT USR1 USR2.
+inline constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+// Forwards them to the child's tree (Child::signal_tree) while the loop runs, except a
+// terminal's signal that already reached a child sharing ptool's process group.
+// Call it before launching, so that no signal slips in between (they are blocked).
+void forward_signals(EventLoop& loop, Child& child);
+
 }  // namespace ptool

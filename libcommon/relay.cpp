@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <new>
 
 #include "libcommon/error.hpp"
 #include "libcommon/output.hpp"
@@ -250,6 +253,52 @@ void LineSource::deliver(std::string_view data, bool final) {
     if (!partial_.empty()) on_line_(partial_);
     partial_.clear();
     on_eof_();
+}
+
+PipeCapture::PipeCapture(EventLoop& loop, UniqueFd from, size_t limit,
+                         std::function<void()> on_overflow, std::function<void()> on_done)
+    : loop_(loop), from_(std::move(from)), limit_(limit), on_overflow_(std::move(on_overflow)),
+      on_done_(std::move(on_done)) {
+    set_nonblocking(from_.get());
+    loop_.watch_fd(from_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+}
+
+PipeCapture::~PipeCapture() {
+    if (from_) loop_.unwatch_fd(from_.get());
+    std::free(buf_);
+}
+
+void PipeCapture::on_readable() {
+    // A few reads per wakeup (fewer epoll_waits), bounded so the other pipe gets its turn.
+    for (int round = 0; round < 8; ++round) {
+        if (capacity_ - size_ < kChunk) {
+            size_t grown = std::max(capacity_ * 2, kChunk * 2);
+            char* bigger = static_cast<char*>(std::realloc(buf_, grown));
+            if (!bigger) throw std::bad_alloc();
+            buf_ = bigger;
+            capacity_ = grown;
+        }
+        ssize_t n = read_retrying(from_.get(), buf_ + size_, capacity_ - size_);
+        if (n < 0 && errno == EAGAIN) return;
+        if (n <= 0) {
+            close();
+            return;
+        }
+        size_ += static_cast<size_t>(n);
+        if (size_ > limit_) {
+            size_ = limit_;
+            overflowed_ = true;
+            close();
+            if (on_overflow_) on_overflow_();
+            return;
+        }
+    }
+}
+
+void PipeCapture::close() {
+    loop_.unwatch_fd(from_.get());
+    from_.reset();
+    if (on_done_) on_done_();
 }
 
 }  // namespace ptool

@@ -93,6 +93,36 @@ private:
     size_t offset_ = 0;
 };
 
+// Captures a child's output pipe (`from`, owned) in memory up to `limit` bytes (exec
+// --max-buffer), in a buffer grown geometrically. Past the limit exactly `limit` bytes
+// are kept, the pipe is closed and `on_overflow` runs; `on_done` runs at EOF or overflow.
+class PipeCapture {
+public:
+    PipeCapture(EventLoop& loop, UniqueFd from, size_t limit, std::function<void()> on_overflow,
+                std::function<void()> on_done);
+    ~PipeCapture();
+    PipeCapture(const PipeCapture&) = delete;
+    PipeCapture& operator=(const PipeCapture&) = delete;
+
+    bool done() const { return !from_; }
+    bool overflowed() const { return overflowed_; }
+    std::string_view data() const { return {buf_, size_}; }
+
+private:
+    void on_readable();
+    void close();
+
+    EventLoop& loop_;
+    UniqueFd from_;
+    size_t limit_;
+    std::function<void()> on_overflow_;
+    std::function<void()> on_done_;
+    char* buf_ = nullptr;  // malloc'd: realloc moves large buffers with mremap, no copy
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+    bool overflowed_ = false;
+};
+
 // Reads `fd` (not owned) line by line on the loop: `on_line` gets each line without
 // its "\n" (a last line without one too), then `on_eof` once.
 class LineSource {

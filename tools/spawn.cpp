@@ -53,7 +53,6 @@ struct Options {
     std::string events;
 };
 
-constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 constexpr int kChannelFd = 3;  // NODE_CHANNEL_FD in the child
 using Json = nlohmann::ordered_json;
 constexpr auto kReplace = Json::error_handler_t::replace;
@@ -296,14 +295,7 @@ int run_spawn(const Options& opts) {
     // Signals are watched (blocked) before the child exists: none can slip in between.
     EventLoop loop;
     Child child;
-    pid_t own_group = ::getpgrp();
-    for (int sig : kForwardedSignals)
-        loop.watch_signal(sig, [&, own_group](const signalfd_siginfo& info) {
-            // A terminal's ^C already reached a child sharing our process group.
-            if (info.ssi_code == SI_KERNEL && !child.leads_group() && ::getpgid(child.pid()) == own_group)
-                return;
-            child.signal_tree(static_cast<int>(info.ssi_signo));
-        });
+    forward_signals(loop, child);
 
     auto started = std::chrono::steady_clock::now();
     try {
