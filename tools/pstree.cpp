@@ -459,13 +459,14 @@ bool utf8_terminal() {
     return utf8;
 }
 
-nlohmann::json to_json(const Node* node, std::map<uid_t, std::string>& users) {
-    nlohmann::json j;
-    const ProcessInfo* info = node->info;
+// --json: the same tree, uncompacted; threads listed by tid with their own names.
+nlohmann::ordered_json to_json(const Node* node, std::map<uid_t, std::string>& users) {
+    nlohmann::ordered_json j;
+    const ProcessInfo* info = node->info && !node->thread ? node->info : nullptr;
     j["pid"] = node->pid;
     j["ppid"] = info ? info->ppid : 0;
     j["name"] = node->comm;
-    auto& cmdline = j["cmdline"] = nlohmann::json::array();
+    auto& cmdline = j["cmdline"] = nlohmann::ordered_json::array();
     if (info && info->cmdline) {
         std::string_view rest = *info->cmdline;
         while (!rest.empty()) {
@@ -478,12 +479,13 @@ nlohmann::json to_json(const Node* node, std::map<uid_t, std::string>& users) {
     if (fresh) it->second = user_name(node->uid).value_or(std::to_string(node->uid));
     j["user"] = it->second;
     j["state"] = std::string(1, info ? info->state : '?');
-    auto& threads = j["threads"] = nlohmann::json::array();
-    auto& children = j["children"] = nlohmann::json::array();
-    for (const Node* child : node->children) {
-        if (child->thread) threads.push_back({{"tid", child->pid}, {"name", child->info && child->info->threads.empty() ? child->comm : child->comm.substr(1, child->comm.size() - 2)}});
-        else children.push_back(to_json(child, users));
-    }
+    auto& threads = j["threads"] = nlohmann::ordered_json::array();
+    if (info)
+        for (const ThreadInfo& thread : info->threads)
+            threads.push_back({{"tid", thread.tid}, {"name", thread.name}});
+    auto& children = j["children"] = nlohmann::ordered_json::array();
+    for (const Node* child : node->children)
+        if (!child->thread) children.push_back(to_json(child, users));
     return j;
 }
 
@@ -562,9 +564,9 @@ int run_pstree(const Options& opts) {
     OutputBuffer out(STDOUT_FILENO);
     if (opts.json) {
         std::map<uid_t, std::string> users;
-        nlohmann::json doc;
+        nlohmann::ordered_json doc;
         if (user) {
-            doc = nlohmann::json::array();
+            doc = nlohmann::ordered_json::array();
             for (Node* root : roots) doc.push_back(to_json(root, users));
         } else if (!roots.empty()) {
             doc = to_json(roots.front(), users);
