@@ -108,7 +108,7 @@ UniqueFd bind_listen(const ListenAddress& a, const BindOptions& options) {
         std::memcpy(sun.sun_path, a.path.data(), a.path.size());
         if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0)
             throw SysError(a.text, errno);
-        if (::listen(fd.get(), options.backlog) != 0) throw SysError(a.text, errno);
+        if (options.listen && ::listen(fd.get(), options.backlog) != 0) throw SysError(a.text, errno);
         return fd;
     }
     int type = a.kind == ListenAddress::Kind::udp ? SOCK_DGRAM : SOCK_STREAM;
@@ -145,7 +145,7 @@ UniqueFd bind_listen(const ListenAddress& a, const BindOptions& options) {
                 ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
             }
             if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-                (type == SOCK_STREAM && ::listen(fd, options.backlog) != 0)) {
+                (type == SOCK_STREAM && options.listen && ::listen(fd, options.backlog) != 0)) {
                 last_err = errno;
                 if (last_err == EADDRINUSE) {
                     ::freeaddrinfo(list);

@@ -32,6 +32,7 @@ ListenAddress parse_listen_address(std::string_view text);
 struct BindOptions {
     bool reuse_port = false;  // SO_REUSEPORT (one socket per worker)
     int backlog = 511;        // as Node's server.listen
+    bool listen = true;       // false: bind only (holds a port for later SO_REUSEPORT sockets)
 };
 
 // socket + SO_REUSEADDR (+ SO_REUSEPORT) + bind + listen (not for UDP), close-on-exec.

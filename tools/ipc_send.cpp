@@ -1,0 +1,220 @@
+// ptool ipc-send [OPTIONS] [JSON]: send a message to a process over its IPC channel
+// (process.send() for shell scripts).
+//   (no --socket)   to the parent, over the channel NODE_CHANNEL_FD names
+//   --socket PATH   to a Unix socket speaking JSON lines (fork-cluster --control);
+//                   one reply per message is read and printed
+//   --to TARGET     wrap each message as {"cmd":"send","to":TARGET,"data":MSG}
+//   --string TEXT   send TEXT as a JSON string
+//   --fd N          pass fd N along (SCM_RIGHTS; Node's NODE_HANDLE on a channel)
+//   --wait [DUR]    wait for one reply (channel) or at most DUR for each reply (socket)
+// With no JSON and no --string, each non-empty line of stdin is one message.
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "libcommon/error.hpp"
+#include "libcommon/fd.hpp"
+#include "libcommon/ipc.hpp"
+#include "libcommon/output.hpp"
+#include "libcommon/parse.hpp"
+#include "tools/registry.hpp"
+
+namespace ptool {
+
+namespace {
+
+struct Options {
+    std::optional<std::string> json;
+    std::string socket_path;
+    std::string to;
+    std::optional<std::string> string_text;
+    int pass_fd = -1;
+    std::optional<std::string> wait;  // "" when given without a value
+};
+
+using Json = nlohmann::json;
+constexpr int kDefaultSocketReplyMs = 10000;  // a control socket answers at once
+constexpr int kHandleAckMs = 5000;            // Node acknowledges a handle at once
+
+int run_ipc_send(const Options& opts);
+
+}  // namespace
+
+ToolRunner setup_ipc_send(CLI::App& app) {
+    auto opts = std::make_shared<Options>();
+    app.add_option("json", opts->json, "the message (JSON); default: one per line of stdin");
+    app.add_option("--socket", opts->socket_path, "send to the Unix socket PATH (JSON lines)");
+    app.add_option("--to", opts->to, "wrap in a send request to TARGET (with --socket)");
+    app.add_option("--string", opts->string_text, "send TEXT as a JSON string");
+    app.add_option("--fd", opts->pass_fd, "pass file descriptor N with the message");
+    app.add_option("--wait", opts->wait, "wait for a reply (at most DUR) and print it")
+        ->expected(0, 1);
+    return [opts] { return run_ipc_send(*opts); };
+}
+
+namespace {
+
+// Parses one message; bad JSON is a usage error naming the position.
+Json parse_message(const std::string& text, const std::string& where) {
+    try {
+        return Json::parse(text);
+    } catch (const Json::parse_error& e) {
+        // nlohmann's what() is "[json.exception.parse_error.101] parse error at line 1,
+        // column 5: ..."; keep the part from "at line" on.
+        std::string why = e.what();
+        auto at = why.find("at line");
+        if (at == std::string::npos) at = why.find("at byte");
+        throw UsageError(where + "invalid JSON " +
+                         (at == std::string::npos ? why : why.substr(at)));
+    }
+}
+
+UniqueFd connect_unix(const std::string& path) {
+    sockaddr_un sun{};
+    if (path.size() >= sizeof sun.sun_path) throw Error(path + ": path too long");
+    sun.sun_family = AF_UNIX;
+    std::memcpy(sun.sun_path, path.data(), path.size());
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) throw SysError("socket", errno);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0)
+        throw SysError(path, errno);
+    return fd;
+}
+
+int wait_ms(const std::optional<std::string>& wait, int fallback) {
+    if (!wait || wait->empty()) return fallback;
+    auto d = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(*wait));
+    return static_cast<int>(std::min<long long>(d.count(), 1 << 30));
+}
+
+// The next message that is not one of Node's internal ones (ACKs and the like);
+// NODE_HANDLE_ACK/NACK are reported through `ack`.
+std::optional<std::string> next_reply(IpcChannel& ch, int timeout_ms, std::optional<bool>* ack) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::vector<IpcMessage> got;
+    for (;;) {
+        for (auto& m : got) {
+            std::string text = m.text;
+            auto d = ch.decode(std::move(m));
+            if (d.kind == IpcDecoded::Kind::internal) {
+                if (ack && d.data.value("cmd", "") == "NODE_HANDLE_ACK") *ack = true;
+                if (ack && d.data.value("cmd", "") == "NODE_HANDLE_NACK") *ack = false;
+                continue;
+            }
+            got.clear();
+            return text;
+        }
+        got.clear();
+        if (ack && ack->has_value()) return std::nullopt;
+        int left = timeout_ms < 0 ? -1
+                                  : static_cast<int>(std::max<long long>(
+                                        0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               deadline - std::chrono::steady_clock::now())
+                                               .count()));
+        if (!ch.read_blocking(got, left)) return std::nullopt;
+    }
+}
+
+// Sends one message; returns false when its acknowledgement says it failed.
+bool send_one(IpcChannel& ch, const Options& opts, bool socket_mode, Json message) {
+    if (socket_mode && !opts.to.empty())
+        message = Json{{"cmd", "send"}, {"to", opts.to}, {"data", std::move(message)}};
+    bool handle = opts.pass_fd >= 0;
+    if (handle && !socket_mode) message = node_handle_envelope(message, opts.pass_fd);
+    ch.send(message, opts.pass_fd);
+    ch.flush_blocking();
+
+    if (socket_mode) {
+        auto reply = next_reply(ch, wait_ms(opts.wait, kDefaultSocketReplyMs), nullptr);
+        if (!reply) throw Error(opts.socket_path + ": no reply" + (ch.eof() ? " (closed)" : ""));
+        write_or_die(STDOUT_FILENO, *reply + "\n");
+        try {
+            auto parsed = Json::parse(*reply);
+            if (parsed.is_object() && parsed.value("ok", true) == false) return false;
+        } catch (const Json::parse_error&) {
+            // Any other JSON-lines peer: a reply at all is the acknowledgement.
+        }
+        return true;
+    }
+    if (handle) {
+        std::optional<bool> ack;
+        next_reply(ch, kHandleAckMs, &ack);
+        if (!ack) throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent did not acknowledge it");
+        if (!*ack) throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent refused it");
+    }
+    return true;
+}
+
+int run_ipc_send(const Options& opts) {
+    if (!opts.to.empty() && opts.socket_path.empty())
+        throw UsageError("--to needs --socket (on a channel, send {\"cmd\":\"ptool:send\",\"to\":...})");
+    if (opts.json && opts.string_text) throw UsageError("give JSON or --string, not both");
+    if (opts.pass_fd >= 0 && ::fcntl(opts.pass_fd, F_GETFD) < 0)
+        throw SysError("--fd " + std::to_string(opts.pass_fd), errno, exit_code::usage);
+    if (opts.wait && !opts.wait->empty()) parse_duration(*opts.wait);  // usage error early
+
+    // Validate before connecting, so bad JSON sends nothing.
+    std::optional<Json> single;
+    if (opts.json) single = parse_message(*opts.json, "");
+    if (opts.string_text) single = Json(*opts.string_text);
+
+    bool socket_mode = !opts.socket_path.empty();
+    IpcChannel ch;
+    if (socket_mode) {
+        ch = IpcChannel(connect_unix(opts.socket_path));
+    } else {
+        auto fd = inherited_channel_fd();
+        if (!fd) throw Error("no IPC channel: NODE_CHANNEL_FD is not set (use --socket PATH)");
+        // The channel is shared with our parent process: use a duplicate, never close it.
+        int dup = ::fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+        if (dup < 0) throw SysError("NODE_CHANNEL_FD", errno);
+        ch = IpcChannel(UniqueFd(dup));
+    }
+
+    bool all_ok = true;
+    if (single) {
+        all_ok = send_one(ch, opts, socket_mode, std::move(*single));
+    } else {
+        std::string pending, chunk(64 * 1024, '\0');
+        long line_no = 0;
+        auto handle_line = [&](std::string line) {
+            ++line_no;
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (line.find_first_not_of(" \t") == std::string::npos) return;
+            Json msg = parse_message(line, "stdin line " + std::to_string(line_no) + ": ");
+            all_ok = send_one(ch, opts, socket_mode, std::move(msg)) && all_ok;
+        };
+        for (;;) {
+            ssize_t n = ::read(STDIN_FILENO, chunk.data(), chunk.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw SysError("stdin", errno);
+            if (n == 0) break;
+            pending.append(chunk.data(), static_cast<size_t>(n));
+            size_t start = 0;
+            for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+                handle_line(pending.substr(start, nl - start));
+            pending.erase(0, start);
+        }
+        if (!pending.empty()) handle_line(pending);
+    }
+
+    if (!socket_mode && opts.wait) {
+        auto reply = next_reply(ch, wait_ms(opts.wait, -1), nullptr);
+        if (!reply) throw Error(ch.eof() ? "the channel closed before a reply" : "no reply within " + *opts.wait);
+        write_or_die(STDOUT_FILENO, *reply + "\n");
+    }
+    return all_ok ? exit_code::ok : exit_code::failure;
+}
+
+}  // namespace
+
+}  // namespace ptool
