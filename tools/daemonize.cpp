@@ -55,28 +55,39 @@ int run_daemonize(const Options& opts);
 
 ToolRunner setup_daemonize(CLI::App& app) {
     auto opts = std::make_shared<Options>();
-    app.add_option("--cwd", opts->cwd, "working directory of the daemon (default /)");
-    app.add_option("--umask", opts->umask, "umask of the daemon, octal (default 022)");
-    auto* log = app.add_option("--log", opts->log, "append stdout and stderr to FILE");
+    app.add_option("--cwd", opts->cwd, "working directory of the daemon (default /)")
+        ->type_name("DIR");
+    app.add_option("--umask", opts->umask, "umask of the daemon, octal (default 022)")
+        ->type_name("MASK");
+    auto* log = app.add_option("--log", opts->log, "append stdout and stderr to FILE")
+                   ->type_name("FILE");
     app.add_option("--stdout", opts->stdout_path, "append stdout to FILE (default /dev/null)")
+        ->type_name("FILE")
         ->excludes(log);
     app.add_option("--stderr", opts->stderr_path, "append stderr to FILE (default /dev/null)")
+        ->type_name("FILE")
         ->excludes(log);
-    app.add_option("--pidfile", opts->pidfile, "write the pid to FILE and keep it locked");
+    app.add_option("--pidfile", opts->pidfile, "write the pid to FILE and keep it locked")
+        ->type_name("FILE");
     app.add_option("--wait-ready", opts->wait_ready,
-                   "wait up to DUR for READY=1 on NOTIFY_SOCKET (sd_notify)");
-    app.add_option("--user", opts->user, "run as USER[:GROUP] (initgroups, setgid, setuid)");
+                   "wait up to DUR for READY=1 on NOTIFY_SOCKET (sd_notify)")
+        ->type_name("DUR");
+    app.add_option("--user", opts->user, "run as USER[:GROUP] (initgroups, setgid, setuid)")
+        ->type_name("USER[:GROUP]");
     app.add_flag("--respawn", opts->respawn, "restart the program when it dies (with backoff)");
     app.add_option("--max-restarts", opts->max_restarts,
                    "with --respawn: give up after N restarts (default: no limit)")
+        ->type_name("N")
         ->check(CLI::NonNegativeNumber);
     auto* stop = app.add_flag("--stop", opts->stop, "stop the daemon named by --pidfile");
     app.add_flag("--status", opts->status,
                  "exit 0 if the daemon of --pidfile runs, 1 if stale, 3 if not")
         ->excludes(stop);
-    app.add_option("--signal", opts->signal, "with --stop: the signal to send (default TERM)");
+    app.add_option("--signal", opts->signal, "with --stop: the signal to send (default TERM)")
+        ->type_name("SIG");
     app.add_option("--timeout", opts->timeout,
-                   "with --stop: SIGKILL after DUR (default 10s)");
+                   "with --stop: SIGKILL after DUR (default 10s)")
+        ->type_name("DUR");
     app.add_option("command", opts->command, "PROGRAM [ARGS...]")->expected(-1);
     app.positionals_at_end();
     return [opts] { return run_daemonize(*opts); };
