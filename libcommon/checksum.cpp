@@ -140,7 +140,7 @@ void append_escaped_name(std::string& out, std::string_view name, NameEscaping e
 }
 
 std::string quote_name(std::string_view name) {
-    if (name.empty()) return "''";
+    if (name.empty()) return std::string(2, '\'');
     bool needs_quotes = false, unprintable = false, single_quote = false, dq_compatible = true;
     for (size_t i = 0; i < name.size();) {
         size_t n = utf8_sequence_length(name, i);
@@ -160,7 +160,14 @@ std::string quote_name(std::string_view name) {
         i += n;
     }
     if (!needs_quotes && !unprintable) return std::string(name);
-    if (!unprintable && single_quote && dq_compatible) return "\"" + std::string(name) + "\"";
+    if (!unprintable && single_quote && dq_compatible) {
+        std::string out;
+        out.reserve(name.size() + 2);
+        out.push_back('"');
+        out.append(name);
+        out.push_back('"');
+        return out;
+    }
     // Single quotes, with '\'' for a quote and $'\ooo' segments for unprintable bytes.
     std::string out = "'";
     bool in_dollar = false;

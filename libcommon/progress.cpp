@@ -25,7 +25,9 @@ void ProgressBar::update(uint64_t done) {
     last_ = now;
     winsize ws{};
     size_t width = ::ioctl(fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
-    write_full(fd_, "\r" + render(label_, done, total_, width - 1));
+    std::string line(1, '\r');
+    line += render(label_, done, total_, width - 1);
+    write_full(fd_, line);
     drawn_ = true;
 }
 
@@ -36,7 +38,10 @@ std::string ProgressBar::render(std::string_view label, uint64_t done, uint64_t 
     unsigned percent = static_cast<unsigned>(done * 100 / total);
     char pct[8];
     std::snprintf(pct, sizeof pct, "%3u%%", percent);
-    std::string tail = " " + human_size(done) + "/" + human_size(total);
+    std::string tail(1, ' ');
+    tail += human_size(done);
+    tail += '/';
+    tail += human_size(total);
     // Label, percentage, bar and sizes; the label is cut first when the line is narrow.
     size_t bar_width = width > 60 ? 30 : width > 40 ? 10 : 0;
     size_t fixed = 1 + 4 + (bar_width ? bar_width + 3 : 0) + tail.size();
@@ -56,7 +61,7 @@ std::string ProgressBar::render(std::string_view label, uint64_t done, uint64_t 
 
 std::string human_size(uint64_t bytes) {
     static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    if (bytes < 1024) return std::to_string(bytes) + " B";
+    if (bytes < 1024) return std::to_string(bytes).append(" B");
     double v = static_cast<double>(bytes);
     int u = 0;
     while (v >= 1024 && u < 5) v /= 1024, ++u;
