@@ -8,6 +8,7 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -151,13 +152,13 @@ std::string launch_failure(const Error& e, const std::string& program) {
 
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
-// Waits until the process behind `pidfd` has exited, at most `limit`.
-bool wait_exit(int pidfd, Duration limit) {
+// Waits until `fd` is readable (a pidfd: its process has exited), at most `limit`.
+bool wait_readable(int fd, Duration limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
-        pollfd p{pidfd, POLLIN, 0};
+        pollfd p{fd, POLLIN, 0};
         int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
         if (r > 0) return true;
         if (r == 0) return false;
@@ -178,9 +179,9 @@ bool stop_process(pid_t pid, int sig, Duration grace) {
             throw SysError("kill pid " + std::to_string(pid), errno);
     };
     send(sig);
-    if (wait_exit(pidfd.get(), grace)) return true;
+    if (wait_readable(pidfd.get(), grace)) return true;
     send(SIGKILL);
-    return wait_exit(pidfd.get(), 5s);
+    return wait_readable(pidfd.get(), 5s);
 }
 
 // Points 0-2 of this (starter) process at what the daemon gets: the program and,
@@ -288,11 +289,19 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         return e.exit_status();
     }
     send_report(report_fd, 0, ::getpid(), "");
-    ::close(report_fd);
+    // The caller closes its end once the pidfile is in place (or given up): only
+    // then may an exiting supervisor remove it.
+    UniqueFd caller(report_fd);
+    ::shutdown(report_fd, SHUT_WR);
+    loop.watch_fd(report_fd, EPOLLIN | EPOLLRDHUP, [&](uint32_t) {
+        loop.unwatch_fd(caller.get());
+        caller.reset();
+    });
     // Only the first start is waited for: later ones must not talk to a gone socket.
     std::erase_if(spec.env_set, [](const auto& kv) { return kv.first == "NOTIFY_SOCKET"; });
     spec.env_unset.push_back("NOTIFY_SOCKET");
     loop.run();
+    if (caller) wait_readable(caller.get(), 5s);
     if (lock_fd >= 0) remove_own_pidfile(opts.pidfile, lock_fd);
     return result;
 }
@@ -414,17 +423,20 @@ int start_daemon(const Options& opts) {
         spec.env_set.emplace_back("NOTIFY_SOCKET", receiver->address());
     }
 
-    Pipe report_pipe = make_pipe();
+    int ends[2];  // a socketpair: the supervisor learns from its EOF that the caller is done
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) < 0)
+        throw SysError("socketpair", errno, exit_code::launch_failed);
+    Pipe report_channel{UniqueFd(ends[0]), UniqueFd(ends[1])};
     pid_t starter = ::fork();
     if (starter < 0) throw SysError("fork", errno, exit_code::launch_failed);
     if (starter == 0) {
-        report_pipe.read.reset();
-        run_starter(resolved, std::move(spec), report_pipe.write.get(),
+        report_channel.read.reset();
+        run_starter(resolved, std::move(spec), report_channel.write.get(),
                     pidfile ? pidfile->lock_fd() : -1);
     }
-    report_pipe.write.reset();
+    report_channel.write.reset();
     StartReport report;
-    ssize_t got = read_full(report_pipe.read.get(), &report, sizeof report);
+    ssize_t got = read_full(report_channel.read.get(), &report, sizeof report);
     while (::waitpid(starter, nullptr, 0) < 0 && errno == EINTR) {
     }
     if (got != static_cast<ssize_t>(sizeof report))

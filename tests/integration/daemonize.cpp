@@ -446,6 +446,17 @@ TEST_CASE("daemonize --respawn ends with the program's clean exit and removes th
     CHECK_FALSE(std::filesystem::exists(pidfile));
 }
 
+TEST_CASE("daemonize --respawn leaves no pidfile when the program exits at once") {
+    DaemonReaper reaper;
+    TempDir dir;
+    std::string pidfile = dir / "d.pid";
+    auto r = run_ptool({"daemonize", "--respawn", "--pidfile", pidfile, "--", "true"});
+    REQUIRE(r.status == 0);
+    int supervisor = reaper.add(parse_pid_line(r.out));
+    REQUIRE(wait_until([&] { return !process_alive(supervisor); }));
+    CHECK(wait_until([&] { return !std::filesystem::exists(pidfile); }));
+}
+
 TEST_CASE("daemonize --stop signals the daemon, waits and removes the pidfile") {
     DaemonReaper reaper;
     TempDir dir;
