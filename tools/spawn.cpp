@@ -152,7 +152,9 @@ ChildSpec build_spec(const Options& opts) {
     return spec;
 }
 
-void check_detached(const Options& opts, const ChildSpec& spec) {
+void check_combinations(const Options& opts, const ChildSpec& spec) {
+    if (opts.ipc && spec.stdio[0].kind == StdioSpec::Kind::pipe)
+        throw UsageError("--ipc reads ptool's stdin for messages; --stdin pipe cannot share it");
     if (!opts.detached) return;
     for (const auto& s : spec.stdio)
         if (s.kind == StdioSpec::Kind::pipe)
@@ -278,7 +280,7 @@ private:
 
 int run_spawn(const Options& opts) {
     ChildSpec spec = build_spec(opts);
-    check_detached(opts, spec);
+    check_combinations(opts, spec);
     ChildTimeout timeout;
     if (!opts.timeout.empty()) timeout.after = parse_duration(opts.timeout);
     timeout.signal = parse_signal(opts.kill_signal);
