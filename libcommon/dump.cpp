@@ -79,6 +79,7 @@ XxdFormatter::XxdFormatter(const XxdLayout& layout, uint64_t offset)
     size_t cols = layout_.columns;
     size_t group = layout_.group;
     if (group == 0 || group > cols) group = cols;
+    group_ = group;
     // xxd's arithmetic: a group is its digits and one space.
     size_t group_len = group * digits_ + 1;
     byte_pos_.resize(cols);
@@ -88,6 +89,14 @@ XxdFormatter::XxdFormatter(const XxdLayout& layout, uint64_t offset)
 
 void XxdFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& out) {
     size_t cols = layout_.columns;
+    if (!layout_.color && !layout_.bits) {
+        while (n >= cols && offset_ + cols <= UINT32_MAX) {
+            format_full_hex_line(bytes, out);
+            bytes += cols;
+            n -= cols;
+            offset_ += cols;
+        }
+    }
     while (n > 0) {
         size_t take = n < cols ? n : cols;
         if (layout_.color) {
@@ -99,6 +108,48 @@ void XxdFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& ou
         n -= take;
         offset_ += take;
     }
+}
+
+// The hot path: a whole hex line at an 8-digit offset, written front to back.
+void XxdFormatter::format_full_hex_line(const unsigned char* bytes, OutputBuffer& out) {
+    const size_t cols = layout_.columns;
+    const size_t len = 9 + ascii_pos_ + cols + 1;
+    const char* pairs = hex_pair_table(layout_.upper);
+    const char* lower = hex_pair_table(false);
+    char* line = out.reserve(len);
+    auto off = static_cast<uint32_t>(offset_);
+    std::memcpy(line, lower + 2 * (off >> 24), 2);
+    std::memcpy(line + 2, lower + 2 * ((off >> 16) & 0xFF), 2);
+    std::memcpy(line + 4, lower + 2 * ((off >> 8) & 0xFF), 2);
+    std::memcpy(line + 6, lower + 2 * (off & 0xFF), 2);
+    line[8] = ':';
+    line[9] = ' ';
+    char* o = line + 10;
+    if (group_ == 2 && cols % 2 == 0) {
+        for (size_t i = 0; i < cols; i += 2) {
+            uint16_t a, b;
+            std::memcpy(&a, pairs + 2 * bytes[i], 2);
+            std::memcpy(&b, pairs + 2 * bytes[i + 1], 2);
+            uint32_t v = a | (uint32_t(b) << 16);
+            std::memcpy(o, &v, 4);
+            o[4] = ' ';
+            o += 5;
+        }
+    } else {
+        for (size_t i = 0; i < cols; ++i) {
+            std::memcpy(o, pairs + 2 * bytes[i], 2);
+            o += 2;
+            if ((i + 1) % group_ == 0 || i + 1 == cols) *o++ = ' ';
+        }
+    }
+    char* text = line + 9 + ascii_pos_;
+    while (o < text) *o++ = ' ';
+    for (size_t i = 0; i < cols; ++i) {
+        unsigned char b = bytes[i];
+        text[i] = static_cast<unsigned char>(b - 0x20) < 0x5F ? static_cast<char>(b) : '.';
+    }
+    text[cols] = '\n';
+    out.commit(len);
 }
 
 void XxdFormatter::format_line(const unsigned char* bytes, size_t n, OutputBuffer& out) {
@@ -405,31 +456,48 @@ void EncodedTextWriter::emit(const char* text, size_t n) {
 
 void EncodedTextWriter::write(std::string_view bytes) {
     constexpr size_t kBlock = 48 * 1024;  // a multiple of 3
-    if (form_ == Form::hex) {
-        while (!bytes.empty()) {
-            size_t take = std::min(bytes.size(), kBlock);
-            scratch_.resize(2 * take);
-            hex_encode_to(scratch_.data(), reinterpret_cast<const unsigned char*>(bytes.data()), take, upper_);
-            emit(scratch_.data(), scratch_.size());
-            bytes.remove_prefix(take);
-        }
-        return;
-    }
+    bool hex = form_ == Form::hex;
     bool url = form_ == Form::base64url;
+    // Bytes -> text; `n` is a whole number of base64 groups unless it is the end.
+    auto encode = [&](char* o, const char* p, size_t n) {
+        auto* u = reinterpret_cast<const unsigned char*>(p);
+        return hex ? hex_encode_to(o, u, n, upper_) : base64_encode_to(o, u, n, url);
+    };
     if (!pending_.empty()) {
         size_t take = std::min(bytes.size(), 3 - pending_.size());
         pending_.append(bytes.substr(0, take));
         bytes.remove_prefix(take);
         if (pending_.size() < 3) return;
         char quad[4];
-        base64_encode_to(quad, reinterpret_cast<const unsigned char*>(pending_.data()), 3, url);
-        emit(quad, 4);
+        emit(quad, static_cast<size_t>(encode(quad, pending_.data(), 3) - quad));
         pending_.clear();
     }
-    while (bytes.size() >= 3) {
-        size_t take = std::min(bytes.size() - bytes.size() % 3, kBlock);
-        scratch_.resize(take / 3 * 4);
-        base64_encode_to(scratch_.data(), reinterpret_cast<const unsigned char*>(bytes.data()), take, url);
+    // Whole lines straight into the output buffer when lines hold whole groups.
+    size_t chars_per_group = hex ? 2 : 4, bytes_per_group = hex ? 1 : 3;
+    if (wrap_ > 0 && wrap_ % chars_per_group == 0 && column_ % chars_per_group == 0) {
+        size_t line_bytes = wrap_ / chars_per_group * bytes_per_group;
+        if (column_ > 0) {
+            size_t take = std::min(bytes.size(), (wrap_ - column_) / chars_per_group * bytes_per_group);
+            take -= take % bytes_per_group;
+            scratch_.resize(take / bytes_per_group * chars_per_group);
+            encode(scratch_.data(), bytes.data(), take);
+            emit(scratch_.data(), scratch_.size());
+            bytes.remove_prefix(take);
+        }
+        if (column_ == 0 && wrap_ + 1 <= out_.capacity()) {
+            while (bytes.size() >= line_bytes) {
+                char* o = out_.reserve(wrap_ + 1);
+                encode(o, bytes.data(), line_bytes);
+                o[wrap_] = '\n';
+                out_.commit(wrap_ + 1);
+                bytes.remove_prefix(line_bytes);
+            }
+        }
+    }
+    while (bytes.size() >= bytes_per_group) {
+        size_t take = std::min(bytes.size() - bytes.size() % bytes_per_group, kBlock);
+        scratch_.resize(take / bytes_per_group * chars_per_group);
+        encode(scratch_.data(), bytes.data(), take);
         emit(scratch_.data(), scratch_.size());
         bytes.remove_prefix(take);
     }

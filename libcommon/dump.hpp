@@ -37,12 +37,14 @@ public:
 
 private:
     void format_line(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    void format_full_hex_line(const unsigned char* bytes, OutputBuffer& out);
     void format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out);
     XxdLayout layout_;
     uint64_t offset_;
     std::vector<uint16_t> byte_pos_;  // where each byte's digits start, after the offset
     size_t ascii_pos_;                // where the text column starts, after the offset
     size_t digits_;                   // digits a byte: 2 or 8
+    size_t group_;                    // bytes a group, after xxd's clamping
 };
 
 // `hexdump -C`: 16 bytes a line, `*` for repeated lines, the final offset line.
