@@ -417,6 +417,20 @@ TEST_CASE("daemonize --respawn restarts a killed program under one supervisor") 
     CHECK_FALSE(std::filesystem::exists(pidfile));
 }
 
+TEST_CASE("daemonize --respawn program dies with a SIGKILLed supervisor") {
+    DaemonReaper reaper;
+    TempDir dir;
+    std::string starts = dir / "starts";
+    auto r = run_ptool({"daemonize", "--respawn", "--", "sh", "-c",
+                        "echo $$ >> " + starts + "; exec sleep 30"});
+    REQUIRE(r.status == 0);
+    int supervisor = reaper.add(parse_pid_line(r.out));
+    int program = reaper.add(std::stoi(wait_for_lines(starts)));
+    REQUIRE(wait_for_cmdline(program, {"sleep", "30"}));
+    kill(supervisor, SIGKILL);
+    CHECK(wait_until([&] { return !process_alive(program); }));
+}
+
 TEST_CASE("daemonize --respawn gives up after --max-restarts and removes the pidfile") {
     DaemonReaper reaper;
     TempDir dir;
