@@ -68,3 +68,67 @@ TEST_CASE("utf8_lossy_append carries a cut sequence into the next chunk") {
     CHECK(utf8_lossy_append(out, "x\xe2\x82", false) == 2);
     CHECK(out == "x");
 }
+
+TEST_CASE("latin1 ascii and utf16le decode as Node Buffer toString") {
+    std::string out;
+    latin1_to_utf8_append(out, "A\xe9\xff");
+    CHECK(out == "A\xc3\xa9\xc3\xbf");
+    out.clear();
+    ascii_to_utf8_append(out, "A\xe9\xff");
+    CHECK(out == "Ai\x7f");
+    out.clear();
+    utf16le_to_utf8_append(out, "A\0=\xd8\0\xde\0\xd8" "B\0x"s);
+    CHECK(out == "A\xf0\x9f\x98\x80\xef\xbf\xbd" "B");
+}
+
+TEST_CASE("utf16le_to_utf8_append carries a cut surrogate pair") {
+    std::string whole = "=\xd8\0\xde" "A\0"s;
+    for (size_t cut = 0; cut <= whole.size(); ++cut) {
+        std::string out;
+        size_t carry = utf16le_to_utf8_append(out, std::string_view(whole).substr(0, cut), false);
+        utf16le_to_utf8_append(out, whole.substr(cut - carry), true);
+        CHECK(out == "\xf0\x9f\x98\x80" "A");
+    }
+}
+
+TEST_CASE("utf8 text encodes to latin1 and utf16le as Buffer.from") {
+    std::string out;
+    utf8_to_latin1_append(out, "A\xc3\xa9\xf0\x9f\x98\x80");
+    CHECK(out == "A\xe9=\x00"s);
+    out.clear();
+    utf8_to_utf16le_append(out, "A\xf0\x9f\x98\x80");
+    CHECK(out == "A\0=\xd8\0\xde"s);
+}
+
+TEST_CASE("HexDecoder rejects bad characters and odd digit counts with positions") {
+    HexDecoder d;
+    std::string out;
+    try {
+        d.feed("0a\n b!", out);
+        FAIL("no error");
+    } catch (const DecodeError& e) {
+        CHECK(e.line() == 2);
+        CHECK(e.column() == 3);
+        CHECK(std::string(e.what()) == "invalid hex character '!'");
+    }
+    CHECK(out == "\x0a");
+    HexDecoder odd;
+    out.clear();
+    odd.feed("abc", out);
+    CHECK_THROWS_AS(odd.finish(out), DecodeError);
+}
+
+TEST_CASE("Base64Decoder accepts both alphabets and rejects misplaced padding") {
+    Base64Decoder d;
+    std::string out;
+    d.feed("-_8=", out);
+    d.finish(out);
+    CHECK(out == "\xfb\xff");
+    Base64Decoder bad;
+    out.clear();
+    CHECK_THROWS_AS(bad.feed("Y===", out), DecodeError);
+    Base64Decoder lone;
+    out.clear();
+    lone.feed("YWJjZ", out);
+    CHECK_THROWS_AS(lone.finish(out), DecodeError);
+}
