@@ -147,7 +147,9 @@ NotifyReceiver& NotifyReceiver::operator=(NotifyReceiver&& other) noexcept {
     return *this;
 }
 
-NotifyReceiver::~NotifyReceiver() { remove_path(); }
+NotifyReceiver::~NotifyReceiver() {
+    remove_path();
+}
 
 void NotifyReceiver::remove_path() noexcept {
     if (!address_.empty() && address_[0] == '/') ::unlink(address_.c_str());

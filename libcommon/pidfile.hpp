@@ -40,8 +40,8 @@ private:
 
     std::string path_;
     std::string temp_path_;
-    UniqueFd temp_fd_;   // the new pidfile, locked
-    UniqueFd held_fd_;   // what is at path_ now (stale or placeholder), locked
+    UniqueFd temp_fd_;  // the new pidfile, locked
+    UniqueFd held_fd_;  // what is at path_ now (stale or placeholder), locked
     bool created_placeholder_ = false;
     bool published_ = false;
 };

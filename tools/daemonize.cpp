@@ -3,7 +3,6 @@
 //   --cwd DIR  --umask MASK  --log FILE | --stdout F --stderr F  --pidfile F
 //   --wait-ready DUR  --user USER[:GROUP]  --respawn [--max-restarts N]
 //   --stop --pidfile F [--signal SIG] [--timeout DUR]   --status --pidfile F
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
@@ -13,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -60,8 +60,8 @@ ToolRunner setup_daemonize(CLI::App& app) {
         ->type_name("DIR");
     app.add_option("--umask", opts->umask, "umask of the daemon, octal (default 022)")
         ->type_name("MASK");
-    auto* log = app.add_option("--log", opts->log, "append stdout and stderr to FILE")
-                   ->type_name("FILE");
+    auto* log =
+        app.add_option("--log", opts->log, "append stdout and stderr to FILE")->type_name("FILE");
     app.add_option("--stdout", opts->stdout_path, "append stdout to FILE (default /dev/null)")
         ->type_name("FILE")
         ->excludes(log);
@@ -86,8 +86,7 @@ ToolRunner setup_daemonize(CLI::App& app) {
         ->excludes(stop);
     app.add_option("--signal", opts->signal, "with --stop: the signal to send (default TERM)")
         ->type_name("SIG");
-    app.add_option("--timeout", opts->timeout,
-                   "with --stop: SIGKILL after DUR (default 10s)")
+    app.add_option("--timeout", opts->timeout, "with --stop: SIGKILL after DUR (default 10s)")
         ->type_name("DUR");
     app.add_option("command", opts->command, "PROGRAM [ARGS...]")->expected(-1);
     app.positionals_at_end();
@@ -130,7 +129,8 @@ void send_report(int fd, int status, pid_t pid, std::string_view message) noexce
     StartReport report;
     report.status = status;
     report.pid = pid;
-    std::memcpy(report.message, message.data(), std::min(message.size(), sizeof report.message - 1));
+    std::memcpy(report.message, message.data(),
+                std::min(message.size(), sizeof report.message - 1));
     write_full(fd, &report, sizeof report);
 }
 
@@ -150,7 +150,9 @@ std::string launch_failure(const Error& e, const std::string& program) {
     return std::string(e.what()) + " (its #! interpreter " + std::string(line) + " is missing)";
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 // Waits until `fd` is readable (a pidfd: its process has exited), at most `limit`.
 bool wait_readable(int fd, Duration limit) {
@@ -373,7 +375,8 @@ std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, D
             loop.stop();
         });
     loop.add_timer(limit, [&] {
-        if (!ready) failure = program + ": not ready after " + format_duration(limit) + " (no READY=1)";
+        if (!ready)
+            failure = program + ": not ready after " + format_duration(limit) + " (no READY=1)";
         loop.stop();
     });
     loop.run();
@@ -394,7 +397,8 @@ ChildSpec make_spec(const Options& opts) {
     if (!opts.user.empty()) {
         size_t colon = opts.user.find(':');
         UserInfo user = lookup_user(opts.user.substr(0, colon));
-        gid_t gid = colon == std::string::npos ? user.gid : lookup_group(opts.user.substr(colon + 1));
+        gid_t gid =
+            colon == std::string::npos ? user.gid : lookup_group(opts.user.substr(colon + 1));
         if (gid == static_cast<gid_t>(-1))
             throw UsageError("--user " + opts.user + ": no group (use USER:GROUP)");
         spec.uid = user.uid;
@@ -489,7 +493,9 @@ int daemon_status(const Options& opts) {
     }
     switch (status.state) {
         case PidfileState::running:
-            write_or_die(STDOUT_FILENO, "running (pid " + std::to_string(status.pid) + ")\n");
+            write_or_die(STDOUT_FILENO, status.pid > 0
+                                            ? "running (pid " + std::to_string(status.pid) + ")\n"
+                                            : std::string("running (starting)\n"));
             return 0;
         case PidfileState::stale:
             write_or_die(STDOUT_FILENO,

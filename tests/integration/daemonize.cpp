@@ -1,7 +1,7 @@
-#include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -79,7 +79,8 @@ bool pidfile_locked(const std::string& path) {
 // fd number -> what it points to, for a running process.
 std::map<std::string, std::string> open_fds(int pid) {
     std::map<std::string, std::string> fds;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    for (const auto& e :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
         fds[e.path().filename()] = std::filesystem::read_symlink(e.path());
     return fds;
 }
@@ -96,7 +97,9 @@ bool wait_for_cmdline(int pid, std::initializer_list<std::string_view> argv) {
     });
 }
 
-std::string lines_of(const std::string& path) { return std::filesystem::exists(path) ? read_file(path) : ""; }
+std::string lines_of(const std::string& path) {
+    return std::filesystem::exists(path) ? read_file(path) : "";
+}
 
 }  // namespace
 
@@ -108,7 +111,7 @@ TEST_CASE("daemonize runs the program in a new session it does not lead with no 
     CHECK(r.err.empty());
     REQUIRE(wait_for_cmdline(pid, {"sleep", "30"}));
     ProcStat st = proc_stat(pid);
-    CHECK(st.session != pid);                    // not a session leader: cannot get a tty
+    CHECK(st.session != pid);  // not a session leader: cannot get a tty
     CHECK(st.session != proc_stat(getpid()).session);
     CHECK(st.pgrp == st.session);
     CHECK(st.tty_nr == 0);
@@ -185,8 +188,8 @@ TEST_CASE("daemonize without a pidfile leaves the daemon only fds 0-2") {
     auto r = run_shell("exec 7</dev/null; exec $PTOOL daemonize -- sleep 30");
     REQUIRE(r.status == 0);
     int pid = reaper.add(parse_pid_line(r.out));
-    CHECK(open_fds(pid) ==
-          std::map<std::string, std::string>{{"0", "/dev/null"}, {"1", "/dev/null"}, {"2", "/dev/null"}});
+    CHECK(open_fds(pid) == std::map<std::string, std::string>{
+                               {"0", "/dev/null"}, {"1", "/dev/null"}, {"2", "/dev/null"}});
 }
 
 TEST_CASE("daemonize --stdout and --stderr append to separate files") {
@@ -250,8 +253,8 @@ TEST_CASE("daemonize refuses a second start while the daemon runs") {
     auto first = run_ptool({"daemonize", "--pidfile", pidfile, "--", "sleep", "30"});
     REQUIRE(first.status == 0);
     int pid = reaper.add(parse_pid_line(first.out));
-    auto second = run_ptool(
-        {"daemonize", "--pidfile", pidfile, "--", "sh", "-c", "touch " + dir / "second"});
+    auto second =
+        run_ptool({"daemonize", "--pidfile", pidfile, "--", "sh", "-c", "touch " + dir / "second"});
     CHECK(second.status == 1);
     CHECK(second.out.empty());
     CHECK(second.err == "ptool daemonize: already running (pid " + std::to_string(pid) + ")\n");
@@ -307,7 +310,8 @@ TEST_CASE("daemonize resolves a relative program against the caller's directory"
     CHECK(wait_for_lines(dir / "log", 2) == dir / "server" + "\n/\n");
 }
 
-TEST_CASE("daemonize fails with 127 for a script whose interpreter is missing where peers succeed") {
+TEST_CASE(
+    "daemonize fails with 127 for a script whose interpreter is missing where peers succeed") {
     DaemonReaper reaper;
     TempDir dir;
     std::string script = dir / "bad.sh";
@@ -340,8 +344,9 @@ TEST_CASE("daemonize --wait-ready returns once the daemon sends READY=1") {
     DaemonReaper reaper;
     TempDir dir;
     std::string marker = dir / "marker";
-    auto r = run_ptool({"daemonize", "--wait-ready", "10s", "--pidfile", dir / "d.pid", "--", "sh",
-                        "-c", "sleep 0.3; touch " + marker + "; systemd-notify --ready; exec sleep 30"});
+    auto r =
+        run_ptool({"daemonize", "--wait-ready", "10s", "--pidfile", dir / "d.pid", "--", "sh", "-c",
+                   "sleep 0.3; touch " + marker + "; systemd-notify --ready; exec sleep 30"});
     REQUIRE(r.status == 0);
     reaper.add(parse_pid_line(r.out));
     CHECK(r.err.empty());
@@ -365,8 +370,8 @@ TEST_CASE("daemonize --wait-ready fails after the duration and kills the daemon"
 
 TEST_CASE("daemonize --wait-ready fails at once when the daemon exits before READY=1") {
     TempDir dir;
-    auto r = run_ptool({"daemonize", "--wait-ready", "20s", "--pidfile", dir / "d.pid", "--",
-                        "sh", "-c", "exit 3"});
+    auto r = run_ptool({"daemonize", "--wait-ready", "20s", "--pidfile", dir / "d.pid", "--", "sh",
+                        "-c", "exit 3"});
     CHECK(r.status == 1);
     CHECK(r.err == "ptool daemonize: sh: exited before it reported READY=1\n");
     CHECK(std::filesystem::is_empty(dir.path()));
@@ -377,8 +382,9 @@ TEST_CASE("daemonize --user nobody drops to its uid, gid and groups") {
     TempDir dir;
     std::string log = dir / "log";
     auto r = run_ptool({"daemonize", "--user", "nobody", "--log", log, "--wait-ready", "10s", "--",
-                        "sh", "-c", "id -u; id -g; id -G; echo $HOME; systemd-notify --ready; "
-                                    "exec sleep 30"});
+                        "sh", "-c",
+                        "id -u; id -g; id -G; echo $HOME; systemd-notify --ready; "
+                        "exec sleep 30"});
     REQUIRE(r.status == 0);
     reaper.add(parse_pid_line(r.out));
     CHECK(wait_for_lines(log, 4) == "65534\n65534\n65534\n/nonexistent\n");
@@ -421,8 +427,8 @@ TEST_CASE("daemonize --respawn program dies with a SIGKILLed supervisor") {
     DaemonReaper reaper;
     TempDir dir;
     std::string starts = dir / "starts";
-    auto r = run_ptool({"daemonize", "--respawn", "--", "sh", "-c",
-                        "echo $$ >> " + starts + "; exec sleep 30"});
+    auto r = run_ptool(
+        {"daemonize", "--respawn", "--", "sh", "-c", "echo $$ >> " + starts + "; exec sleep 30"});
     REQUIRE(r.status == 0);
     int supervisor = reaper.add(parse_pid_line(r.out));
     int program = reaper.add(std::stoi(wait_for_lines(starts)));
@@ -452,8 +458,8 @@ TEST_CASE("daemonize --respawn ends with the program's clean exit and removes th
     DaemonReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
-    auto r = run_ptool({"daemonize", "--respawn", "--pidfile", pidfile, "--", "sh", "-c",
-                        "sleep 0.2; exit 0"});
+    auto r = run_ptool(
+        {"daemonize", "--respawn", "--pidfile", pidfile, "--", "sh", "-c", "sleep 0.2; exit 0"});
     REQUIRE(r.status == 0);
     int supervisor = reaper.add(parse_pid_line(r.out));
     REQUIRE(wait_until([&] { return !process_alive(supervisor); }));
@@ -527,7 +533,9 @@ TEST_CASE("daemonize --status exits 0 running 1 stale 3 missing like start-stop-
     DaemonReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
-    auto ssd_status = [&] { return run({"start-stop-daemon", "--status", "--pidfile", pidfile}).status; };
+    auto ssd_status = [&] {
+        return run({"start-stop-daemon", "--status", "--pidfile", pidfile}).status;
+    };
 
     auto missing = run_ptool({"daemonize", "--status", "--pidfile", pidfile});
     CHECK(missing.status == 3);
@@ -553,8 +561,8 @@ TEST_CASE("daemonize --status exits 0 running 1 stale 3 missing like start-stop-
 
 TEST_CASE("daemonize --pidfile in an unwritable directory fails with 125 and starts nothing") {
     TempDir dir;
-    std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
-                                                 std::filesystem::perms::others_exec);
+    std::filesystem::permissions(
+        dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::others_exec);
     auto r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ptool_bin(),
                   "daemonize", "--pidfile", dir / "d.pid", "--", "sh", "-c", "touch /tmp/x"});
     CHECK(r.status == 125);
