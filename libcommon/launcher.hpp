@@ -91,7 +91,9 @@ struct ChildSpec {
     std::optional<gid_t> gid;
     std::optional<std::vector<gid_t>> groups;  // supplementary groups (setgroups)
     std::optional<mode_t> umask;
-    int parent_death_signal = 0;  // PR_SET_PDEATHSIG; 0: none
+    // PR_SET_PDEATHSIG; 0: none. Note: the kernel sends it when the launching *thread*
+    // ends, so launch from a thread that lives as long as the child should.
+    int parent_death_signal = 0;
 
     // Forces the fork path even when posix_spawn could do it (tests and benchmarks).
     bool force_fork = false;
