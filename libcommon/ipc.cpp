@@ -58,6 +58,10 @@ std::optional<int> inherited_channel_fd() {
     return static_cast<int>(*fd);
 }
 
+void IpcChannel::send(const IpcJson& message, int pass_fd) {
+    send_text(message.dump(-1, ' ', false, IpcJson::error_handler_t::replace), pass_fd);
+}
+
 void IpcChannel::send(const nlohmann::json& message, int pass_fd) {
     send_text(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), pass_fd);
 }
@@ -206,8 +210,8 @@ bool IpcChannel::read_blocking(std::vector<IpcMessage>& out, int timeout_ms) {
 IpcDecoded IpcChannel::decode(IpcMessage message) {
     IpcDecoded d;
     try {
-        d.data = nlohmann::json::parse(message.text);
-    } catch (const nlohmann::json::parse_error& e) {
+        d.data = IpcJson::parse(message.text);
+    } catch (const IpcJson::parse_error& e) {
         d.kind = IpcDecoded::Kind::invalid;
         d.error = e.what();
         return d;
@@ -228,7 +232,7 @@ IpcDecoded IpcChannel::decode(IpcMessage message) {
     send_text(R"({"cmd":"NODE_HANDLE_ACK"})");
     d.kind = IpcDecoded::Kind::handle;
     d.fd = std::move(message.fd);
-    nlohmann::json inner = d.data.contains("msg") ? d.data["msg"] : nlohmann::json();
+    IpcJson inner = d.data.contains("msg") ? d.data["msg"] : IpcJson();
     d.data = std::move(inner);
     return d;
 }
@@ -238,7 +242,7 @@ void IpcChannel::shutdown_write() {
         throw SysError("ipc channel: shutdown", errno);
 }
 
-nlohmann::json node_handle_envelope(const nlohmann::json& message, int fd) {
+IpcJson node_handle_envelope(const IpcJson& message, int fd) {
     const char* type = "net.Native";
     int sotype = 0, listening = 0;
     socklen_t len = sizeof sotype;
@@ -253,7 +257,7 @@ nlohmann::json node_handle_envelope(const nlohmann::json& message, int fd) {
     return {{"cmd", "NODE_HANDLE"}, {"type", type}, {"msg", message}};
 }
 
-bool is_node_internal(const nlohmann::json& message) {
+bool is_node_internal(const IpcJson& message) {
     if (!message.is_object()) return false;
     auto it = message.find("cmd");
     return it != message.end() && it->is_string() &&

@@ -23,6 +23,9 @@
 
 namespace ptool {
 
+// Messages keep their keys in the order they were written.
+using IpcJson = nlohmann::ordered_json;
+
 inline constexpr const char* kNodeChannelFdEnv = "NODE_CHANNEL_FD";
 inline constexpr const char* kNodeChannelModeEnv = "NODE_CHANNEL_SERIALIZATION_MODE";
 
@@ -58,7 +61,7 @@ struct IpcDecoded {
         invalid,   // not JSON: `error` says why
     };
     Kind kind = Kind::user;
-    nlohmann::json data;
+    IpcJson data;
     UniqueFd fd;
     std::string error;
 };
@@ -76,6 +79,7 @@ public:
 
     // Queue one message (serialized compactly, non-ASCII kept as UTF-8) and try
     // to write it now. `pass_fd` >= 0 is dup()ed and sent with the message.
+    void send(const IpcJson& message, int pass_fd = -1);
     void send(const nlohmann::json& message, int pass_fd = -1);
     // Queue an already-serialized JSON text; it must not contain "\n".
     void send_text(std::string_view text, int pass_fd = -1);
@@ -120,9 +124,9 @@ private:
 // Node's envelope for sending `message` with a handle: the type is chosen from
 // the fd ("net.Server" for a listening stream socket, "net.Socket" for another
 // stream socket, "dgram.Native" for a datagram socket, "net.Native" otherwise).
-nlohmann::json node_handle_envelope(const nlohmann::json& message, int fd);
+IpcJson node_handle_envelope(const IpcJson& message, int fd);
 
 // True for Node's internal messages: an object whose "cmd" starts with "NODE_".
-bool is_node_internal(const nlohmann::json& message);
+bool is_node_internal(const IpcJson& message);
 
 }  // namespace ptool

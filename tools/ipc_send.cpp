@@ -41,7 +41,7 @@ struct Options {
     std::optional<std::string> wait;  // "" when given without a value
 };
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;  // keys stay in the order given
 constexpr int kDefaultSocketReplyMs = 10000;  // a control socket answers at once
 constexpr int kHandleAckMs = 5000;            // Node acknowledges a handle at once
 

@@ -152,7 +152,7 @@ TEST_CASE("ipc decode acknowledges a NODE_HANDLE and unwraps its message") {
     REQUIRE(got.size() == 1);
     auto d = b.decode(std::move(got[0]));
     CHECK(d.kind == IpcDecoded::Kind::handle);
-    CHECK(d.data == json{{"hello", 1}});
+    CHECK(d.data.dump() == R"({"hello":1})");
     CHECK(d.fd);
     auto ack = read_some(a, 1);
     REQUIRE(ack.size() == 1);
@@ -218,7 +218,7 @@ TEST_CASE("ipc channel sends a listening socket that a Node process accepts as a
     getsockname(lst, reinterpret_cast<sockaddr*>(&addr), &len);
     ch.send(ptool::node_handle_envelope(json{{"n", 7}}, lst), lst);
     close(lst);
-    std::vector<json> replies;
+    std::vector<ptool::IpcJson> replies;
     for (auto& m : read_some(ch, 2)) {
         auto d = ch.decode(std::move(m));
         if (d.kind == IpcDecoded::Kind::user) replies.push_back(d.data);
@@ -231,7 +231,7 @@ TEST_CASE("ipc channel sends a listening socket that a Node process accepts as a
             if (d.kind == IpcDecoded::Kind::user) replies.push_back(d.data);
         }
     }
-    CHECK(replies[0]["got"] == json{{"n", 7}});
+    CHECK(replies[0]["got"].dump() == R"({"n":7})");
     CHECK(replies[0]["handle"] == "Server");
     CHECK(replies[0]["port"] == ntohs(addr.sin_port));
     CHECK(wait_exit(pid) == 0);
@@ -260,4 +260,11 @@ TEST_CASE("ipc channel receives a handle a Node process sends and acknowledges i
     REQUIRE(next.size() == 1);
     CHECK(next[0].text == R"("after-ack")");
     CHECK(wait_exit(pid) == 0);
+}
+
+TEST_CASE("ipc decode keeps the keys of a message in the order they were sent") {
+    IpcChannel ch;
+    auto d = ch.decode(IpcMessage{R"({"z":1,"a":{"y":2,"b":3}})", {}});
+    REQUIRE(d.kind == IpcDecoded::Kind::user);
+    CHECK(d.data.dump() == R"({"z":1,"a":{"y":2,"b":3}})");
 }

@@ -1,0 +1,517 @@
+// fork-cluster run as users run it: real Node, Python and shell workers behind
+// real listening sockets on 127.0.0.1, loopback HTTP requests, signals, and the
+// control socket.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "test_support.hpp"
+
+using namespace ptool::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+extern char** environ;
+
+namespace {
+
+std::string fixture(const std::string& name) { return source_dir() + "/tests/fixtures/cluster/" + name; }
+
+// A fork-cluster master running in the background with --json events in a file.
+class Master {
+public:
+    explicit Master(std::vector<std::string> args, std::map<std::string, std::string> extra_env = {}) {
+        events_path_ = dir_ / "events.jsonl";
+        for (auto& a : args)
+            if (a == "CTL") a = dir_ / "ctl";  // the control socket lives in the test's directory
+        std::vector<std::string> argv = {ptool_bin(), "fork-cluster", "--json"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        std::vector<std::string> env_strings;
+        for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+        env_strings.push_back("PTOOL=" + ptool_bin());
+        for (const auto& [k, v] : extra_env) env_strings.push_back(k + "=" + v);
+        std::vector<char*> envp, argp;
+        for (auto& s : env_strings) envp.push_back(s.data());
+        envp.push_back(nullptr);
+        for (auto& s : argv) argp.push_back(s.data());
+        argp.push_back(nullptr);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, events_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        int rc = posix_spawn(&pid_, argp[0], &fa, &attr, argp.data(), envp.data());
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        REQUIRE(rc == 0);
+    }
+    ~Master() {
+        if (pid_ > 0 && status_ < 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    pid_t pid() const { return pid_; }
+    const TempDir& dir() const { return dir_; }
+
+    std::vector<json> events() const {
+        std::vector<json> out;
+        std::string text = read_file(events_path_);
+        size_t start = 0;
+        for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+            try {
+                out.push_back(json::parse(text.substr(start, nl - start)));
+            } catch (const json::parse_error&) {
+                out.push_back(json{{"event", "text"}, {"text", text.substr(start, nl - start)}});
+            }
+        }
+        return out;
+    }
+    std::vector<json> events_named(const std::string& name) const {
+        std::vector<json> out;
+        for (auto& e : events())
+            if (e.value("event", "") == name) out.push_back(e);
+        return out;
+    }
+    // Waits until `count` events named `name` were logged.
+    bool wait_events(const std::string& name, size_t count, std::chrono::milliseconds timeout = 10s) const {
+        return wait_until([&] { return events_named(name).size() >= count; }, timeout);
+    }
+    int port() const {
+        if (!wait_events("listen", 1)) return 0;
+        std::string a = events_named("listen")[0]["address"];
+        return std::stoi(a.substr(a.rfind(':') + 1));
+    }
+    // Waits for the master to exit; returns its status (128+N for a signal) or -1.
+    int wait_exit(std::chrono::milliseconds timeout = 15s) {
+        if (status_ >= 0) return status_;
+        wait_until(
+            [&] {
+                int st;
+                if (waitpid(pid_, &st, WNOHANG) != pid_) return false;
+                status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                return true;
+            },
+            timeout);
+        return status_;
+    }
+
+private:
+    TempDir dir_;
+    std::string events_path_;
+    pid_t pid_ = -1;
+    int status_ = -1;
+};
+
+int connect_tcp(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(static_cast<uint16_t>(port));
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
+        close(fd);
+        return -1;
+    }
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+// One HTTP/1.0-style request (Connection: close); the body, or "ERROR: why".
+std::string http_get(int port, const std::string& path = "/") {
+    int fd = connect_tcp(port);
+    if (fd < 0) return std::string("ERROR: connect: ") + strerror(errno);
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+        close(fd);
+        return "ERROR: write";
+    }
+    std::string resp;
+    char buf[4096];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) resp.append(buf, static_cast<size_t>(n));
+    close(fd);
+    if (!resp.starts_with("HTTP/1.1 200") && !resp.starts_with("HTTP/1.0 200"))
+        return "ERROR: response: " + resp.substr(0, 40);
+    auto body = resp.find("\r\n\r\n");
+    return body == std::string::npos ? "ERROR: no body" : resp.substr(body + 4);
+}
+
+std::string pid_of(const std::string& body) {
+    auto p = body.find("pid=");
+    return p == std::string::npos ? "" : body.substr(p + 4, body.find(' ', p) - p - 4);
+}
+
+// Sends one JSON line to a control socket and returns the reply line.
+std::string control_request(const std::string& path, const std::string& line) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::strncpy(sun.sun_path, path.c_str(), sizeof sun.sun_path - 1);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
+        close(fd);
+        return "connect failed";
+    }
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string msg = line + "\n";
+    (void)!write(fd, msg.data(), msg.size());
+    std::string reply;
+    char c;
+    while (read(fd, &c, 1) == 1 && c != '\n') reply += c;
+    close(fd);
+    return reply;
+}
+
+std::vector<int> worker_pids(const Master& m) {
+    auto status = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"status"})"));
+    std::vector<int> pids;
+    for (auto& w : status["workers"]) pids.push_back(w["pid"]);
+    return pids;
+}
+
+}  // namespace
+
+TEST_CASE("fork-cluster serves a real Node HTTP server on fd 3 from both workers") {
+    Master m({"-w", "2", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+    REQUIRE(m.wait_events("online", 2));
+    int port = m.port();
+    std::set<std::string> workers;
+    for (int i = 0; i < 40 && workers.size() < 2; ++i) {
+        std::string body = http_get(port);
+        REQUIRE(body.find("pid=") == 0);
+        workers.insert(body.substr(body.find("worker=")));
+    }
+    CHECK(workers == std::set<std::string>{"worker=1\n", "worker=2\n"});
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster serves a Python http.server built on socket.fromfd 3") {
+    Master m({"-w", "2", "--ready", "exec", "--listen", "127.0.0.1:0", "--", "python3", fixture("http_server.py")});
+    REQUIRE(m.wait_events("online", 2));
+    int port = m.port();
+    std::set<std::string> pids;
+    for (int i = 0; i < 60 && pids.size() < 2; ++i) {
+        std::string body = http_get(port);
+        REQUIRE(body.find("python") != std::string::npos);
+        pids.insert(pid_of(body));
+    }
+    CHECK(pids.size() == 2);
+    CHECK(m.events_named("exit").empty());  // LISTEN_PID and LISTEN_FDS held (else assert)
+    kill(m.pid(), SIGINT);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster shell workers report readiness and messages with ipc-send") {
+    Master m({"-w", "2", "--listen", "web=127.0.0.1:0", "--", fixture("shell_worker.sh")});
+    REQUIRE(m.wait_events("message", 2));
+    REQUIRE(m.wait_events("online", 2));
+    std::set<std::string> hellos;
+    for (auto& e : m.events_named("message")) {
+        hellos.insert(e["data"]["hello"].get<std::string>());
+        CHECK(e["data"]["listen_fds"] == "1");
+        CHECK(e["data"]["names"] == "web");
+    }
+    CHECK(hellos == std::set<std::string>{"worker 1", "worker 2"});
+    CHECK(m.events_named("ready_timeout").empty());
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster routes a Node worker's ptool:send to every worker") {
+    Master m({"-w", "2", "--control", "CTL", "--", "node", fixture("messenger.js")});
+    REQUIRE(m.wait_events("online", 2));
+    // Worker 1 is told to send {"hi":"from 1"} to "workers"; each worker reports to the master.
+    auto reply = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"send","to":"worker:1","data":{"go":true}})"));
+    CHECK(reply == json{{"ok", true}, {"delivered", 1}});
+    REQUIRE(m.wait_events("message", 2));
+    std::set<int> receivers;
+    for (auto& e : m.events_named("message")) {
+        CHECK(e["data"]["received"] == json{{"hi", "from 1"}});
+        receivers.insert(e["data"]["by"].get<int>());
+        CHECK(e["worker_id"] == e["data"]["by"]);
+    }
+    CHECK(receivers == std::set<int>{1, 2});
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster gives up after max-restarts crashes with backoff and exits 1") {
+    Master m({"-w", "1", "--restart-delay", "20ms", "--max-restarts", "3", "--", "sh", "-c", "exit 3"});
+    CHECK(m.wait_exit() == 1);
+    auto restarts = m.events_named("restart");
+    REQUIRE(restarts.size() == 3);
+    CHECK(restarts[0]["delay_ms"] == 20);
+    CHECK(restarts[1]["delay_ms"] == 40);
+    CHECK(restarts[2]["delay_ms"] == 80);
+    CHECK(m.events_named("give_up").size() == 1);
+    CHECK(m.events_named("fork").size() == 4);
+}
+
+TEST_CASE("fork-cluster restart never leaves a clean exit alone and exits with it") {
+    Master m({"-w", "2", "--restart", "never", "--", "sh", "-c", "exit 0"});
+    CHECK(m.wait_exit() == 0);
+    CHECK(m.events_named("restart").empty());
+}
+
+TEST_CASE("fork-cluster graceful shutdown SIGKILLs a worker that ignores TERM after the grace") {
+    Master m({"-w", "2", "--ready", "exec", "--grace", "300ms", "--", "sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"});
+    REQUIRE(m.wait_events("online", 2));
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+    auto exits = m.events_named("exit");
+    REQUIRE(exits.size() == 2);
+    for (auto& e : exits) CHECK(e["signal"] == "SIGKILL");
+}
+
+TEST_CASE("fork-cluster workers die with the master even when it is SIGKILLed") {
+    Master m({"-w", "2", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+    REQUIRE(m.wait_events("online", 2));
+    std::vector<int> pids;
+    for (auto& e : m.events_named("fork")) pids.push_back(e["pid"]);
+    kill(m.pid(), SIGKILL);
+    CHECK(m.wait_exit() == 128 + SIGKILL);
+    CHECK(wait_until([&] { return !process_alive(pids[0]) && !process_alive(pids[1]); }, 2000ms));
+}
+
+TEST_CASE("fork-cluster as a subreaper reaps a worker's orphaned grandchild") {
+    Master m({"-w", "1", "--ready", "exec", "--subreaper", "--", "sh", "-c", "(sleep 0.2 &); exec sleep 30"});
+    REQUIRE(m.wait_events("online", 1));
+    std::this_thread::sleep_for(800ms);
+    CHECK(zombie_children(m.pid()).empty());
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster rolling reload on SIGHUP replaces every worker without refusing a request") {
+    Master m({"-w", "2", "--control", "CTL", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+    REQUIRE(m.wait_events("online", 2));
+    int port = m.port();
+    auto before = worker_pids(m);
+    std::atomic<bool> done{false};
+    std::atomic<int> ok{0};
+    std::vector<std::string> errors;
+    std::thread load([&] {
+        while (!done) {
+            std::string body = http_get(port, "/?delay=20");
+            if (body.starts_with("pid=")) ++ok;
+            else errors.push_back(body);
+        }
+    });
+    kill(m.pid(), SIGHUP);
+    bool reloaded = m.wait_events("online", 4);
+    kill(m.pid(), SIGHUP);
+    bool reloaded_again = m.wait_events("online", 6);
+    std::this_thread::sleep_for(200ms);
+    done = true;
+    load.join();
+    CHECK(reloaded);
+    CHECK(reloaded_again);
+    CHECK(errors.empty());
+    CHECK(ok > 0);
+    auto after = worker_pids(m);
+    REQUIRE(after.size() == 2);
+    for (int pid : after) CHECK(std::find(before.begin(), before.end(), pid) == before.end());
+    CHECK(m.events_named("restart").empty());
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster replaces a SIGKILLed worker within a second while the service keeps answering") {
+    Master m({"-w", "2", "--control", "CTL", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+    REQUIRE(m.wait_events("online", 2));
+    int port = m.port();
+    std::atomic<bool> done{false};
+    std::atomic<int> refused{0}, ok{0};
+    std::thread load([&] {
+        while (!done) {
+            std::string body = http_get(port);
+            if (body.starts_with("pid=")) ++ok;
+            else if (body.find("connect") != std::string::npos) ++refused;
+        }
+    });
+    for (int round = 0; round < 2; ++round) {
+        auto pids = worker_pids(m);
+        REQUIRE(pids.size() == 2);
+        kill(pids[round % 2], SIGKILL);
+        auto killed_at = std::chrono::steady_clock::now();
+        bool back = wait_until([&] {
+            auto now = worker_pids(m);
+            auto st = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"status"})"));
+            int online = 0;
+            for (auto& w : st["workers"]) online += w["state"] == "online";
+            return now.size() == 2 && online == 2 && std::find(now.begin(), now.end(), pids[round % 2]) == now.end();
+        }, 3000ms);
+        CHECK(back);
+        CHECK(std::chrono::steady_clock::now() - killed_at < 1500ms);
+        std::this_thread::sleep_for(1100ms);  // past --min-uptime: the backoff starts over
+    }
+    done = true;
+    load.join();
+    CHECK(refused == 0);
+    CHECK(ok > 0);
+    // The replacement keeps the worker id of the one it replaces.
+    std::set<int> ids;
+    for (auto& e : m.events_named("fork")) ids.insert(e["worker_id"].get<int>());
+    CHECK(ids == std::set<int>{1, 2});
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster retires a Node worker after uncaughtException without refusing a request") {
+    Master m({"-w", "2", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+    REQUIRE(m.wait_events("online", 2));
+    int port = m.port();
+    std::atomic<bool> done{false};
+    std::vector<std::string> errors;
+    std::thread load([&] {
+        while (!done) {
+            std::string body = http_get(port);
+            if (!body.starts_with("pid=")) errors.push_back(body);
+        }
+    });
+    http_get(port, "/crash");
+    CHECK(m.wait_events("retire", 1));
+    CHECK(m.wait_events("online", 3));
+    CHECK(m.wait_events("exit", 1));
+    std::this_thread::sleep_for(200ms);
+    done = true;
+    load.join();
+    CHECK(errors.empty());
+    CHECK(m.events_named("restart").empty());  // a retirement is not a crash
+    CHECK(m.events_named("exit")[0]["code"] == 0);
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster control socket answers status scale and errors and survives bad clients") {
+    Master m({"-w", "1", "--ready", "exec", "--control", "CTL", "--", "sleep", "30"});
+    REQUIRE(m.wait_events("online", 1));
+    std::string ctl = m.dir() / "ctl";
+    struct stat st;
+    REQUIRE(stat(ctl.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    // A client that connects and says nothing must not block the others.
+    int idle = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::strncpy(sun.sun_path, ctl.c_str(), sizeof sun.sun_path - 1);
+    REQUIRE(connect(idle, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0);
+    (void)!write(idle, "{\"cmd\":", 7);  // and a partial request at that
+    auto bad = json::parse(control_request(ctl, "{nope"));
+    CHECK(bad["ok"] == false);
+    CHECK(bad["error"].get<std::string>().starts_with("invalid JSON"));
+    CHECK(json::parse(control_request(ctl, R"({"cmd":"dance"})"))["error"] == "unknown cmd 'dance'");
+    CHECK(json::parse(control_request(ctl, R"({"cmd":"send","to":"nowhere","data":1})"))["ok"] == false);
+    auto scaled = json::parse(control_request(ctl, R"({"cmd":"scale","workers":3})"));
+    CHECK(scaled == json{{"ok", true}, {"workers", 3}});
+    REQUIRE(m.wait_events("online", 3));
+    auto status = json::parse(control_request(ctl, R"({"cmd":"status"})"));
+    CHECK(status["ok"] == true);
+    REQUIRE(status["workers"].size() == 3);
+    CHECK(status["workers"][2]["id"] == 3);
+    CHECK(status["workers"][0]["state"] == "online");
+    CHECK(status["workers"][0]["restarts"] == 0);
+    CHECK(status["workers"][0]["uptime_ms"].is_number());
+    CHECK(status["agent"].is_null());
+    close(idle);
+    CHECK(json::parse(control_request(ctl, R"({"cmd":"stop"})")) == json{{"ok", true}});
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster control socket refuses a client of another uid") {
+    Master m({"-w", "1", "--ready", "exec", "--control", "CTL", "--", "sleep", "30"});
+    REQUIRE(m.wait_events("online", 1));
+    std::string ctl = m.dir() / "ctl";
+    // The socket file is 0600 already; make it reachable so SO_PEERCRED is what refuses
+    // (the master answers and hangs up before reading anything).
+    chmod(ctl.c_str(), 0666);
+    chmod(m.dir().path().c_str(), 0755);
+    std::string script = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+                         "print(s.makefile().readline().strip())\n";
+    auto r = run({"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", script, ctl});
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "{\"ok\":false,\"error\":\"permission denied\"}\n");
+    CHECK(m.events_named("shutdown").empty());
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster scales by one on SIGTTIN and SIGTTOU") {
+    Master m({"-w", "1", "--ready", "exec", "--control", "CTL", "--", "sleep", "30"});
+    REQUIRE(m.wait_events("online", 1));
+    kill(m.pid(), SIGTTIN);
+    REQUIRE(m.wait_events("online", 2));
+    CHECK(worker_pids(m).size() == 2);
+    kill(m.pid(), SIGTTOU);
+    CHECK(wait_until([&] { return worker_pids(m).size() == 1; }));
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster starts the agent before the workers and routes messages to it") {
+    Master m({"-w", "1", "--agent", "exec node " + fixture("messenger.js"), "--control", "CTL", "--", "node",
+              fixture("messenger.js")});
+    REQUIRE(m.wait_events("online", 2));
+    auto forks = m.events_named("fork");
+    CHECK(forks[0]["worker_id"] == 0);
+    auto reply = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"send","to":"agent","data":{"x":1}})"));
+    CHECK(reply["delivered"] == 1);
+    REQUIRE(m.wait_events("message", 1));
+    CHECK(m.events_named("message")[0]["worker_id"] == 0);
+    auto status = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"status"})"));
+    CHECK(status["agent"]["id"] == 0);
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster --reuseport gives each worker its own socket on one port") {
+    Master m({"-w", "2", "--reuseport", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+    REQUIRE(m.wait_events("online", 2));
+    int port = m.port();
+    std::set<std::string> pids;
+    for (int i = 0; i < 80 && pids.size() < 2; ++i) pids.insert(pid_of(http_get(port)));
+    CHECK(pids.size() == 2);
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster reports a listen port in use and exits 1") {
+    int holder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(holder, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
+    REQUIRE(listen(holder, 1) == 0);
+    socklen_t len = sizeof sin;
+    getsockname(holder, reinterpret_cast<sockaddr*>(&sin), &len);
+    std::string addr = "127.0.0.1:" + std::to_string(ntohs(sin.sin_port));
+    auto r = run_ptool({"fork-cluster", "--listen", addr, "--", "true"});
+    close(holder);
+    CHECK(r.status == 1);
+    CHECK(r.err == "ptool fork-cluster: " + addr + ": Address already in use\n");
+}
