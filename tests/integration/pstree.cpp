@@ -196,7 +196,7 @@ TEST_CASE("pstree -g shows process group ids") {
 TEST_CASE("pstree -u shows uid transitions") {
     check_fixture({"-u"}, "132", true,
     "init-+-?---orphan\n"
-    "     |-a\n"
+    "     |-a(nobody)\n"
     "     |-caf\\303\\251\n"
     "     |-esc\\033name\\177\n"
     "     |-longargs\n"
@@ -363,8 +363,10 @@ TEST_CASE("pstree PID starts at that process") {
     "         `-sleep(14)\n");
 }
 
-TEST_CASE("pstree USER shows the trees of that user") {
+TEST_CASE("pstree USER shows each tree of that user separated by a blank line") {
     check_fixture({"nobody"}, "132", true,
+    "a\n"
+    "\n"
     "bash-+-node---3*[{node}]\n"
     "     `-3*[sleep]\n");
 }
