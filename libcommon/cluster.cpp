@@ -131,6 +131,7 @@ private:
     void on_message(Proc* p, IpcDecoded message);
     int route(const Json& data, int fd, const RouteTarget& target, const Proc* from);
     void deliver(Proc* p, const Json& data, int fd);
+    void flush_channels();
     void update_channel_watch(Proc* p);
     void on_notify();
     Proc* find_by_pid(pid_t pid, bool walk_parents);
@@ -275,6 +276,7 @@ Proc* Master::launch_proc(int id, bool agent) {
     proc->started = Clock::now();
     pair.child.reset();
     proc->channel = IpcChannel(std::move(pair.parent));
+    proc->channel.set_auto_flush(false);  // flushed once per batch: flush_channels()
     Proc* p = proc.get();
     procs_.push_back(std::move(proc));
     loop_.watch_child(p->child, [this, p](const ExitStatus& st) { on_exit(p, st); });
@@ -531,6 +533,7 @@ void Master::on_channel(Proc* p, uint32_t events) {
         open = false;
     }
     for (auto& m : messages) on_message(p, p->channel.decode(std::move(m)));
+    flush_channels();
     if (!open) {  // the worker closed its channel: its exit follows (or it lives on without one)
         loop_.unwatch_fd(p->channel.fd());
         p->channel.close();
@@ -621,7 +624,11 @@ void Master::deliver(Proc* p, const Json& data, int fd) {
     } catch (const SysError&) {
         return;  // the worker is going away; its exit is handled on its own
     }
-    update_channel_watch(p);
+}
+
+void Master::flush_channels() {
+    for (auto& p : procs_)
+        if (p->channel.is_open() && p->channel.wants_write()) update_channel_watch(p.get());
 }
 
 void Master::on_notify() {
@@ -686,6 +693,7 @@ void Master::on_control_client(int fd, uint32_t events) {
                 Json reply = handle_request(c.channel.decode(std::move(r)));
                 c.channel.send(reply);
             }
+            flush_channels();
         }
         c.channel.flush();
     } catch (const SysError&) {

@@ -77,7 +77,7 @@ void IpcChannel::send_text(std::string_view text, int pass_fd) {
         p.fd.reset(dup);
     }
     out_.push_back(std::move(p));
-    flush();
+    if (auto_flush_) flush();
 }
 
 size_t IpcChannel::queued_bytes() const {

@@ -78,7 +78,7 @@ public:
     void close() { fd_.reset(); }
 
     // Queue one message (serialized compactly, non-ASCII kept as UTF-8) and try
-    // to write it now. `pass_fd` >= 0 is dup()ed and sent with the message.
+    // to write it now (unless auto-flush is off). `pass_fd` >= 0 is dup()ed and sent with the message.
     void send(const IpcJson& message, int pass_fd = -1);
     void send(const nlohmann::json& message, int pass_fd = -1);
     // Queue an already-serialized JSON text; it must not contain "\n".
@@ -90,6 +90,8 @@ public:
     // Returns false on timeout; throws SysError on a write error.
     bool flush_blocking(int timeout_ms = -1);
     bool wants_write() const { return !out_.empty(); }
+    // false: send() only queues, and the owner flushes a batch at once (fewer syscalls).
+    void set_auto_flush(bool on) { auto_flush_ = on; }
     size_t queued_bytes() const;
 
     // Reads what is available without blocking and appends complete messages.
@@ -119,6 +121,7 @@ private:
     std::string in_;
     std::vector<std::pair<size_t, UniqueFd>> in_fds_;  // (offset of its message in in_, fd)
     bool eof_ = false;
+    bool auto_flush_ = true;
 };
 
 // Node's envelope for sending `message` with a handle: the type is chosen from
