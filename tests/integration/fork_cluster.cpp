@@ -515,3 +515,42 @@ TEST_CASE("fork-cluster reports a listen port in use and exits 1") {
     CHECK(r.status == 1);
     CHECK(r.err == "ptool fork-cluster: " + addr + ": Address already in use\n");
 }
+
+TEST_CASE("fork-cluster takes READY=1 on NOTIFY_SOCKET as readiness") {
+    std::string notify = R"(import os, socket, time
+addr = os.environ["NOTIFY_SOCKET"]
+if addr.startswith("@"): addr = "\0" + addr[1:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+time.sleep(0.2)
+s.sendto(b"READY=1\nSTATUS=serving\n", addr)
+time.sleep(30)
+)";
+    Master m({"-w", "1", "--ready-timeout", "20s", "--", "python3", "-c", notify});
+    REQUIRE(m.wait_events("online", 1, 5000ms));
+    CHECK(m.events_named("ready_timeout").empty());
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster passes tcp and unix sockets as fds 3 and 4 with LISTEN_PID set to the worker") {
+    TempDir dir;
+    std::string out = dir / "env.txt";
+    std::string sock = dir / "app.sock";
+    std::string script = "echo \"$LISTEN_FDS $LISTEN_FDNAMES $PTOOL_WORKER_ID $PTOOL_WORKERS $([ \"$LISTEN_PID\" = $$ ] && echo own-pid)\" > " +
+                         out + "; exec sleep 30";
+    Master m({"-w", "1", "--ready", "exec", "--listen", "127.0.0.1:0", "--listen", "admin=unix:" + sock, "--", "sh", "-c",
+              script});
+    REQUIRE(m.wait_events("online", 1));
+    REQUIRE(wait_until([&] { return access(out.c_str(), F_OK) == 0 && !read_file(out).empty(); }));
+    CHECK(read_file(out) == "2 tcp0:admin 1 1 own-pid\n");
+    // The unix socket accepts (the master bound it; the backlog queues the connection).
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::strncpy(sun.sun_path, sock.c_str(), sizeof sun.sun_path - 1);
+    CHECK(connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0);
+    close(fd);
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+    CHECK(access(sock.c_str(), F_OK) != 0);  // removed at exit
+}
