@@ -116,6 +116,7 @@ int run_daemonize(const Options& opts) {
     if (opts.stop) return stop_daemon(opts);
     if (opts.status) return daemon_status(opts);
     if (opts.command.empty()) throw UsageError("no PROGRAM given (see --help)");
+    if (opts.max_restarts > 0 && !opts.respawn) throw UsageError("--max-restarts needs --respawn");
     return start_daemon(opts);
 }
 

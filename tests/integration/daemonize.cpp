@@ -589,6 +589,8 @@ TEST_CASE("daemonize rejects bad durations signals and missing arguments with 2"
         {{"--stop"}, "ptool daemonize: --stop needs --pidfile\n"},
         {{"--status"}, "ptool daemonize: --status needs --pidfile\n"},
         {{}, "ptool daemonize: no PROGRAM given (see --help)\n"},
+        {{"--max-restarts", "3", "--", "true"},
+         "ptool daemonize: --max-restarts needs --respawn\n"},
     };
     for (const auto& c : cases) {
         std::vector<std::string> args{"daemonize"};
