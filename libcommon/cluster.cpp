@@ -129,6 +129,7 @@ private:
     // messages
     void on_channel(Proc* p, uint32_t events);
     void on_message(Proc* p, IpcDecoded message);
+    void handle_message(Proc* p, IpcDecoded message);
     int route(const Json& data, int fd, const RouteTarget& target, const Proc* from);
     void deliver(Proc* p, const Json& data, int fd);
     void flush_channels();
@@ -342,7 +343,7 @@ void Master::on_exit(Proc* p, const ExitStatus& st) {
         advance_reload();  // the replacement will not come
     }
     bool pending = std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s.second.restart_timer != 0; });
-    if (procs_.empty() && !pending && !restart) {
+    if (procs_.empty() && !pending && !restart && target_workers_ > 0) {
         exit_code_ = last_failed_ ? exit_code::failure : exit_code::ok;
         finish();
     }
@@ -397,6 +398,7 @@ void Master::stop_proc(Proc* p) {
     if (p->state == Proc::State::stopping) return;
     p->state = Proc::State::stopping;
     p->child.signal_tree(config_.stop_signal);
+    loop_.cancel_timer(p->kill_timer);  // a retiring worker's: the timers hold p
     p->kill_timer = loop_.add_timer(config_.grace, [p] {
         p->kill_timer = 0;
         p->child.signal_tree(SIGKILL);
@@ -555,6 +557,15 @@ void Master::update_channel_watch(Proc* p) {
 }
 
 void Master::on_message(Proc* p, IpcDecoded m) {
+    try {
+        handle_message(p, std::move(m));
+    } catch (const nlohmann::json::exception& e) {  // a worker's odd message never stops the master
+        emit(Json{{"event", "bad_message"}, {"worker_id", p->id}, {"pid", p->child.pid()}, {"error", e.what()}}, p,
+             std::string("sent a message the master cannot use: ") + e.what());
+    }
+}
+
+void Master::handle_message(Proc* p, IpcDecoded m) {
     if (m.kind == IpcDecoded::Kind::internal) return;  // ACKs, Node's own cluster messages
     if (m.kind == IpcDecoded::Kind::invalid) {
         emit(Json{{"event", "bad_message"}, {"worker_id", p->id}, {"pid", p->child.pid()}, {"error", m.error}}, p,
@@ -569,7 +580,9 @@ void Master::on_message(Proc* p, IpcDecoded m) {
     } else if (cmd == "ptool:retire" || act == "suicide") {
         retire(p);
     } else if (cmd == "ptool:send") {
-        auto target = parse_route_target(data.value("to", ""));
+        auto target = data.contains("to") && data["to"].is_string()
+                          ? parse_route_target(data["to"].get<std::string>())
+                          : std::nullopt;
         if (!target) {
             emit(Json{{"event", "bad_message"}, {"worker_id", p->id}, {"pid", p->child.pid()},
                       {"error", "unknown target"}, {"data", data}},
@@ -690,7 +703,12 @@ void Master::on_control_client(int fd, uint32_t events) {
             std::vector<IpcMessage> requests;
             open = c.channel.read(requests);
             for (auto& r : requests) {
-                Json reply = handle_request(c.channel.decode(std::move(r)));
+                Json reply;
+                try {
+                    reply = handle_request(c.channel.decode(std::move(r)));
+                } catch (const nlohmann::json::exception& e) {
+                    reply = Json{{"ok", false}, {"error", e.what()}};
+                }
                 c.channel.send(reply);
             }
             flush_channels();

@@ -554,3 +554,27 @@ TEST_CASE("fork-cluster passes tcp and unix sockets as fds 3 and 4 with LISTEN_P
     CHECK(m.wait_exit() == 0);
     CHECK(access(sock.c_str(), F_OK) != 0);  // removed at exit
 }
+
+TEST_CASE("fork-cluster logs a worker's unusable messages and keeps running") {
+    std::string script = "\"$PTOOL\" ipc-send '{\"cmd\":\"ptool:send\",\"to\":5}' && "
+                         "\"$PTOOL\" ipc-send '{\"cmd\":\"ptool:send\",\"to\":\"mars\"}' && "
+                         "\"$PTOOL\" ipc-send '{\"cmd\":\"online\"}' && exec sleep 30";
+    Master m({"-w", "1", "--", "sh", "-c", script});
+    REQUIRE(m.wait_events("online", 1));
+    CHECK(m.events_named("bad_message").size() == 2);
+    CHECK(process_alive(m.pid()));
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster scaled to zero workers keeps running until told to stop") {
+    Master m({"-w", "1", "--ready", "exec", "--control", "CTL", "--", "sleep", "30"});
+    REQUIRE(m.wait_events("online", 1));
+    CHECK(json::parse(control_request(m.dir() / "ctl", R"({"cmd":"scale","workers":0})"))["ok"] == true);
+    REQUIRE(m.wait_events("exit", 1));
+    std::this_thread::sleep_for(200ms);
+    CHECK(process_alive(m.pid()));
+    CHECK(json::parse(control_request(m.dir() / "ctl", R"({"cmd":"status"})"))["workers"].empty());
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
