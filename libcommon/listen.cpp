@@ -183,7 +183,11 @@ std::string bound_address(int fd) {
     if (ss.ss_family == AF_INET6) {
         auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
         ::inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof buf);
-        return "[" + std::string(buf) + "]:" + std::to_string(ntohs(sin6->sin6_port));
+        std::string out = "[";  // built by appends: GCC 12 -O3 warns falsely (-Wrestrict) on "[" + s
+        out += buf;
+        out += "]:";
+        out += std::to_string(ntohs(sin6->sin6_port));
+        return out;
     }
     if (ss.ss_family == AF_UNIX) {
         auto* sun = reinterpret_cast<sockaddr_un*>(&ss);
@@ -206,18 +210,18 @@ std::vector<ActivatedSocket> activated_sockets(bool unset_env) {
     const char* pid_text = std::getenv(kListenPidEnv);
     const char* fds_text = std::getenv("LISTEN_FDS");
     const char* names_text = std::getenv("LISTEN_FDNAMES");
-    auto pid = pid_text ? parse_int(pid_text) : std::nullopt;
-    auto count = fds_text ? parse_int(fds_text) : std::nullopt;
+    long long pid = pid_text ? parse_int(pid_text).value_or(-1) : -1;
+    long long count = fds_text ? parse_int(fds_text).value_or(0) : 0;
     std::string names = names_text ? names_text : "";
     if (unset_env) {
         ::unsetenv(kListenPidEnv);
         ::unsetenv("LISTEN_FDS");
         ::unsetenv("LISTEN_FDNAMES");
     }
-    if (!pid || *pid != ::getpid() || !count || *count <= 0) return out;
+    if (pid != ::getpid() || count <= 0) return out;
     size_t pos = 0;
-    for (int i = 0; i < *count; ++i) {
-        int fd = kListenFdsStart + i;
+    for (long long i = 0; i < count; ++i) {
+        int fd = kListenFdsStart + static_cast<int>(i);
         if (::fcntl(fd, F_GETFD) < 0) break;
         set_cloexec(fd);
         std::string name = "unknown";
