@@ -259,6 +259,35 @@ void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputB
         }
         line += "|\n";
         out.write(line);
+    } else if (n == 16 && offset_ <= UINT32_MAX) {
+        // The hot path, front to back: each byte is "xx " from one 4-byte store.
+        char* line = out.reserve(79);
+        const char* lower = hex_pair_table(false);
+        auto off = static_cast<uint32_t>(offset_);
+        std::memcpy(line, lower + 2 * (off >> 24), 2);
+        std::memcpy(line + 2, lower + 2 * ((off >> 16) & 0xFF), 2);
+        std::memcpy(line + 4, lower + 2 * ((off >> 8) & 0xFF), 2);
+        std::memcpy(line + 6, lower + 2 * (off & 0xFF), 2);
+        line[8] = ' ';
+        line[9] = ' ';
+        char* o = line + 10;
+        for (size_t i = 0; i < 16; ++i) {
+            uint16_t pair;
+            std::memcpy(&pair, lower + 2 * bytes[i], 2);
+            uint32_t v = pair | (uint32_t(' ') << 16) | (uint32_t(' ') << 24);
+            std::memcpy(o, &v, 4);
+            o += i == 7 ? 4 : 3;
+        }
+        o[0] = ' ';
+        o[1] = '|';
+        char* text = o + 2;
+        for (size_t i = 0; i < 16; ++i) {
+            unsigned char b = bytes[i];
+            text[i] = static_cast<unsigned char>(b - 0x20) < 0x5F ? static_cast<char>(b) : '.';
+        }
+        text[16] = '|';
+        text[17] = '\n';
+        out.commit(79);
     } else {
         size_t addr_len = offset_ >> 32 ? hex_width(offset_) : 8;
         size_t len = addr_len + 52 + 1 + n + 2;

@@ -275,7 +275,7 @@ Plan make_plan(const Options& opts) {
 
 int run_bufdump(const Options& opts) {
     Plan plan = make_plan(opts);
-    if (opts.columns == 0 || opts.columns < -1) throw UsageError("-c: expected a positive number");
+    if (opts.columns < -1) throw UsageError("-c: expected a positive number (0: the default)");
     Input in = open_input(opts);
     OutputBuffer out(STDOUT_FILENO, 1 << 20);
     std::unique_ptr<ByteWriter> writer = plan.write ? make_writer(opts, *plan.write, out, in.offset)
