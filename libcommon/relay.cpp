@@ -1,9 +1,11 @@
 #include "libcommon/relay.hpp"
 
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +29,16 @@ bool try_watch(EventLoop& loop, int fd, uint32_t events, EventLoop::FdCallback c
         if (e.err() == EPERM) return false;
         throw;
     }
+}
+
+// Large captures fault in 2 MiB pages rather than 4 KiB ones (THP is often
+// madvise-only): a 256 MiB capture takes 512x fewer page faults.
+void advise_huge_pages(char* buf, size_t len) {
+    constexpr uintptr_t kHuge = 2 << 20;
+    if (len < 4 * kHuge) return;
+    uintptr_t start = (reinterpret_cast<uintptr_t>(buf) + kHuge - 1) & ~(kHuge - 1);
+    uintptr_t end = (reinterpret_cast<uintptr_t>(buf) + len) & ~(kHuge - 1);
+    if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);
 }
 
 ssize_t read_retrying(int fd, char* buf, size_t len) {
@@ -277,6 +289,7 @@ void PipeCapture::on_readable() {
             if (!bigger) throw std::bad_alloc();
             buf_ = bigger;
             capacity_ = grown;
+            advise_huge_pages(buf_, capacity_);
         }
         ssize_t n = read_retrying(from_.get(), buf_ + size_, capacity_ - size_);
         if (n < 0 && errno == EAGAIN) return;
