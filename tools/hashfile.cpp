@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -99,7 +100,9 @@ struct Setup {
 class FileHasher {
 public:
     FileHasher(const Setup& setup, bool progress)
-        : buffer_(new unsigned char[kReadSize]), progress_(progress) {
+        : buffer_(static_cast<unsigned char*>(std::aligned_alloc(4096, kReadSize))),
+          progress_(progress) {
+        if (!buffer_) throw std::bad_alloc();
         for (DigestAlgo a : setup.algos) digests_.emplace_back(a, setup.key);
     }
 
@@ -119,7 +122,11 @@ public:
     }
 
 private:
-    std::unique_ptr<unsigned char[]> buffer_;
+    struct Free {
+        void operator()(unsigned char* p) const { std::free(p); }
+    };
+    // Page-aligned: the kernel's copy into it runs on whole cache lines.
+    std::unique_ptr<unsigned char, Free> buffer_;
     Result hash(const std::string& path, std::span<Digest> digests) {
         Result r;
         UniqueFd owned;
