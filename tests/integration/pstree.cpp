@@ -499,9 +499,11 @@ private:
 
 // psmisc and ptool read /proc at different moments: a run counts as equal when
 // ptool matches psmisc run just before or just after it.
-void compare_with_psmisc(const std::vector<std::string>& args, const std::string& columns) {
+void compare_with_psmisc(const std::vector<std::string>& args, const std::string& columns,
+                         const std::string& term = "dumb") {
     RunOptions options;
     options.env["COLUMNS"] = columns;
+    options.env["TERM"] = term;
     std::vector<std::string> peer{"pstree"};
     peer.insert(peer.end(), args.begin(), args.end());
     std::vector<std::string> ours{"pstree"};
@@ -586,4 +588,26 @@ TEST_CASE("pstree -t matches psmisc on node's named threads") {
     compare_with_psmisc({"-t", root}, "132");
     compare_with_psmisc({"-t", "-p", root}, "132");
     compare_with_psmisc({root}, "132");
+}
+
+TEST_CASE("pstree -H bolds a process and its ancestors with psmisc's bytes") {
+    LiveTree tree("sleep 60 & sleep 60 & sh -c 'sleep 60 & exec sleep 61' & exec sleep 59");
+    wait_for_tree(tree.pid(), 5);
+    auto kids = run({"pgrep", "-P", std::to_string(tree.pid()), "-f", "^sleep 61"});
+    REQUIRE(kids.status == 0);
+    std::string child = kids.out.substr(0, kids.out.find('\n'));
+    std::string root = std::to_string(tree.pid());
+    for (const char* term : {"xterm", "linux"})
+        for (const char* columns : {"132", "12"}) {
+            compare_with_psmisc({"-H", child, root}, columns, term);
+            compare_with_psmisc({"-H", child, "-a", root}, columns, term);
+        }
+}
+
+TEST_CASE("pstree -H without TERM fails with exit 1") {
+    RunOptions options;
+    options.unset.push_back("TERM");
+    auto r = run_ptool({"pstree", "-H", "1"}, options);
+    CHECK(r.status == 1);
+    CHECK(r.err == "ptool pstree: TERM is not set\n");
 }
