@@ -204,6 +204,7 @@ void XxdFormatter::format_line_colored(const unsigned char* bytes, size_t n, Out
 // hexdump -C
 
 void HexdumpFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    if (n > 0) any_ = true;
     if (partial_len_ > 0) {
         size_t take = std::min(n, 16 - partial_len_);
         std::memcpy(partial_ + partial_len_, bytes, take);
@@ -311,7 +312,7 @@ void HexdumpFormatter::finish(OutputBuffer& out) {
         format_line(partial_, partial_len_, out);
         partial_len_ = 0;
     }
-    if (!have_previous_ && offset_ == 0) return;
+    if (!any_) return;  // empty input (or a seek past the end): no output at all
     char line[24];
     char* end = format_hex_offset(line, offset_, 8);
     *end++ = '\n';

@@ -59,6 +59,7 @@ private:
     void format_line(const unsigned char* bytes, size_t n, OutputBuffer& out);
     uint64_t offset_;
     bool color_;
+    bool any_ = false;
     bool squeezing_ = false;
     bool have_previous_ = false;
     unsigned char previous_[16];

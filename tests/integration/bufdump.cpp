@@ -121,6 +121,11 @@ TEST_CASE("bufdump -f hexdump writes nothing for empty input") {
     auto r = run_ptool(bufdump({"-f", "hexdump"}), std::string());
     CHECK(r.status == 0);
     CHECK(r.out.empty());
+    TempDir dir;
+    write_file(dir / "in", "short");
+    r = run_ptool(bufdump({"-f", "hexdump", "-s", "100", dir / "in"}));
+    CHECK(r.status == 0);
+    CHECK(r.out.empty());
 }
 
 TEST_CASE("bufdump -f base64 is coreutils base64 with its wrapping") {
