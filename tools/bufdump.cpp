@@ -12,6 +12,7 @@
 // character set's text) and a writer (a dump, a byte form or a character set).
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,12 +141,39 @@ std::unique_ptr<ByteDecoder> make_byte_decoder(Encoding e) {
 
 // ---- The input: -s/-n applied, read in large blocks ----
 
+// A regular file is mapped rather than read: no copy out of the page cache.
+struct Mapping {
+    const char* data = nullptr;
+    size_t size = 0;
+    size_t pos = 0;
+    Mapping() = default;
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    ~Mapping() {
+        if (data) ::munmap(const_cast<char*>(data), size);
+    }
+};
+
 struct Input {
     UniqueFd owned;
     int fd = STDIN_FILENO;
     uint64_t offset = 0;     // of the first byte read, as dumps show it
     uint64_t remaining = UINT64_MAX;
+    std::unique_ptr<Mapping> map;
 };
+
+void try_map(Input& in, const struct stat& st) {
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0) return;
+    off_t pos = ::lseek(in.fd, 0, SEEK_CUR);
+    if (pos < 0) return;
+    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, in.fd, 0);
+    if (p == MAP_FAILED) return;  // reading works everywhere mapping does not
+    ::madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+    in.map = std::make_unique<Mapping>();
+    in.map->data = static_cast<const char*>(p);
+    in.map->size = static_cast<size_t>(st.st_size);
+    in.map->pos = std::min(static_cast<size_t>(pos), in.map->size);
+}
 
 Input open_input(const Options& opts) {
     Input in;
@@ -154,10 +182,13 @@ Input open_input(const Options& opts) {
         in.fd = in.owned.get();
     }
     if (!opts.length.empty()) in.remaining = parse_size(opts.length);
-    if (opts.seek.empty()) return in;
-    int64_t seek = parse_offset(opts.seek);
     struct stat st {};
     if (::fstat(in.fd, &st) < 0) throw SysError(opts.file, errno);
+    if (opts.seek.empty()) {
+        try_map(in, st);
+        return in;
+    }
+    int64_t seek = parse_offset(opts.seek);
     bool seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
     if (seek < 0) {
         if (!seekable) throw Error(opts.file + ": cannot seek from the end: not a regular file");
@@ -167,7 +198,10 @@ Input open_input(const Options& opts) {
         seek += end;
     }
     in.offset = static_cast<uint64_t>(seek);
-    if (seekable && ::lseek(in.fd, static_cast<off_t>(seek), SEEK_SET) >= 0) return in;
+    if (seekable && ::lseek(in.fd, static_cast<off_t>(seek), SEEK_SET) >= 0) {
+        try_map(in, st);
+        return in;
+    }
     // A pipe: read and drop.
     std::string skip(64 * 1024, '\0');
     for (uint64_t left = in.offset; left > 0;) {
@@ -180,13 +214,23 @@ Input open_input(const Options& opts) {
 }
 
 // Reads up to buf.size() bytes (fewer only at the end); returns the count.
-size_t read_block(Input& in, std::string& buf, const std::string& name) {
+// The next block (up to buf.size() bytes; fewer only at the end): a slice of
+// the mapping, or read into `buf`.
+std::string_view read_block(Input& in, std::string& buf, const std::string& name) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), in.remaining));
-    if (want == 0) return 0;
+    if (in.map) {
+        Mapping& m = *in.map;
+        size_t n = std::min(want, m.size - m.pos);
+        std::string_view block(m.data + m.pos, n);
+        m.pos += n;
+        in.remaining -= n;
+        return block;
+    }
+    if (want == 0) return {};
     ssize_t n = read_full(in.fd, buf.data(), want);
     if (n < 0) throw SysError(name, errno);
     in.remaining -= static_cast<uint64_t>(n);
-    return static_cast<size_t>(n);
+    return std::string_view(buf.data(), static_cast<size_t>(n));
 }
 
 std::unique_ptr<ByteWriter> make_writer(const Options& opts, Encoding to, OutputBuffer& out,
@@ -301,9 +345,8 @@ int run_bufdump(const Options& opts) {
     const std::string name = opts.file;
     try {
         for (;;) {
-            size_t n = read_block(in, block, name);
-            bool final = n == 0;
-            std::string_view data(block.data(), n);
+            std::string_view data = read_block(in, block, name);
+            bool final = data.empty();
             if (decoder) {
                 decoded.clear();
                 if (final) {
