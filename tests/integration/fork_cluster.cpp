@@ -199,7 +199,7 @@ TEST_CASE("fork-cluster serves a real Node HTTP server on fd 3 from both workers
     REQUIRE(m.wait_events("online", 2));
     int port = m.port();
     std::set<std::string> workers;
-    for (int i = 0; i < 40 && workers.size() < 2; ++i) {
+    for (int i = 0; i < 300 && workers.size() < 2; ++i) {
         std::string body = http_get(port);
         REQUIRE(body.find("pid=") == 0);
         workers.insert(body.substr(body.find("worker=")));
@@ -213,12 +213,25 @@ TEST_CASE("fork-cluster serves a Python http.server built on socket.fromfd 3") {
     Master m({"-w", "2", "--ready", "exec", "--listen", "127.0.0.1:0", "--", "python3", fixture("http_server.py")});
     REQUIRE(m.wait_events("online", 2));
     int port = m.port();
+    // http.server serves one connection at a time: while one worker waits for the
+    // request line of a silent connection, the other must answer.
+    int silent = connect_tcp(port);
+    REQUIRE(silent >= 0);
     std::set<std::string> pids;
-    for (int i = 0; i < 60 && pids.size() < 2; ++i) {
+    for (int i = 0; i < 3; ++i) {
         std::string body = http_get(port);
         REQUIRE(body.find("python") != std::string::npos);
         pids.insert(pid_of(body));
     }
+    std::string req = "GET / HTTP/1.0\r\n\r\n";
+    REQUIRE(write(silent, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+    std::string resp;
+    char buf[4096];
+    for (ssize_t n; (n = read(silent, buf, sizeof buf)) > 0;) resp.append(buf, static_cast<size_t>(n));
+    close(silent);
+    auto body = resp.find("\r\n\r\n");
+    REQUIRE(body != std::string::npos);
+    pids.insert(pid_of(resp.substr(body + 4)));
     CHECK(pids.size() == 2);
     CHECK(m.events_named("exit").empty());  // LISTEN_PID and LISTEN_FDS held (else assert)
     kill(m.pid(), SIGINT);
