@@ -104,7 +104,9 @@ TEST_CASE("hashfile -z equals sha256sum -z") {
 
 TEST_CASE("hashfile reads standard input when given no file or a dash") {
     std::string data = random_bytes(100000, 5);
-    auto expected = run({"sha256sum"}, RunOptions{data});
+    RunOptions with_input;
+    with_input.input = data;
+    auto expected = run({"sha256sum"}, with_input);
     CHECK(run_ptool({"hashfile"}, data).out == expected.out);
     CHECK(run_ptool({"hashfile", "-"}, data).out == expected.out);
 }
