@@ -65,9 +65,11 @@ void build_environment(const ChildSpec& spec, PreparedChild& p) {
     if (!spec.env_clear)
         for (char** e = environ; e && *e; ++e)
             if (!edited(env_name(*e))) p.env_strings.emplace_back(*e);
-    for (const auto& [name, value] : spec.env_set) {
-        // A later --env K=V wins over an earlier one for the same K.
-        std::string entry = name + "=" + value;
+    for (const auto& kv : spec.env_set) {
+        // A later --env K=V wins over an earlier one for the same K. (No structured
+        // binding: clang 14, which builds the fuzzers, cannot capture one in a lambda.)
+        const std::string& name = kv.first;
+        std::string entry = name + "=" + kv.second;
         auto same = std::find_if(p.env_strings.begin(), p.env_strings.end(),
                                  [&](const std::string& s) { return env_name(s) == name; });
         if (same != p.env_strings.end()) *same = std::move(entry);

@@ -18,6 +18,15 @@ extern char** environ;
 
 namespace ptool::test {
 
+namespace {
+// A child that exits without reading all its input must not kill the test with SIGPIPE:
+// the write fails with EPIPE instead and the rest of the input is dropped.
+[[maybe_unused]] const bool kSigpipeIgnored = [] {
+    signal(SIGPIPE, SIG_IGN);
+    return true;
+}();
+}  // namespace
+
 std::string ptool_bin() { return PTOOL_BIN; }
 std::string source_dir() { return PTOOL_SOURCE_DIR; }
 
