@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "libcommon/error.hpp"
 
@@ -81,6 +82,17 @@ Pipe make_pipe(int extra_flags) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | extra_flags) < 0) throw SysError("pipe", errno);
     return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void attach_fd(msghdr& msg, FdPassingControl& control, int fd) {
+    std::memset(control.data, 0, sizeof control.data);
+    msg.msg_control = control.data;
+    msg.msg_controllen = sizeof control.data;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
 }
 
 void set_nonblocking(int fd, bool on) {

@@ -2,6 +2,7 @@
 // (busybox's safe_read/full_write): EINTR retried, short writes completed.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -55,6 +56,14 @@ struct Pipe {
     UniqueFd write;
 };
 Pipe make_pipe(int extra_flags = 0);
+
+// Control-message space for passing one fd with sendmsg (SCM_RIGHTS).
+struct FdPassingControl {
+    alignas(cmsghdr) char data[CMSG_SPACE(sizeof(int))];
+};
+// Attaches `fd` to `msg` as SCM_RIGHTS, with `control` as the buffer (it must outlive
+// the sendmsg call). Used by the IPC channel and the sd_notify sender alike.
+void attach_fd(msghdr& msg, FdPassingControl& control, int fd);
 
 // Sets or clears O_NONBLOCK / FD_CLOEXEC.
 void set_nonblocking(int fd, bool on = true);

@@ -214,16 +214,8 @@ void notify_send(std::string_view address, std::string_view state, int pass_fd) 
     msg.msg_namelen = addr.len;
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    if (pass_fd >= 0) {
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &pass_fd, sizeof pass_fd);
-    }
+    FdPassingControl control;
+    if (pass_fd >= 0) attach_fd(msg, control, pass_fd);
     ssize_t n;
     do {
         n = ::sendmsg(fd.get(), &msg, MSG_NOSIGNAL);
