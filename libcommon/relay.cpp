@@ -1,15 +1,11 @@
 #include "libcommon/relay.hpp"
 
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 
 #include "libcommon/error.hpp"
 #include "libcommon/output.hpp"
@@ -29,16 +25,6 @@ bool try_watch(EventLoop& loop, int fd, uint32_t events, EventLoop::FdCallback c
         if (e.err() == EPERM) return false;
         throw;
     }
-}
-
-// Large captures fault in 2 MiB pages rather than 4 KiB ones (THP is often
-// madvise-only): a 256 MiB capture takes 512x fewer page faults.
-void advise_huge_pages(char* buf, size_t len) {
-    constexpr uintptr_t kHuge = 2 << 20;
-    if (len < 4 * kHuge) return;
-    uintptr_t start = (reinterpret_cast<uintptr_t>(buf) + kHuge - 1) & ~(kHuge - 1);
-    uintptr_t end = (reinterpret_cast<uintptr_t>(buf) + len) & ~(kHuge - 1);
-    if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);
 }
 
 ssize_t read_retrying(int fd, char* buf, size_t len) {
@@ -277,29 +263,21 @@ PipeCapture::PipeCapture(EventLoop& loop, UniqueFd from, size_t limit,
 
 PipeCapture::~PipeCapture() {
     if (from_) loop_.unwatch_fd(from_.get());
-    std::free(buf_);
 }
 
 void PipeCapture::on_readable() {
     // A few reads per wakeup (fewer epoll_waits), bounded so the other pipe gets its turn.
     for (int round = 0; round < 8; ++round) {
-        if (capacity_ - size_ < kChunk) {
-            size_t grown = std::max(capacity_ * 2, kChunk * 2);
-            char* bigger = static_cast<char*>(std::realloc(buf_, grown));
-            if (!bigger) throw std::bad_alloc();
-            buf_ = bigger;
-            capacity_ = grown;
-            advise_huge_pages(buf_, capacity_);
-        }
-        ssize_t n = read_retrying(from_.get(), buf_ + size_, capacity_ - size_);
+        char* tail = buf_.reserve_tail(kChunk);
+        ssize_t n = read_retrying(from_.get(), tail, buf_.capacity() - buf_.size());
         if (n < 0 && errno == EAGAIN) return;
         if (n <= 0) {
             close();
             return;
         }
-        size_ += static_cast<size_t>(n);
-        if (size_ > limit_) {
-            size_ = limit_;
+        buf_.commit(static_cast<size_t>(n));
+        if (buf_.size() > limit_) {
+            buf_.truncate(limit_);
             overflowed_ = true;
             close();
             if (on_overflow_) on_overflow_();

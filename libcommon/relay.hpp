@@ -10,6 +10,7 @@
 
 #include "libcommon/event_loop.hpp"
 #include "libcommon/fd.hpp"
+#include "libcommon/memory.hpp"
 
 namespace ptool {
 
@@ -106,7 +107,7 @@ public:
 
     bool done() const { return !from_; }
     bool overflowed() const { return overflowed_; }
-    std::string_view data() const { return {buf_, size_}; }
+    std::string_view data() const { return buf_.view(); }
 
 private:
     void on_readable();
@@ -117,9 +118,7 @@ private:
     size_t limit_;
     std::function<void()> on_overflow_;
     std::function<void()> on_done_;
-    char* buf_ = nullptr;  // malloc'd: realloc moves large buffers with mremap, no copy
-    size_t size_ = 0;
-    size_t capacity_ = 0;
+    GrowBuffer buf_;
     bool overflowed_ = false;
 };
 
