@@ -14,8 +14,8 @@ std::string& program_name_storage() {
 }
 }  // namespace
 
-SysError::SysError(std::string_view what, int err, int exit_status)
-    : Error(errno_message(what, err), exit_status), err_(err) {}
+SysError::SysError(std::string_view what, int err, int exit_status, std::string_view note)
+    : Error(errno_message(what, err) + std::string(note), exit_status), err_(err) {}
 
 void set_program_name(std::string name) { program_name_storage() = std::move(name); }
 

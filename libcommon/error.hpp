@@ -31,10 +31,11 @@ private:
     int exit_status_;
 };
 
-// A failed system call: "WHAT: strerror(errno)".
+// A failed system call: "WHAT: strerror(errno)", then `note` if any (" (why)").
 class SysError : public Error {
 public:
-    SysError(std::string_view what, int err, int exit_status = exit_code::failure);
+    SysError(std::string_view what, int err, int exit_status = exit_code::failure,
+             std::string_view note = {});
     int err() const { return err_; }
 
 private:

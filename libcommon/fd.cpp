@@ -1,8 +1,11 @@
 #include "libcommon/fd.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -107,6 +110,30 @@ void set_cloexec(int fd, bool on) {
     if (flags < 0) throw SysError("fcntl", errno);
     flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
     if (::fcntl(fd, F_SETFD, flags) < 0) throw SysError("fcntl", errno);
+}
+
+bool wait_readable(int fd, std::chrono::nanoseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+        if (r > 0) return true;
+        if (r == 0) return false;
+        if (errno != EINTR) throw SysError("poll", errno);
+    }
+}
+
+void close_fds_except(std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned next = 3;
+    for (int fd : keep) {
+        if (fd < static_cast<int>(next)) continue;
+        if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, fd - 1, 0);
+        next = static_cast<unsigned>(fd) + 1;
+    }
+    ::syscall(SYS_close_range, next, ~0U, 0);
 }
 
 }  // namespace ptool

@@ -5,10 +5,12 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace ptool {
 
@@ -68,5 +70,12 @@ void attach_fd(msghdr& msg, FdPassingControl& control, int fd);
 // Sets or clears O_NONBLOCK / FD_CLOEXEC.
 void set_nonblocking(int fd, bool on = true);
 void set_cloexec(int fd, bool on = true);
+
+// Waits until `fd` is readable (a pidfd: its process has exited), at most `limit`.
+bool wait_readable(int fd, std::chrono::nanoseconds limit);
+
+// Closes every fd but 0-2 and `keep`: for a process that is never exec'd (where
+// close-on-exec cleans nothing up), e.g. daemonize's --respawn supervisor.
+void close_fds_except(std::vector<int> keep);
 
 }  // namespace ptool

@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "libcommon/parse.hpp"
+
 extern char** environ;
 
 namespace ptool {
@@ -197,12 +199,28 @@ int cwd_problem(const std::string& cwd) {
     return 0;
 }
 
+// execve's ENOENT for a file that exists means its #! interpreter is missing
+// (bash: "bad interpreter"): " (its #! interpreter /x is missing)", else "".
+std::string missing_interpreter(const std::string& path) {
+    if (path.find('/') == std::string::npos) return {};
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file) return {};
+    char head[256] = {};
+    ssize_t n = read_full(file.get(), head, sizeof head - 1);
+    std::string_view line(head, n > 0 ? static_cast<size_t>(n) : 0);
+    if (!line.starts_with("#!")) return {};
+    line.remove_prefix(std::min(line.find_first_not_of(" \t", 2), line.size()));
+    line = line.substr(0, line.find_first_of(" \t\n"));
+    return " (its #! interpreter " + std::string(line) + " is missing)";
+}
+
 LaunchError exec_failure(const ChildSpec& spec, const std::string& tried, int err) {
     // execve says EACCES for a directory; bash's "Is a directory" is what users expect.
     std::string path = tried;
     if (!spec.cwd.empty() && !path.starts_with("/")) path = spec.cwd + "/" + path;
     if (err == EACCES && is_directory(path)) err = EISDIR;
-    return LaunchError(LaunchStep::exec, err, spec.argv[0]);
+    return LaunchError(LaunchStep::exec, err, spec.argv[0],
+                       err == ENOENT ? missing_interpreter(path) : std::string());
 }
 
 // posix_spawn runs the one path we pick here the way execvp would: the first
@@ -406,14 +424,18 @@ const char* step_prefix(LaunchStep step) {
 
 }  // namespace
 
-LaunchError::LaunchError(LaunchStep step, int err, std::string_view what)
+LaunchError::LaunchError(LaunchStep step, int err, std::string_view what, std::string_view note)
     : SysError(std::string(step_prefix(step)) + std::string(what), err,
-               exit_status_for(step, err)),
+               exit_status_for(step, err), note),
       step_(step) {}
 
 bool ExitStatus::exited() const { return WIFEXITED(wait_status); }
 int ExitStatus::code() const { return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1; }
 int ExitStatus::signal() const { return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0; }
+std::string ExitStatus::describe() const {
+    return exited() ? "exited with status " + std::to_string(code())
+                    : "was killed by " + signal_name(signal());
+}
 int ExitStatus::shell_status() const {
     return exited() ? code() : exit_code::signal_base + signal();
 }
@@ -534,6 +556,22 @@ std::vector<gid_t> user_groups(const std::string& user, gid_t primary) {
         groups.resize(static_cast<size_t>(n));
     groups.resize(static_cast<size_t>(n));
     return groups;
+}
+
+bool stop_process(pid_t pid, int sig, std::chrono::nanoseconds grace) {
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd) {
+        if (errno == ESRCH) return true;
+        throw SysError("pid " + std::to_string(pid), errno);
+    }
+    auto send = [&](int s) {
+        if (::syscall(SYS_pidfd_send_signal, pidfd.get(), s, nullptr, 0) < 0 && errno != ESRCH)
+            throw SysError("kill pid " + std::to_string(pid), errno);
+    };
+    send(sig);
+    if (wait_readable(pidfd.get(), grace)) return true;
+    send(SIGKILL);
+    return wait_readable(pidfd.get(), std::chrono::seconds(5));
 }
 
 }  // namespace ptool

@@ -118,7 +118,7 @@ enum class LaunchStep : uint8_t {
 // anything before exec 125. Message: "PROGRAM: why" for exec, "--cwd DIR: why" for chdir.
 class LaunchError : public SysError {
 public:
-    LaunchError(LaunchStep step, int err, std::string_view what);
+    LaunchError(LaunchStep step, int err, std::string_view what, std::string_view note = {});
     LaunchStep step() const { return step_; }
 
 private:
@@ -138,6 +138,8 @@ struct ExitStatus {
     std::chrono::milliseconds user_time() const;
     std::chrono::milliseconds system_time() const;
     long max_rss_kb() const { return usage.ru_maxrss; }
+    // "exited with status N" or "was killed by SIGNAME", for log lines.
+    std::string describe() const;
 };
 
 // A running child. Owns it: the destructor SIGKILLs and reaps a child that was neither
@@ -193,6 +195,11 @@ Child launch(const ChildSpec& spec);
 
 // Would launch() use posix_spawn for this spec (rather than fork)?
 bool can_use_posix_spawn(const ChildSpec& spec);
+
+// Signals `pid` (not necessarily a child), waits up to `grace` for it to go, then
+// SIGKILLs it; through a pidfd, so a recycled pid is never hit. Returns whether it
+// is gone.
+bool stop_process(pid_t pid, int sig, std::chrono::nanoseconds grace);
 
 // "K=V" from --env: throws UsageError when there is no '=' or K is empty.
 std::pair<std::string, std::string> parse_env_assignment(std::string_view text);

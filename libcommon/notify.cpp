@@ -1,7 +1,9 @@
 #include "libcommon/notify.hpp"
 
 #include <sys/random.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <cstring>
 
 #include "libcommon/error.hpp"
+#include "libcommon/event_loop.hpp"
 #include "libcommon/parse.hpp"
 
 namespace ptool {
@@ -228,6 +231,49 @@ bool notify_send_env(std::string_view state) {
     if (!address || !*address) return false;
     notify_send(address, state);
     return true;
+}
+
+std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, Duration limit,
+                                          const std::string& program) {
+    EventLoop loop;
+    bool ready = false;
+    std::optional<std::string> failure;
+    std::string status_text;
+    std::optional<int> error_number;
+    auto drain = [&] {
+        while (auto message = receiver.receive()) {
+            if (auto text = message->status()) status_text = *text;
+            if (auto err = message->error_number()) error_number = err;
+            if (ready) {
+                // systemd-notify --ready follows with BARRIER=1 and waits until its fd is
+                // closed (receive() did): stay for it rather than vanish under it.
+                if (message->get("BARRIER") == "1") loop.stop();
+            } else if (message->ready()) {
+                ready = true;
+                loop.add_timer(std::chrono::milliseconds(100), [&] { loop.stop(); });
+            } else if (message->stopping()) {
+                failure = program + ": stopping before it was ready";
+                loop.stop();
+            }
+        }
+    };
+    loop.watch_fd(receiver.fd(), EPOLLIN, [&](uint32_t) { drain(); });
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (pidfd)
+        loop.watch_fd(pidfd.get(), EPOLLIN, [&](uint32_t) {
+            drain();  // it may have said READY=1 just before going
+            if (!ready && !failure) failure = program + ": exited before it reported READY=1";
+            loop.stop();
+        });
+    loop.add_timer(limit, [&] {
+        if (!ready)
+            failure = program + ": not ready after " + format_duration(limit) + " (no READY=1)";
+        loop.stop();
+    });
+    loop.run();
+    if (failure && error_number) *failure += std::string(" (") + std::strerror(*error_number) + ")";
+    if (failure && !status_text.empty()) *failure += " (STATUS=" + status_text + ")";
+    return failure;
 }
 
 }  // namespace ptool

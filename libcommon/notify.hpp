@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "libcommon/fd.hpp"
+#include "libcommon/parse.hpp"
 
 namespace ptool {
 
@@ -81,5 +82,12 @@ private:
 void notify_send(std::string_view address, std::string_view state, int pass_fd = -1);
 // Sends to $NOTIFY_SOCKET; returns false (and sends nothing) when it is unset.
 bool notify_send_env(std::string_view state);
+
+// Waits until process `pid` says READY=1 on `receiver`, at most `limit`; stays a
+// moment after it for a BARRIER=1 (systemd-notify --ready). Returns why it did not
+// (it exited first, said STOPPING=1, or the time ran out; with its ERRNO= and
+// STATUS= if given), each reason starting with `program`; nullopt when ready.
+std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, Duration limit,
+                                          const std::string& program);
 
 }  // namespace ptool

@@ -231,4 +231,9 @@ std::optional<std::string> user_name(uid_t uid) {
     return std::nullopt;
 }
 
+std::string format_duration(Duration d) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    return ms % 1000 == 0 && ms > 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
 }  // namespace ptool

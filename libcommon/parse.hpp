@@ -18,6 +18,8 @@ using Duration = std::chrono::nanoseconds;
 
 // "250ms", "5s", "2m", "1h", "1.5" (seconds), also "100us", "1d". Negative is an error.
 Duration parse_duration(std::string_view text);
+// The other way, for messages: "5s" for whole seconds, else "250ms".
+std::string format_duration(Duration d);
 // "4096", "64k", "1M", "2G", "1T" (powers of 1024; "K"/"KiB"/"KB" accepted alike).
 uint64_t parse_size(std::string_view text);
 // A signed size for offsets ("-64k"): as parse_size with an optional sign.

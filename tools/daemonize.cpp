@@ -4,12 +4,9 @@
 //   --wait-ready DUR  --user USER[:GROUP]  --respawn [--max-restarts N]
 //   --stop --pidfile F [--signal SIG] [--timeout DUR]   --status --pidfile F
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
@@ -136,57 +133,6 @@ void send_report(int fd, int status, pid_t pid, std::string_view message) noexce
 }
 
 // execve's ENOENT for a program file that exists means its #! interpreter is missing.
-std::string launch_failure(const Error& e, const std::string& program) {
-    auto* launch = dynamic_cast<const LaunchError*>(&e);
-    if (!launch || launch->step() != LaunchStep::exec || launch->err() != ENOENT ||
-        program.find('/') == std::string::npos || ::access(program.c_str(), F_OK) != 0)
-        return e.what();
-    char head[256] = {};
-    UniqueFd file(::open(program.c_str(), O_RDONLY | O_CLOEXEC));
-    ssize_t n = file ? read_full(file.get(), head, sizeof head - 1) : -1;
-    std::string_view line(head, n > 0 ? static_cast<size_t>(n) : 0);
-    if (!line.starts_with("#!")) return e.what();
-    line.remove_prefix(std::min(line.find_first_not_of(" \t", 2), line.size()));
-    line = line.substr(0, line.find_first_of(" \t\n"));
-    return std::string(e.what()) + " (its #! interpreter " + std::string(line) + " is missing)";
-}
-
-int pidfd_open(pid_t pid) {
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
-// Waits until `fd` is readable (a pidfd: its process has exited), at most `limit`.
-bool wait_readable(int fd, Duration limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        pollfd p{fd, POLLIN, 0};
-        int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
-        if (r > 0) return true;
-        if (r == 0) return false;
-        if (errno != EINTR) throw SysError("poll", errno);
-    }
-}
-
-// Signals `pid`, waits `grace`, then SIGKILLs it; pidfd-based so a recycled pid is
-// never hit. Returns whether it is gone.
-bool stop_process(pid_t pid, int sig, Duration grace) {
-    UniqueFd pidfd(pidfd_open(pid));
-    if (!pidfd) {
-        if (errno == ESRCH) return true;
-        throw SysError("pid " + std::to_string(pid), errno);
-    }
-    auto send = [&](int s) {
-        if (::syscall(SYS_pidfd_send_signal, pidfd.get(), s, nullptr, 0) < 0 && errno != ESRCH)
-            throw SysError("kill pid " + std::to_string(pid), errno);
-    };
-    send(sig);
-    if (wait_readable(pidfd.get(), grace)) return true;
-    send(SIGKILL);
-    return wait_readable(pidfd.get(), 5s);
-}
-
 // Points 0-2 of this (starter) process at what the daemon gets: the program and,
 // under --respawn, the supervisor inherit them. Relative paths are the caller's.
 void redirect_stdio(const Options& opts) {
@@ -200,29 +146,6 @@ void redirect_stdio(const Options& opts) {
     if (::dup2(null.get(), 0) < 0 || ::dup2(out ? out.get() : null.get(), 1) < 0 ||
         ::dup2(err_fd, 2) < 0)
         throw SysError("dup2", errno, exit_code::launch_failed);
-}
-
-// Closes every fd but 0-2 and `keep` (the supervisor is never exec'd, so
-// close-on-exec does not clean up after it).
-void close_fds_except(std::vector<int> keep) {
-    std::sort(keep.begin(), keep.end());
-    unsigned next = 3;
-    for (int fd : keep) {
-        if (fd < static_cast<int>(next)) continue;
-        if (static_cast<unsigned>(fd) > next) ::syscall(SYS_close_range, next, fd - 1, 0);
-        next = static_cast<unsigned>(fd) + 1;
-    }
-    ::syscall(SYS_close_range, next, ~0U, 0);
-}
-
-std::string describe_exit(const ExitStatus& status) {
-    return status.exited() ? "exited with status " + std::to_string(status.code())
-                           : "was killed by " + signal_name(status.signal());
-}
-
-std::string format_duration(Duration d) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-    return ms % 1000 == 0 && ms > 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
 }
 
 // --respawn: runs in the daemon's place, restarting the program when it dies.
@@ -254,7 +177,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         }
         if (status && EventLoop::Clock::now() - started >= 1s) delay = 100ms;  // it had run
         if (opts.max_restarts > 0 && restarts >= opts.max_restarts) {
-            report_error(program + ": " + (status ? describe_exit(*status) : "failed to start") +
+            report_error(program + ": " + (status ? status->describe() : "failed to start") +
                          "; giving up after " + std::to_string(restarts) + " restarts");
             result = exit_code::failure;
             loop.stop();
@@ -262,7 +185,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         }
         ++restarts;
         if (status)
-            report_error(program + ": " + describe_exit(*status) + "; restarting in " +
+            report_error(program + ": " + status->describe() + "; restarting in " +
                          format_duration(delay));
         restart_timer = loop.add_timer(delay, [&] {
             restart_timer = 0;
@@ -288,7 +211,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
     try {
         start();
     } catch (const Error& e) {
-        send_report(report_fd, e.exit_status(), 0, launch_failure(e, program));
+        send_report(report_fd, e.exit_status(), 0, e.what());
         return e.exit_status();
     }
     send_report(report_fd, 0, ::getpid(), "");
@@ -335,55 +258,11 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         Child child = launch(spec);
         send_report(report_fd, 0, child.release(), "");
     } catch (const Error& e) {
-        send_report(report_fd, e.exit_status(), 0, launch_failure(e, program));
+        send_report(report_fd, e.exit_status(), 0, e.what());
     } catch (const std::exception& e) {
         send_report(report_fd, exit_code::launch_failed, 0, e.what());
     }
     ::_exit(0);
-}
-
-// Waits for READY=1 from the daemon. Returns the reason it failed, or nullopt.
-std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, Duration limit,
-                                          const std::string& program) {
-    EventLoop loop;
-    bool ready = false;
-    std::optional<std::string> failure;
-    std::string status_text;
-    std::optional<int> error_number;
-    auto drain = [&] {
-        while (auto message = receiver.receive()) {
-            if (auto text = message->status()) status_text = *text;
-            if (auto err = message->error_number()) error_number = err;
-            if (ready) {
-                // systemd-notify --ready follows with BARRIER=1 and waits until its fd is
-                // closed (receive() did): stay for it rather than vanish under it.
-                if (message->get("BARRIER") == "1") loop.stop();
-            } else if (message->ready()) {
-                ready = true;
-                loop.add_timer(100ms, [&] { loop.stop(); });
-            } else if (message->stopping()) {
-                failure = program + ": stopping before it was ready";
-                loop.stop();
-            }
-        }
-    };
-    loop.watch_fd(receiver.fd(), EPOLLIN, [&](uint32_t) { drain(); });
-    UniqueFd pidfd(pidfd_open(pid));
-    if (pidfd)
-        loop.watch_fd(pidfd.get(), EPOLLIN, [&](uint32_t) {
-            drain();  // it may have said READY=1 just before going
-            if (!ready && !failure) failure = program + ": exited before it reported READY=1";
-            loop.stop();
-        });
-    loop.add_timer(limit, [&] {
-        if (!ready)
-            failure = program + ": not ready after " + format_duration(limit) + " (no READY=1)";
-        loop.stop();
-    });
-    loop.run();
-    if (failure && error_number) *failure += std::string(" (") + std::strerror(*error_number) + ")";
-    if (failure && !status_text.empty()) *failure += " (STATUS=" + status_text + ")";
-    return failure;
 }
 
 ChildSpec make_spec(const Options& opts) {

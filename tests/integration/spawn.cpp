@@ -2,6 +2,7 @@
 // signal forwarding, detaching, JSON events and the Node IPC channel with real Node.
 #include <catch2/catch.hpp>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -63,6 +64,23 @@ TEST_CASE("spawn exits 126 for a directory or a file that is not executable") {
     r = run_ptool({"spawn", "--", dir / "plain"});
     CHECK(r.status == 126);
     CHECK(r.err == "ptool spawn: " + dir / "plain" + ": Permission denied\n");
+}
+
+TEST_CASE("spawn exits 127 for a script whose interpreter is missing and names the interpreter") {
+    TempDir dir;
+    std::string script = dir / "script";
+    write_file(script, "#!/nonexistent/interpreter -x\necho hi\n");
+    REQUIRE(::chmod(script.c_str(), 0755) == 0);
+    auto r = run_ptool({"spawn", "--", script});
+    CHECK(r.status == 127);
+    CHECK(r.err == "ptool spawn: " + script +
+                       ": No such file or directory (its #! interpreter /nonexistent/interpreter "
+                       "is missing)\n");
+    // Found through PATH, the same.
+    r = run_shell("PATH=" + dir.path().string() + ":/usr/bin:/bin exec \"$PTOOL\" spawn -- script");
+    CHECK(r.status == 127);
+    CHECK(r.err == "ptool spawn: script: No such file or directory (its #! interpreter "
+                   "/nonexistent/interpreter is missing)\n");
 }
 
 TEST_CASE("spawn --cwd to a missing directory exits 125 naming the directory") {

@@ -365,3 +365,27 @@ TEST_CASE("released children are left running") {
     int status;
     CHECK(::waitpid(pid, &status, 0) == pid);
 }
+
+TEST_CASE("stop_process ends a process that ignores the polite signal with SIGKILL") {
+    ChildSpec spec;
+    spec.argv = {"sh", "-c", "trap '' TERM; echo ready; exec sleep 30"};
+    spec.stdio[1] = StdioSpec::pipe();
+    Child child = launch(spec);
+    char buf[6];
+    REQUIRE(read_full(child.stdio[1].get(), buf, sizeof buf) == 6);  // the trap is set
+    CHECK(stop_process(child.pid(), SIGTERM, std::chrono::milliseconds(200)));
+    ExitStatus st = child.wait();
+    CHECK(st.signal() == SIGKILL);
+    CHECK(st.describe() == "was killed by SIGKILL");
+}
+
+TEST_CASE("stop_process of a pid that is gone is already done") {
+    ChildSpec spec;
+    spec.argv = {"true"};
+    Child child = launch(spec);
+    pid_t pid = child.pid();
+    ExitStatus st = child.wait();
+    CHECK(st.describe() == "exited with status 0");
+    CHECK(stop_process(pid, SIGTERM, std::chrono::milliseconds(100)));
+}
+

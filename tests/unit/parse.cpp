@@ -30,6 +30,15 @@ TEST_CASE("bad durations are usage errors that name the text") {
     }
 }
 
+TEST_CASE("format_duration writes whole seconds as s and the rest as ms") {
+    using namespace std::chrono_literals;
+    CHECK(format_duration(5s) == "5s");
+    CHECK(format_duration(250ms) == "250ms");
+    CHECK(format_duration(1500ms) == "1500ms");
+    CHECK(format_duration(0s) == "0ms");
+    CHECK(format_duration(parse_duration("2m")) == "120s");
+}
+
 TEST_CASE("sizes are powers of 1024") {
     CHECK(parse_size("4096") == 4096);
     CHECK(parse_size("64k") == 65536);
