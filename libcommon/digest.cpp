@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "blake3.h"
+#include "libcommon/digest_xxh3.hpp"
 #include "libcommon/error.hpp"
 
 namespace ptool {
@@ -148,32 +149,21 @@ private:
 
 class Xxh3Digest final : public Digest::Impl {
 public:
-    explicit Xxh3Digest(DigestAlgo a) : Impl(a), state_(XXH3_createState()) {
+    explicit Xxh3Digest(DigestAlgo a)
+        : Impl(a), kernel_(xxh3_kernels(a == DigestAlgo::xxh128).front()), state_(XXH3_createState()) {
         if (!state_) throw Error("out of memory");
         reset();
     }
     ~Xxh3Digest() override { XXH3_freeState(state_); }
-    void update(const void* data, size_t len) override {
-        if (algo == DigestAlgo::xxh3) XXH3_64bits_update(state_, data, len);
-        else XXH3_128bits_update(state_, data, len);
-    }
+    void update(const void* data, size_t len) override { kernel_.update(state_, data, len); }
     void finish(unsigned char* out) override {
-        // Canonical (big-endian) form, as xxhsum prints it: high half first for 128 bits.
-        if (algo == DigestAlgo::xxh3) {
-            store_be64(out, XXH3_64bits_digest(state_));
-        } else {
-            XXH128_hash_t h = XXH3_128bits_digest(state_);
-            store_be64(out, h.high64);
-            store_be64(out + 8, h.low64);
-        }
+        kernel_.digest(state_, out);
         reset();
     }
-    void reset() override {
-        if (algo == DigestAlgo::xxh3) XXH3_64bits_reset(state_);
-        else XXH3_128bits_reset(state_);
-    }
+    void reset() override { kernel_.reset(state_); }
 
 private:
+    const Xxh3Kernel& kernel_;
     XXH3_state_t* state_;
 };
 
