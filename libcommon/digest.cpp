@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "blake3.h"
+#include "libcommon/digest_blake2b.hpp"
 #include "libcommon/digest_xxh3.hpp"
 #include "libcommon/error.hpp"
 
@@ -167,6 +168,17 @@ private:
     XXH3_state_t* state_;
 };
 
+class Blake2bDigest final : public Digest::Impl {
+public:
+    Blake2bDigest() : Impl(DigestAlgo::blake2b) {}
+    void update(const void* data, size_t len) override { state_.update(data, len); }
+    void finish(unsigned char* out) override { state_.finish(out); }
+    void reset() override { state_.reset(); }
+
+private:
+    Blake2b state_;
+};
+
 class Blake3Digest final : public Digest::Impl {
 public:
     Blake3Digest() : Impl(DigestAlgo::blake3) { blake3_hasher_init(&hasher_); }
@@ -185,6 +197,9 @@ private:
 
 std::unique_ptr<Digest::Impl> make_plain(DigestAlgo algo) {
     switch (algo) {
+    case DigestAlgo::blake2b:
+        if (Blake2b::available()) return std::make_unique<Blake2bDigest>();
+        return std::make_unique<EvpDigest>(algo);
     case DigestAlgo::blake3: return std::make_unique<Blake3Digest>();
     case DigestAlgo::xxh64: return std::make_unique<Xxh64Digest>();
     case DigestAlgo::xxh3:
