@@ -87,6 +87,28 @@ TEST_CASE("hashfile -a xxh64 xxh128 and xxh3 output equals xxhsum -H1 -H2 and -H
     }
 }
 
+TEST_CASE("hashfile equals xxhsum b2sum and b3sum on sizes around blocks and past one read") {
+    // Block edges of BLAKE2b (128), XXH3 (240-byte short path, 1 KiB stripes) and BLAKE3
+    // (1 KiB chunks), and files spanning several 256 KiB reads, where the AVX2 code runs.
+    TempDir dir;
+    std::vector<std::string> names;
+    for (size_t size : {0, 1, 127, 128, 129, 240, 241, 1024, 1025, 262144, 262145, 3 << 20}) {
+        names.push_back("f" + std::to_string(size));
+        write_file(dir / names.back(), random_bytes(size + (size > 100000 ? 17 : 0), size));
+    }
+    RunOptions in_dir;
+    in_dir.cwd = dir.path().string();
+    const std::pair<const char*, std::vector<std::string>> peers[] = {
+        {"xxh64", {"xxhsum", "-H1"}},  {"xxh128", {"xxhsum", "-H2"}}, {"xxh3", {"xxhsum", "-H3"}},
+        {"blake2b", {"b2sum", "--"}}, {"blake3", {"b3sum", "--"}}};
+    for (const auto& [algo, peer] : peers) {
+        INFO(algo);
+        auto theirs = run(with(peer, names), in_dir);
+        REQUIRE(theirs.status == 0);
+        CHECK(run_ptool(with({"hashfile", "-a", algo, "--"}, names), in_dir).out == theirs.out);
+    }
+}
+
 TEST_CASE("hashfile --tag equals sha256sum --tag and b2sum --tag") {
     Tree t;
     CHECK(run_ptool(with({"hashfile", "--tag", "--"}, kNames), t.in_dir()).out ==
