@@ -534,7 +534,11 @@ void Master::on_channel(Proc* p, uint32_t events) {
     } catch (const SysError&) {
         open = false;
     }
+    int lost = p->channel.lost_handles();
     for (auto& m : messages) on_message(p, p->channel.decode(std::move(m)));
+    if (p->channel.lost_handles() != lost)
+        emit(Json{{"event", "handle_lost"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p,
+             "did not receive a passed fd after 3 retransmissions (NODE_HANDLE_NACK)");
     flush_channels();
     if (!open) {  // the worker closed its channel: its exit follows (or it lives on without one)
         loop_.unwatch_fd(p->channel.fd());
@@ -631,7 +635,7 @@ int Master::route(const Json& data, int fd, const RouteTarget& target, const Pro
 void Master::deliver(Proc* p, const Json& data, int fd) {
     try {
         if (fd >= 0)
-            p->channel.send(node_handle_envelope(data, fd), fd);
+            p->channel.send_handle(data, fd);  // later messages wait for the worker's ACK
         else
             p->channel.send(data);
     } catch (const SysError&) {

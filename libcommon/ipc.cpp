@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "libcommon/error.hpp"
 #include "libcommon/parse.hpp"
@@ -20,6 +21,16 @@ namespace {
 // Enough ancillary space for a few fds per recvmsg; Node sends one per message.
 constexpr size_t kMaxFdsPerRead = 8;
 constexpr size_t kReadChunk = 64 * 1024;
+
+// As Node's MAX_HANDLE_RETRANSMISSIONS.
+constexpr int kMaxHandleRetransmissions = 3;
+
+// The channel's own reference to an fd it is to send (closed once sent or acknowledged).
+UniqueFd dup_for_sending(int fd) {
+    int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0) throw SysError("ipc channel: fd " + std::to_string(fd), errno);
+    return UniqueFd(dup);
+}
 
 int poll_one(int fd, short events, int timeout_ms) {
     pollfd p{fd, events, 0};
@@ -66,17 +77,55 @@ void IpcChannel::send(const nlohmann::json& message, int pass_fd) {
     send_text(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), pass_fd);
 }
 
-void IpcChannel::send_text(std::string_view text, int pass_fd) {
+void IpcChannel::send_text(std::string_view text, int pass_fd) { submit(make_pending(text, pass_fd)); }
+
+void IpcChannel::send_handle(const IpcJson& message, int fd) {
+    Pending p = make_pending(node_handle_envelope(message, fd).dump(-1, ' ', false, IpcJson::error_handler_t::replace), fd);
+    p.handle = true;
+    submit(std::move(p));
+}
+
+IpcChannel::Pending IpcChannel::make_pending(std::string_view text, int pass_fd) {
     Pending p;
     p.bytes.reserve(text.size() + 1);
     p.bytes.append(text);
     p.bytes.push_back('\n');
-    if (pass_fd >= 0) {
-        int dup = ::fcntl(pass_fd, F_DUPFD_CLOEXEC, 3);
-        if (dup < 0) throw SysError("ipc channel: fd " + std::to_string(pass_fd), errno);
-        p.fd.reset(dup);
+    if (pass_fd >= 0) p.fd = dup_for_sending(pass_fd);
+    return p;
+}
+
+void IpcChannel::submit(Pending p) {
+    if (unacked_ || !held_.empty())
+        held_.push_back(std::move(p));
+    else
+        enqueue(std::move(p));
+}
+
+void IpcChannel::enqueue(Pending p) {
+    if (p.handle) {  // from now on later messages wait for this one's ACK
+        unacked_.emplace(Unacked{p.bytes, dup_for_sending(p.fd.get()), 0});
+        p.handle = false;
     }
     out_.push_back(std::move(p));
+    if (auto_flush_) flush();
+}
+
+void IpcChannel::on_handle_reply(bool ack) {
+    if (!unacked_) return;  // a reply to nothing we sent: ignored, as Node does
+    if (!ack && unacked_->retransmissions++ < kMaxHandleRetransmissions) {
+        enqueue(Pending{unacked_->bytes, dup_for_sending(unacked_->fd.get()), false});
+        return;
+    }
+    if (!ack) ++lost_handles_;
+    unacked_.reset();
+    // Release what was held, in order, up to the next handle (which holds the rest).
+    bool auto_flush = std::exchange(auto_flush_, false);
+    while (!held_.empty() && !unacked_) {
+        Pending p = std::move(held_.front());
+        held_.pop_front();
+        enqueue(std::move(p));
+    }
+    auto_flush_ = auto_flush;
     if (auto_flush_) flush();
 }
 
@@ -210,16 +259,19 @@ IpcDecoded IpcChannel::decode(IpcMessage message) {
         d.fd = std::move(message.fd);
         return d;
     }
-    if (d.data["cmd"] != "NODE_HANDLE") {
+    const auto& cmd = d.data["cmd"].get_ref<const std::string&>();
+    if (cmd != "NODE_HANDLE") {
+        if (cmd == "NODE_HANDLE_ACK" || cmd == "NODE_HANDLE_NACK") on_handle_reply(cmd == "NODE_HANDLE_ACK");
         d.kind = IpcDecoded::Kind::internal;
         return d;
     }
+    // Our answers go out at once, past any message we hold for our own handle.
     if (!message.fd) {
-        send_text(R"({"cmd":"NODE_HANDLE_NACK"})");
+        enqueue(make_pending(R"({"cmd":"NODE_HANDLE_NACK"})", -1));
         d.kind = IpcDecoded::Kind::internal;
         return d;
     }
-    send_text(R"({"cmd":"NODE_HANDLE_ACK"})");
+    enqueue(make_pending(R"({"cmd":"NODE_HANDLE_ACK"})", -1));
     d.kind = IpcDecoded::Kind::handle;
     d.fd = std::move(message.fd);
     IpcJson inner = d.data.contains("msg") ? d.data["msg"] : IpcJson();

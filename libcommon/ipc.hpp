@@ -3,8 +3,8 @@
 // named by NODE_CHANNEL_FD, carrying JSON texts each ended by "\n" (Node's
 // "json" serialization). File descriptors travel as SCM_RIGHTS on the first
 // byte of a message; Node wraps such a message as
-// {"cmd":"NODE_HANDLE","type":T,"msg":M} and its sender waits for a
-// {"cmd":"NODE_HANDLE_ACK"} before sending anything else.
+// {"cmd":"NODE_HANDLE","type":T,"msg":M} and its sender holds every later
+// message until a {"cmd":"NODE_HANDLE_ACK"} comes back (as send_handle does).
 //
 // Every send/recv uses MSG_DONTWAIT, so the channel never blocks an event loop
 // and never changes the O_NONBLOCK flag of a descriptor shared with others
@@ -83,6 +83,16 @@ public:
     void send(const nlohmann::json& message, int pass_fd = -1);
     // Queue an already-serialized JSON text; it must not contain "\n".
     void send_text(std::string_view text, int pass_fd = -1);
+    // Node's handle passing (lib/internal/child_process.js): `message` goes in a
+    // NODE_HANDLE envelope with `fd` (dup()ed), and every message sent after it
+    // is held until the peer's NODE_HANDLE_ACK arrives through decode(). A
+    // NODE_HANDLE_NACK (the fd did not arrive) sends the handle again, at most
+    // 3 times; then the handle is dropped (counted by lost_handles()) and the
+    // held messages go out, as Node does.
+    void send_handle(const IpcJson& message, int fd);
+    bool awaiting_handle_ack() const { return unacked_.has_value(); }
+    int lost_handles() const { return lost_handles_; }
+    size_t held_messages() const { return held_.size(); }
     // Writes what it can without blocking. Returns true when nothing is left.
     // Throws SysError on a write error (EPIPE: the peer is gone).
     bool flush();
@@ -104,7 +114,8 @@ public:
     bool eof() const { return eof_; }
 
     // Parses one message; for a NODE_HANDLE it queues the NODE_HANDLE_ACK (or
-    // NACK, when no fd came) that Node's sender waits for.
+    // NACK, when no fd came) that Node's sender waits for; a NODE_HANDLE_ACK or
+    // NACK answers our own send_handle().
     IpcDecoded decode(IpcMessage message);
 
     // shutdown(SHUT_WR): the peer sees EOF while we keep reading (flush first).
@@ -113,10 +124,24 @@ public:
 private:
     struct Pending {
         std::string bytes;
-        UniqueFd fd;  // sent with the first byte, then closed
+        UniqueFd fd;          // sent with the first byte, then closed
+        bool handle = false;  // a send_handle() message: waits for its ACK
     };
+    struct Unacked {  // the handle message last sent, kept for a resend on NACK
+        std::string bytes;
+        UniqueFd fd;
+        int retransmissions = 0;
+    };
+    static Pending make_pending(std::string_view text, int pass_fd);
+    void enqueue(Pending p);  // to the socket now, past any hold
+    void submit(Pending p);   // held while a handle is unacknowledged
+    void on_handle_reply(bool ack);
+
     UniqueFd fd_;
     std::deque<Pending> out_;
+    std::deque<Pending> held_;
+    std::optional<Unacked> unacked_;
+    int lost_handles_ = 0;
     size_t out_offset_ = 0;  // bytes of out_.front() already written
     std::string in_;
     std::vector<std::pair<size_t, UniqueFd>> in_fds_;  // (offset of its message in in_, fd)

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -96,45 +97,62 @@ int wait_ms(const std::optional<std::string>& wait, int fallback) {
     return static_cast<int>(std::min<long long>(d.count(), 1 << 30));
 }
 
-// The next message that is not one of Node's internal ones (ACKs and the like);
-// NODE_HANDLE_ACK/NACK are reported through `ack`.
-std::optional<std::string> next_reply(IpcChannel& ch, int timeout_ms, std::optional<bool>* ack) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    std::vector<IpcMessage> got;
-    for (;;) {
-        for (auto& m : got) {
-            std::string text = m.text;
-            auto d = ch.decode(std::move(m));
-            if (d.kind == IpcDecoded::Kind::internal) {
-                if (ack && d.data.value("cmd", "") == "NODE_HANDLE_ACK") *ack = true;
-                if (ack && d.data.value("cmd", "") == "NODE_HANDLE_NACK") *ack = false;
-                continue;
-            }
-            got.clear();
-            return text;
-        }
-        got.clear();
-        if (ack && ack->has_value()) return std::nullopt;
-        int left = timeout_ms < 0 ? -1
-                                  : static_cast<int>(std::max<long long>(
-                                        0, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               deadline - std::chrono::steady_clock::now())
-                                               .count()));
-        if (!ch.read_blocking(got, left)) return std::nullopt;
+// The incoming side of the channel: Node's internal messages (a handle's ACK or
+// NACK) take effect as they come; the others wait, in order, until asked for.
+class ReplyReader {
+public:
+    explicit ReplyReader(IpcChannel& ch) : ch_(ch) {}
+    // The next message that is not internal, within `timeout_ms` (-1: forever).
+    std::optional<std::string> next(int timeout_ms) {
+        if (!read_until(timeout_ms, [&] { return !replies_.empty(); })) return std::nullopt;
+        std::string text = std::move(replies_.front());
+        replies_.pop_front();
+        return text;
     }
-}
+    // Until our handle is acknowledged or given up (NACKed past the resends); false
+    // when the peer did not answer in time.
+    bool handle_settled(int timeout_ms) {
+        return read_until(timeout_ms, [&] { return !ch_.awaiting_handle_ack(); });
+    }
+
+private:
+    template <class Done>
+    bool read_until(int timeout_ms, Done done) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        auto left = [&] {
+            if (timeout_ms < 0) return -1;
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            return static_cast<int>(std::max<long long>(0, ms.count()));
+        };
+        for (;;) {
+            if (done()) return true;
+            if (!ch_.flush_blocking(left())) return false;  // a resend after a NACK
+            std::vector<IpcMessage> got;
+            if (!ch_.read_blocking(got, left())) return done();
+            for (auto& m : got) {
+                std::string text = m.text;
+                if (ch_.decode(std::move(m)).kind != IpcDecoded::Kind::internal) replies_.push_back(std::move(text));
+            }
+        }
+    }
+
+    IpcChannel& ch_;
+    std::deque<std::string> replies_;
+};
 
 // Sends one message; returns false when its acknowledgement says it failed.
-bool send_one(IpcChannel& ch, const Options& opts, bool socket_mode, Json message) {
+bool send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool socket_mode, Json message) {
     if (socket_mode && !opts.to.empty())
         message = Json{{"cmd", "send"}, {"to", opts.to}, {"data", std::move(message)}};
-    bool handle = opts.pass_fd >= 0;
-    if (handle && !socket_mode) message = node_handle_envelope(message, opts.pass_fd);
-    ch.send(message, opts.pass_fd);
+    bool handle = opts.pass_fd >= 0 && !socket_mode;
+    if (handle)
+        ch.send_handle(message, opts.pass_fd);  // Node's NODE_HANDLE envelope
+    else
+        ch.send(message, opts.pass_fd);
     ch.flush_blocking();
 
     if (socket_mode) {
-        auto reply = next_reply(ch, wait_ms(opts.wait, kDefaultSocketReplyMs), nullptr);
+        auto reply = replies.next(wait_ms(opts.wait, kDefaultSocketReplyMs));
         if (!reply) throw Error(opts.socket_path + ": no reply" + (ch.eof() ? " (closed)" : ""));
         write_or_die(STDOUT_FILENO, *reply + "\n");
         try {
@@ -146,10 +164,10 @@ bool send_one(IpcChannel& ch, const Options& opts, bool socket_mode, Json messag
         return true;
     }
     if (handle) {
-        std::optional<bool> ack;
-        next_reply(ch, kHandleAckMs, &ack);
-        if (!ack) throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent did not acknowledge it");
-        if (!*ack) throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent refused it");
+        int lost = ch.lost_handles();
+        if (!replies.handle_settled(kHandleAckMs))
+            throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent did not acknowledge it");
+        if (ch.lost_handles() != lost) throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent refused it");
     }
     return true;
 }
@@ -180,9 +198,10 @@ int run_ipc_send(const Options& opts) {
         ch = IpcChannel(UniqueFd(dup));
     }
 
+    ReplyReader replies(ch);
     bool all_ok = true;
     if (single) {
-        all_ok = send_one(ch, opts, socket_mode, std::move(*single));
+        all_ok = send_one(ch, replies, opts, socket_mode, std::move(*single));
     } else {
         std::string pending, chunk(64 * 1024, '\0');
         long line_no = 0;
@@ -191,7 +210,7 @@ int run_ipc_send(const Options& opts) {
             if (!line.empty() && line.back() == '\r') line.pop_back();
             if (line.find_first_not_of(" \t") == std::string::npos) return;
             Json msg = parse_message(line, "stdin line " + std::to_string(line_no) + ": ");
-            all_ok = send_one(ch, opts, socket_mode, std::move(msg)) && all_ok;
+            all_ok = send_one(ch, replies, opts, socket_mode, std::move(msg)) && all_ok;
         };
         for (;;) {
             ssize_t n = ::read(STDIN_FILENO, chunk.data(), chunk.size());
@@ -208,7 +227,7 @@ int run_ipc_send(const Options& opts) {
     }
 
     if (!socket_mode && opts.wait) {
-        auto reply = next_reply(ch, wait_ms(opts.wait, -1), nullptr);
+        auto reply = replies.next(wait_ms(opts.wait, -1));
         if (!reply) throw Error(ch.eof() ? "the channel closed before a reply" : "no reply within " + *opts.wait);
         write_or_die(STDOUT_FILENO, *reply + "\n");
     }

@@ -164,18 +164,25 @@ std::string pid_of(const std::string& body) {
     return p == std::string::npos ? "" : body.substr(p + 4, body.find(' ', p) - p - 4);
 }
 
-// Sends one JSON line to a control socket and returns the reply line.
-std::string control_request(const std::string& path, const std::string& line) {
+// A connection to a control socket with a 5 s read timeout, or -1.
+int connect_control(const std::string& path) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
     std::strncpy(sun.sun_path, path.c_str(), sizeof sun.sun_path - 1);
     if (connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
         close(fd);
-        return "connect failed";
+        return -1;
     }
     timeval tv{5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+// Sends one JSON line to a control socket and returns the reply line.
+std::string control_request(const std::string& path, const std::string& line) {
+    int fd = connect_control(path);
+    if (fd < 0) return "connect failed";
     std::string msg = line + "\n";
     (void)!write(fd, msg.data(), msg.size());
     std::string reply;
@@ -183,6 +190,55 @@ std::string control_request(const std::string& path, const std::string& line) {
     while (read(fd, &c, 1) == 1 && c != '\n') reply += c;
     close(fd);
     return reply;
+}
+
+// Writes the JSON lines to a control socket in one burst, `pass_fd` riding on the
+// first, then reads one reply per line.
+std::vector<std::string> control_burst(const std::string& path, const std::vector<std::string>& lines, int pass_fd) {
+    int fd = connect_control(path);
+    if (fd < 0) return {"connect failed"};
+    std::string first = lines[0] + "\n";
+    iovec iov{first.data(), first.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    (void)!sendmsg(fd, &msg, MSG_NOSIGNAL);
+    std::string rest;
+    for (size_t i = 1; i < lines.size(); ++i) rest += lines[i] + "\n";
+    (void)!write(fd, rest.data(), rest.size());
+    std::vector<std::string> replies(1);
+    char ch;
+    while (replies.size() <= lines.size() && read(fd, &ch, 1) == 1) {
+        if (ch == '\n')
+            replies.emplace_back();
+        else
+            replies.back() += ch;
+    }
+    replies.pop_back();
+    close(fd);
+    return replies;
+}
+
+// A loopback socket bound to a free port: SOCK_STREAM listening, or SOCK_DGRAM.
+int loopback_socket(int type, int& port) {
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
+    if (type == SOCK_STREAM) REQUIRE(listen(fd, 8) == 0);
+    socklen_t len = sizeof sin;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+    port = ntohs(sin.sin_port);
+    return fd;
 }
 
 std::vector<int> worker_pids(const Master& m) {
@@ -588,6 +644,85 @@ TEST_CASE("fork-cluster scaled to zero workers keeps running until told to stop"
     std::this_thread::sleep_for(200ms);
     CHECK(process_alive(m.pid()));
     CHECK(json::parse(control_request(m.dir() / "ctl", R"({"cmd":"status"})"))["workers"].empty());
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster hands a routed fd to a Node worker and holds the next messages until its ACK") {
+    Master m({"-w", "1", "--control", "CTL", "--", "node", fixture("handle_receiver.js")}, {{"WANT", "6"}});
+    REQUIRE(m.wait_events("online", 1));
+    int port1 = 0, port2 = 0;
+    int server = loopback_socket(SOCK_STREAM, port1);
+    // The fd rides on the first request; the next ones follow at once. Node makes a
+    // net.Server of a handle a tick later, so only the master's hold keeps them behind it.
+    auto replies = control_burst(m.dir() / "ctl",
+                                 {R"({"cmd":"send","to":"worker:1","data":{"n":0}})",
+                                  R"({"cmd":"send","to":"worker:1","data":{"n":1}})",
+                                  R"({"cmd":"send","to":"worker:1","data":{"n":2}})",
+                                  R"({"cmd":"send","to":"worker:1","data":{"n":3}})"},
+                                 server);
+    close(server);
+    REQUIRE(replies.size() == 4);
+    for (auto& r : replies) CHECK(json::parse(r) == json{{"ok", true}, {"delivered", 1}});
+    // A second handle, with a message right behind it.
+    server = loopback_socket(SOCK_STREAM, port2);
+    auto more = control_burst(m.dir() / "ctl",
+                              {R"({"cmd":"send","to":"worker:1","data":{"n":4}})",
+                               R"({"cmd":"send","to":"worker:1","data":{"n":5}})"},
+                              server);
+    close(server);
+    CHECK(more.size() == 2);
+    REQUIRE(m.wait_events("message", 1));
+    auto seen = m.events_named("message")[0]["data"]["seen"];
+    CHECK(seen == json{"handle 0 Server " + std::to_string(port1), "n 1", "n 2", "n 3",
+                       "handle 4 Server " + std::to_string(port2), "n 5"});
+    CHECK(m.events_named("handle_lost").empty());
+    kill(m.pid(), SIGTERM);
+    CHECK(m.wait_exit() == 0);
+}
+
+TEST_CASE("fork-cluster shares a UDP socket between two workers that answer datagrams") {
+    // A blocking recvfrom() wakes one worker per datagram, and a fast one may drain a
+    // burst before the other runs: the Python worker takes 20 ms per answer.
+    std::vector<std::string> worker;
+    SECTION("Python workers on socket.fromfd 3") { worker = {"--ready", "exec", "--", "python3", fixture("udp_echo.py")}; }
+    SECTION("Node workers on dgram bind fd 3") { worker = {"--", "node", fixture("udp_echo.js")}; }
+    std::vector<std::string> args = {"-w", "2", "--listen", "udp://127.0.0.1:0"};
+    args.insert(args.end(), worker.begin(), worker.end());
+    Master m(args, {{"ECHO_DELAY", "0.02"}});
+    REQUIRE(m.wait_events("online", 2));
+    int port = m.port();
+    REQUIRE(port > 0);
+    int client_port = 0;
+    int client = loopback_socket(SOCK_DGRAM, client_port);
+    timeval tv{5, 0};
+    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    // Bursts of datagrams: while one worker answers, the next one wakes the other.
+    std::set<std::string> workers;
+    for (int burst = 0; burst < 50 && workers.size() < 2; ++burst) {
+        constexpr int kBurst = 4;
+        for (int i = 0; i < kBurst; ++i) {
+            std::string ping = "ping " + std::to_string(i);
+            REQUIRE(sendto(client, ping.data(), ping.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
+                    static_cast<ssize_t>(ping.size()));
+        }
+        for (int i = 0; i < kBurst; ++i) {
+            char buf[256];
+            ssize_t n = recv(client, buf, sizeof buf, 0);
+            REQUIRE(n > 0);
+            std::string reply(buf, static_cast<size_t>(n));
+            REQUIRE(reply.starts_with("ping "));
+            REQUIRE(reply.find(" worker=") != std::string::npos);
+            workers.insert(reply.substr(reply.find(" worker=") + 1));
+        }
+    }
+    close(client);
+    CHECK(workers == std::set<std::string>{"worker=1", "worker=2"});
+    CHECK(m.events_named("exit").empty());
     kill(m.pid(), SIGTERM);
     CHECK(m.wait_exit() == 0);
 }

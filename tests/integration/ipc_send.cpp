@@ -16,6 +16,7 @@ RunResult under_node_parent(const std::string& script, const std::string& input 
     std::string js = R"(
 const cp = require('child_process');
 const c = cp.spawn('sh', ['-c', process.argv[1]], { stdio: ['pipe', 'inherit', 'inherit', 'ipc'] });
+c.stdin.on('error', () => {});  // EPIPE when the script exits before reading stdin
 c.stdin.end(process.argv[2]);
 c.on('message', (m, handle) => {
   console.log(JSON.stringify(m) + (handle ? ' +handle ' + handle.constructor.name : ''));
@@ -99,6 +100,35 @@ os.execvp(sys.argv[1], [sys.argv[1], "ipc-send", "--fd", "5", "{\"server\":1}"])
     auto r = under_node_parent(script);
     CHECK(r.out == "{\"server\":1} +handle Server\nexit 0\n");
     CHECK(r.err.empty());
+}
+
+TEST_CASE("ipc-send --fd sends the handle again after a NODE_HANDLE_NACK and fails after three resends") {
+    // A Python parent on the channel answers the first NACKS handle messages with
+    // NODE_HANDLE_NACK (as Node does when the fd did not arrive), then ACKs.
+    std::string parent = R"(import socket, os, sys, subprocess, array
+mine, theirs = socket.socketpair()
+env = dict(os.environ, NODE_CHANNEL_FD=str(theirs.fileno()), NODE_CHANNEL_SERIALIZATION_MODE="json")
+child = subprocess.Popen([sys.argv[1], "ipc-send", "--fd", "0", '{"x":1}'], env=env, pass_fds=[theirs.fileno()])
+theirs.close()
+nacks, copies, buf = int(sys.argv[2]), 0, b""
+while True:
+    data, anc, _, _ = mine.recvmsg(4096, socket.CMSG_SPACE(16))
+    for _, _, d in anc:
+        for fd in array.array("i", d[:len(d) - len(d) % 4]): os.close(fd)
+    if not data: break
+    buf += data
+    while b"\n" in buf:
+        line, buf = buf.split(b"\n", 1)
+        copies += 1
+        mine.sendall(b'{"cmd":"NODE_HANDLE_NACK"}\n' if copies <= nacks else b'{"cmd":"NODE_HANDLE_ACK"}\n')
+print("copies", copies, "rc", child.wait())
+)";
+    auto r = run({"python3", "-c", parent, ptool_bin(), "2"});
+    CHECK(r.out == "copies 3 rc 0\n");
+    CHECK(r.err.empty());
+    r = run({"python3", "-c", parent, ptool_bin(), "9"});
+    CHECK(r.out == "copies 4 rc 1\n");
+    CHECK(r.err == "ptool ipc-send: fd 0: the parent refused it\n");
 }
 
 TEST_CASE("ipc-send --socket passes a working fd and prints the acknowledgement") {

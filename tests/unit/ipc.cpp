@@ -53,6 +53,20 @@ pid_t spawn_node(const std::string& script, ptool::UniqueFd& child_end) {
     return pid;
 }
 
+// A listening TCP socket on 127.0.0.1 and a free port.
+int loopback_listener(int& port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(fd, 8) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    return fd;
+}
+
 int wait_exit(pid_t pid) {
     int status = 0;
     REQUIRE(waitpid(pid, &status, 0) == pid);
@@ -160,6 +174,75 @@ TEST_CASE("ipc decode acknowledges a NODE_HANDLE and unwraps its message") {
     CHECK(a.decode(std::move(ack[0])).kind == IpcDecoded::Kind::internal);
 }
 
+TEST_CASE("ipc channel holds messages sent after a handle until the peer acknowledges it") {
+    auto pair = ptool::make_ipc_pair();
+    IpcChannel a(std::move(pair.parent)), b(std::move(pair.child));
+    auto pipe = ptool::make_pipe();
+    a.send_handle(json{{"n", 0}}, pipe.write.get());
+    a.send(json{{"n", 1}});
+    a.send_handle(json{{"n", 2}}, pipe.write.get());
+    a.send(json{{"n", 3}});
+    CHECK(a.awaiting_handle_ack());
+    CHECK(a.held_messages() == 3);
+    auto first = read_some(b, 1);
+    REQUIRE(first.size() == 1);
+    std::vector<IpcMessage> more;
+    CHECK(b.read(more));
+    CHECK(more.empty());  // nothing but the handle went out
+    CHECK(b.decode(std::move(first[0])).kind == IpcDecoded::Kind::handle);  // queues our ACK
+    for (auto& m : read_some(a, 1)) a.decode(std::move(m));  // the ACK releases up to the next handle
+    CHECK(a.awaiting_handle_ack());
+    CHECK(a.held_messages() == 1);
+    auto next = read_some(b, 2);
+    REQUIRE(next.size() == 2);
+    CHECK(next[0].text == R"({"n":1})");
+    auto second = b.decode(std::move(next[1]));
+    CHECK(second.kind == IpcDecoded::Kind::handle);
+    CHECK(second.data.dump() == R"({"n":2})");
+    for (auto& m : read_some(a, 1)) a.decode(std::move(m));
+    CHECK_FALSE(a.awaiting_handle_ack());
+    auto last = read_some(b, 1);
+    REQUIRE(last.size() == 1);
+    CHECK(last[0].text == R"({"n":3})");
+}
+
+TEST_CASE("ipc channel resends a handle on NODE_HANDLE_NACK and gives up after three resends") {
+    auto pair = ptool::make_ipc_pair();
+    IpcChannel a(std::move(pair.parent)), b(std::move(pair.child));
+    auto pipe = ptool::make_pipe();
+    a.send_handle(json{{"n", 0}}, pipe.write.get());
+    a.send(json("after"));
+    for (int i = 0; i < 4; ++i) {
+        auto got = read_some(b, 1);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].fd);  // every copy carries the fd again
+        CHECK(json::parse(got[0].text)["cmd"] == "NODE_HANDLE");
+        a.decode(IpcMessage{R"({"cmd":"NODE_HANDLE_NACK"})", {}});
+    }
+    CHECK_FALSE(a.awaiting_handle_ack());
+    CHECK(a.lost_handles() == 1);
+    auto rest = read_some(b, 1);
+    REQUIRE(rest.size() == 1);
+    CHECK(rest[0].text == R"("after")");
+}
+
+TEST_CASE("ipc channel answers a peer's handle while its own handle awaits an ACK") {
+    auto pair = ptool::make_ipc_pair();
+    IpcChannel a(std::move(pair.parent)), b(std::move(pair.child));
+    auto pipe = ptool::make_pipe();
+    a.send_handle(json{{"mine", 1}}, pipe.write.get());
+    a.send(json("held"));
+    b.send_handle(json{{"theirs", 1}}, pipe.read.get());
+    auto from_b = read_some(a, 1);
+    REQUIRE(from_b.size() == 1);
+    CHECK(a.decode(std::move(from_b[0])).kind == IpcDecoded::Kind::handle);
+    std::vector<IpcMessage> got = read_some(b, 2);
+    REQUIRE(got.size() == 2);
+    CHECK(json::parse(got[0].text)["cmd"] == "NODE_HANDLE");
+    CHECK(got[1].text == R"({"cmd":"NODE_HANDLE_ACK"})");
+    CHECK(a.held_messages() == 1);
+}
+
 TEST_CASE("ipc decode reports a line that is not JSON") {
     IpcChannel ch;
     auto d = ch.decode(IpcMessage{"{oops", {}});
@@ -208,14 +291,8 @@ TEST_CASE("ipc channel sends a listening socket that a Node process accepts as a
         " process.send({got: m, handle: server && server.constructor.name,"
         "  port: server && server.address().port}); server.close(); process.disconnect(); });",
         pair.child);
-    int lst = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(lst, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(listen(lst, 8) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(lst, reinterpret_cast<sockaddr*>(&addr), &len);
+    int port = 0;
+    int lst = loopback_listener(port);
     ch.send(ptool::node_handle_envelope(json{{"n", 7}}, lst), lst);
     close(lst);
     std::vector<ptool::IpcJson> replies;
@@ -233,7 +310,7 @@ TEST_CASE("ipc channel sends a listening socket that a Node process accepts as a
     }
     CHECK(replies[0]["got"].dump() == R"({"n":7})");
     CHECK(replies[0]["handle"] == "Server");
-    CHECK(replies[0]["port"] == ntohs(addr.sin_port));
+    CHECK(replies[0]["port"] == port);
     CHECK(wait_exit(pid) == 0);
 }
 
@@ -259,6 +336,42 @@ TEST_CASE("ipc channel receives a handle a Node process sends and acknowledges i
     auto next = read_some(ch, 1);
     REQUIRE(next.size() == 1);
     CHECK(next[0].text == R"("after-ack")");
+    CHECK(wait_exit(pid) == 0);
+}
+
+TEST_CASE("ipc channel holds messages after a handle until a real Node process acknowledges it") {
+    auto pair = ptool::make_ipc_pair();
+    IpcChannel ch(std::move(pair.parent));
+    // Node makes a net.Server of the handle (asynchronously: listen() calls back on a
+    // later tick), so a message sent right behind it would overtake it without the hold.
+    pid_t pid = spawn_node(
+        "const seen = [];"
+        "process.on('message', (m, h) => { seen.push(h ? 'handle ' + h.constructor.name + ' ' + m.n : 'n ' + m.n);"
+        " if (h) h.close(); if (seen.length === 5) { process.send(seen); process.disconnect(); } });",
+        pair.child);
+    int port = 0;
+    int lst = loopback_listener(port);
+    ch.send_handle(json{{"n", 0}}, lst);
+    ch.send(json{{"n", 1}});
+    ch.send(json{{"n", 2}});
+    ch.send_handle(json{{"n", 3}}, lst);
+    ch.send(json{{"n", 4}});
+    close(lst);
+    CHECK(ch.held_messages() == 4);
+    std::vector<ptool::IpcJson> replies;
+    int acks = 0;
+    while (replies.empty()) {
+        REQUIRE(ch.flush_blocking(5000));
+        auto more = read_some(ch, 1);
+        REQUIRE_FALSE(more.empty());
+        for (auto& m : more) {
+            if (m.text == R"({"cmd":"NODE_HANDLE_ACK"})") ++acks;
+            auto d = ch.decode(std::move(m));
+            if (d.kind == IpcDecoded::Kind::user) replies.push_back(d.data);
+        }
+    }
+    CHECK(acks == 2);
+    CHECK(replies[0].dump() == R"(["handle Server 0","n 1","n 2","handle Server 3","n 4"])");
     CHECK(wait_exit(pid) == 0);
 }
 
