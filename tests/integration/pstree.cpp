@@ -528,7 +528,7 @@ std::string python_threads_script(const TempDir& dir) {
                "import threading, time, sys\n"
                "for i in range(int(sys.argv[1])):\n"
                "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
-               "print('ready', flush=True)\n"
+               "open(sys.argv[2], 'w').close()\n"
                "time.sleep(60)\n");
     return path;
 }
@@ -549,9 +549,16 @@ void wait_for_tree(pid_t pid, size_t lines) {
 TEST_CASE("pstree matches psmisc on a live subtree for every option set") {
     TempDir dir;
     std::string threads = python_threads_script(dir);
-    LiveTree tree("sleep 60 & sleep 60 & (sleep 60; :) & python3 " + threads +
-                  " 3 >/dev/null & python3 " + threads +
-                  " 1 >/dev/null & sh -c 'sleep 60 & exec sleep 61' & exec sleep 59");
+    // Debian's python3 by its path: a python3 earlier in PATH may be a shim (pyenv's is
+    // a chain of bash scripts) whose processes come and go while the test looks.
+    std::string ready3 = dir / "ready3", ready1 = dir / "ready1";
+    LiveTree tree("sleep 60 & sleep 60 & (sleep 60; :) & /usr/bin/python3 " + threads + " 3 " +
+                  ready3 + " & /usr/bin/python3 " + threads + " 1 " + ready1 +
+                  " & sh -c 'sleep 60 & exec sleep 61' & exec sleep 59");
+    // each python writes its file once its threads run
+    REQUIRE(wait_until(
+        [&] { return std::filesystem::exists(ready3) && std::filesystem::exists(ready1); },
+        std::chrono::seconds(10)));
     // root, 2 sleeps, subshell+sleep, python+3 threads, python+1 thread, sleep 61+sleep
     wait_for_tree(tree.pid(), 13);
     std::string root = std::to_string(tree.pid());
