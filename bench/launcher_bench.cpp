@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     for (size_t mib : {0, 256}) {
         void* ballast = nullptr;
         if (mib) {
-            ballast = mmap(nullptr, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            ballast = mmap(nullptr, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
             std::memset(ballast, 1, mib << 20);  // touched: real page-table entries
         }
         double fast = us_per_launch(false, rounds);

@@ -16,10 +16,10 @@ namespace {
 
 std::unique_ptr<ptool::ByteDecoder> make_decoder(unsigned which) {
     switch (which % 4) {
-    case 0: return std::make_unique<ptool::XxdReverseDecoder>();
-    case 1: return std::make_unique<ptool::HexDecoder>();
-    case 2: return std::make_unique<ptool::Base64Decoder>();
-    default: return std::make_unique<ptool::JsonBufferDecoder>();
+        case 0: return std::make_unique<ptool::XxdReverseDecoder>();
+        case 1: return std::make_unique<ptool::HexDecoder>();
+        case 2: return std::make_unique<ptool::Base64Decoder>();
+        default: return std::make_unique<ptool::JsonBufferDecoder>();
     }
 }
 

@@ -7,7 +7,9 @@ namespace ptool {
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 bool is_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -34,28 +36,30 @@ std::optional<std::string> unescape_name(std::string_view s) {
         }
         if (++i == s.size()) return std::nullopt;
         switch (s[i]) {
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case '\\': out += '\\'; break;
-        default: return std::nullopt;
+            case 'n': out += '\n'; break;
+            case 'r': out += '\r'; break;
+            case '\\': out += '\\'; break;
+            default: return std::nullopt;
         }
     }
     return out;
 }
 
 // A name read raw is a C string in coreutils: it ends at the first NUL.
-std::string c_string(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+std::string c_string(std::string_view s) {
+    return std::string(s.substr(0, s.find('\0')));
+}
 
 std::optional<DigestAlgo> algo_for_hex_length(size_t n) {
     switch (n) {
-    case 32: return DigestAlgo::md5;
-    case 40: return DigestAlgo::sha1;
-    case 56: return DigestAlgo::sha224;
-    case 64: return DigestAlgo::sha256;
-    case 96: return DigestAlgo::sha384;
-    case 128: return DigestAlgo::sha512;
-    case 16: return DigestAlgo::xxh64;
-    default: return std::nullopt;
+        case 32: return DigestAlgo::md5;
+        case 40: return DigestAlgo::sha1;
+        case 56: return DigestAlgo::sha224;
+        case 64: return DigestAlgo::sha256;
+        case 96: return DigestAlgo::sha384;
+        case 128: return DigestAlgo::sha512;
+        case 16: return DigestAlgo::xxh64;
+        default: return std::nullopt;
     }
 }
 
@@ -66,52 +70,46 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     size_t n;
     uint32_t cp;
     if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
-    else return 0;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
     if (i + n > s.size()) return 0;
     for (size_t k = 1; k < n; ++k) {
         if ((b(i + k) & 0xc0) != 0x80) return 0;
         cp = (cp << 6) | (b(i + k) & 0x3f);
     }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
         return 0;
     return n;
 }
 
 // Characters the shell treats specially anywhere in a word (plus ':' for quotef).
 bool shell_special(char c) {
-    switch (c) {
-    case ' ': case '!': case '"': case '$': case '&': case '(': case ')': case '*':
-    case ';': case '<': case '=': case '>': case '?': case '[': case '\\': case '^':
-    case '`': case '|': case '\'': case ':':
-        return true;
-    default: return false;
-    }
+    return std::string_view(" !\"$&()*;<=>?[\\^`|':").find(c) != std::string_view::npos;
 }
 
-// Characters that read the same inside C-style double quotes as in the shell.
+// Characters that read the same inside C-style double quotes as in the shell:
+// all but the specials, though a space or a single quote is plain there.
 bool double_quote_compatible(char c) {
-    switch (c) {
-    case '!': case '"': case '$': case '&': case '(': case ')': case '*': case ';':
-    case '<': case '=': case '>': case '?': case '[': case '\\': case '^': case '`':
-    case '|': case ':':
-        return false;
-    default: return true;
-    }
+    return c == ' ' || c == '\'' || !shell_special(c);
 }
 
 void append_c_escape(std::string& out, unsigned char c) {
     switch (c) {
-    case '\a': out += "\\a"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    case '\v': out += "\\v"; return;
-    default: break;
+        case '\a': out += "\\a"; return;
+        case '\b': out += "\\b"; return;
+        case '\f': out += "\\f"; return;
+        case '\n': out += "\\n"; return;
+        case '\r': out += "\\r"; return;
+        case '\t': out += "\\t"; return;
+        case '\v': out += "\\v"; return;
+        default: break;
     }
     char buf[5];
     std::snprintf(buf, sizeof buf, "\\%03o", c);
@@ -122,9 +120,9 @@ void append_c_escape(std::string& out, unsigned char c) {
 
 bool name_needs_escape(std::string_view name, NameEscaping escaping) {
     switch (escaping) {
-    case NameEscaping::coreutils: return name.find_first_of("\\\n\r") != std::string_view::npos;
-    case NameEscaping::b3sum: return name.find_first_of("\\\n") != std::string_view::npos;
-    case NameEscaping::newline_only: return name.find('\n') != std::string_view::npos;
+        case NameEscaping::coreutils: return name.find_first_of("\\\n\r") != std::string_view::npos;
+        case NameEscaping::b3sum: return name.find_first_of("\\\n") != std::string_view::npos;
+        case NameEscaping::newline_only: return name.find('\n') != std::string_view::npos;
     }
     return false;
 }
@@ -132,10 +130,14 @@ bool name_needs_escape(std::string_view name, NameEscaping escaping) {
 void append_escaped_name(std::string& out, std::string_view name, NameEscaping escaping) {
     bool escape_cr = escaping != NameEscaping::b3sum;
     for (char c : name) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\r' && escape_cr) out += "\\r";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\r' && escape_cr)
+            out += "\\r";
+        else
+            out += c;
     }
 }
 
@@ -185,8 +187,10 @@ std::string quote_name(std::string_view name) {
             out += "''";
             in_dollar = false;
         }
-        if (name[i] == '\'') out += "'\\''";
-        else out.append(name.substr(i, n));
+        if (name[i] == '\'')
+            out += "'\\''";
+        else
+            out.append(name.substr(i, n));
         i += n;
     }
     out += '\'';
@@ -198,8 +202,10 @@ void append_checksum_line(std::string& out, const DigestInfo& info, std::string_
     bool escape = delim == '\n' && name_needs_escape(name, info.escaping);
     if (escape) out += '\\';
     auto put_name = [&] {
-        if (escape) append_escaped_name(out, name, info.escaping);
-        else out.append(name);
+        if (escape)
+            append_escaped_name(out, name, info.escaping);
+        else
+            out.append(name);
     };
     if (bsd || info.bsd_default) {
         out.append(info.tag);
@@ -241,13 +247,14 @@ std::optional<CheckEntry> CheckLineParser::parse(std::string_view s) {
         // b2sum writes "BLAKE2b-256" for other lengths; only the full length is ours.
         if (j < rest.size() && rest[j] == '-') {
             std::string bits = std::to_string(info.size * 8);
-            if (!rest.substr(j + 1).starts_with(bits) || (info.algo != DigestAlgo::blake2b &&
-                                                          info.algo != DigestAlgo::blake2s))
+            if (!rest.substr(j + 1).starts_with(bits) ||
+                (info.algo != DigestAlgo::blake2b && info.algo != DigestAlgo::blake2s))
                 return std::nullopt;
             j += 1 + bits.size();
         }
         if (j < rest.size() && rest[j] == ' ') ++j;
-        if (j < rest.size() && rest[j] == '(') return parse_bsd(rest.substr(j + 1), info.algo, escaped);
+        if (j < rest.size() && rest[j] == '(')
+            return parse_bsd(rest.substr(j + 1), info.algo, escaped);
         return std::nullopt;
     }
 

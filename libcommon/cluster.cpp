@@ -63,7 +63,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kReplace = Json::error_handler_t::replace;
 constexpr size_t kMaxControlClients = 64;
 
-long long to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+long long to_ms(Duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 // One supervised process: a worker (slot id >= 1) or the agent (id 0).
 struct Proc {
@@ -100,7 +102,8 @@ struct ControlClient {
 
 class Master {
 public:
-    explicit Master(const ClusterConfig& config) : config_(config), budget_(config.max_restarts, config.restart_window) {}
+    explicit Master(const ClusterConfig& config)
+        : config_(config), budget_(config.max_restarts, config.restart_window) {}
     ~Master();
     int run();
 
@@ -146,7 +149,7 @@ private:
 
     const ClusterConfig& config_;
     EventLoop loop_;
-    std::vector<UniqueFd> sockets_;  // shared sockets, or port holders with --reuseport
+    std::vector<UniqueFd> sockets_;     // shared sockets, or port holders with --reuseport
     std::vector<ListenAddress> bound_;  // the addresses with their real ports
     std::vector<std::string> socket_names_;
     std::optional<NotifyReceiver> notify_;
@@ -175,7 +178,8 @@ Master::~Master() {
 int Master::run() {
     ::signal(SIGPIPE, SIG_IGN);  // children get default dispositions back from the launcher
     if (config_.subreaper || ::getpid() == 1) {
-        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw SysError("prctl(PR_SET_CHILD_SUBREAPER)", errno);
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+            throw SysError("prctl(PR_SET_CHILD_SUBREAPER)", errno);
         loop_.watch_signal(SIGCHLD, [this](const signalfd_siginfo&) { reap_orphans(); });
     }
     bind_sockets();
@@ -226,13 +230,14 @@ void Master::setup_control() {
 void Master::watch_signals() {
     for (int sig : {SIGTERM, SIGINT, SIGQUIT})
         loop_.watch_signal(sig, [this](const signalfd_siginfo& si) {
-            emit(Json{{"event", "signal"}, {"signal", signal_name(static_cast<int>(si.ssi_signo))}}, nullptr,
-                 "received " + signal_name(static_cast<int>(si.ssi_signo)));
+            emit(Json{{"event", "signal"}, {"signal", signal_name(static_cast<int>(si.ssi_signo))}},
+                 nullptr, "received " + signal_name(static_cast<int>(si.ssi_signo)));
             begin_shutdown(0);
         });
     loop_.watch_signal(SIGHUP, [this](const signalfd_siginfo&) { reload(); });
     loop_.watch_signal(SIGTTIN, [this](const signalfd_siginfo&) { scale(target_workers_ + 1); });
-    loop_.watch_signal(SIGTTOU, [this](const signalfd_siginfo&) { scale(std::max(1, target_workers_ - 1)); });
+    loop_.watch_signal(
+        SIGTTOU, [this](const signalfd_siginfo&) { scale(std::max(1, target_workers_ - 1)); });
 }
 
 Proc* Master::launch_proc(int id, bool agent) {
@@ -240,8 +245,13 @@ Proc* Master::launch_proc(int id, bool agent) {
     spec.argv = agent ? std::vector<std::string>{"/bin/sh", "-c", config_.agent} : config_.command;
     spec.new_process_group = true;  // a graceful stop reaches the worker's own children too
     spec.parent_death_signal = SIGKILL;
-    spec.env_unset = {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NODE_CHANNEL_FD",
-                      "NODE_CHANNEL_SERIALIZATION_MODE", "PTOOL_WORKER_ID", "PTOOL_AGENT"};
+    spec.env_unset = {"LISTEN_FDS",
+                      "LISTEN_PID",
+                      "LISTEN_FDNAMES",
+                      "NODE_CHANNEL_FD",
+                      "NODE_CHANNEL_SERIALIZATION_MODE",
+                      "PTOOL_WORKER_ID",
+                      "PTOOL_AGENT"};
     std::vector<UniqueFd> own_sockets;  // --reuseport: this worker's, closed here after launch
     int next_fd = kListenFdsStart;
     if (!agent) {
@@ -256,7 +266,8 @@ Proc* Master::launch_proc(int id, bool agent) {
             spec.extra_fds.push_back({fd, next_fd++});
         }
         if (!sockets_.empty()) {
-            for (const auto& kv : listen_env(socket_names_)) spec.env_set.push_back(parse_env_assignment(kv));
+            for (const auto& kv : listen_env(socket_names_))
+                spec.env_set.push_back(parse_env_assignment(kv));
             spec.env_own_pid.push_back(kListenPidEnv);
         }
         spec.env_set.emplace_back("PTOOL_WORKER_ID", std::to_string(id));
@@ -267,7 +278,8 @@ Proc* Master::launch_proc(int id, bool agent) {
     IpcPair pair = make_ipc_pair();
     int channel_fd = next_fd;
     spec.extra_fds.push_back({pair.child.get(), channel_fd});
-    for (const auto& kv : ipc_child_env(channel_fd)) spec.env_set.push_back(parse_env_assignment(kv));
+    for (const auto& kv : ipc_child_env(channel_fd))
+        spec.env_set.push_back(parse_env_assignment(kv));
     spec.env_set.push_back(parse_env_assignment(notify_->env_entry()));
 
     auto proc = std::make_unique<Proc>();
@@ -313,8 +325,9 @@ void Master::on_exit(Proc* p, const ExitStatus& st) {
     Json ev{{"event", "exit"}, {"worker_id", p->id}, {"pid", p->child.pid()}};
     ev["code"] = st.exited() ? Json(st.code()) : Json(nullptr);
     ev["signal"] = st.exited() ? Json(nullptr) : Json(signal_name(st.signal()));
-    emit(ev, p, st.exited() ? "exited with code " + std::to_string(st.code())
-                            : "killed by " + signal_name(st.signal()));
+    emit(ev, p,
+         st.exited() ? "exited with code " + std::to_string(st.code())
+                     : "killed by " + signal_name(st.signal()));
     loop_.cancel_timer(p->ready_timer);
     loop_.cancel_timer(p->kill_timer);
     if (p->channel.is_open()) loop_.unwatch_fd(p->channel.fd());
@@ -332,8 +345,9 @@ void Master::on_exit(Proc* p, const ExitStatus& st) {
     }
     if (!expected) last_failed_ = failed;
     bool slot_active = agent || slots_.count(id);
-    bool others = std::any_of(procs_.begin(), procs_.end(),
-                              [&](const auto& q) { return q->id == id && q->agent == agent && q->serving(); });
+    bool others = std::any_of(procs_.begin(), procs_.end(), [&](const auto& q) {
+        return q->id == id && q->agent == agent && q->serving();
+    });
     bool restart = slot_active && !expected && !others &&
                    (config_.restart == ClusterConfig::Restart::always ||
                     (config_.restart == ClusterConfig::Restart::on_failure && failed));
@@ -342,7 +356,8 @@ void Master::on_exit(Proc* p, const ExitStatus& st) {
     } else if (!agent && id == reload_slot_ && was_starting && !others) {
         advance_reload();  // the replacement will not come
     }
-    bool pending = std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s.second.restart_timer != 0; });
+    bool pending = std::any_of(slots_.begin(), slots_.end(),
+                               [](const auto& s) { return s.second.restart_timer != 0; });
     if (procs_.empty() && !pending && !restart && target_workers_ > 0) {
         exit_code_ = last_failed_ ? exit_code::failure : exit_code::ok;
         finish();
@@ -353,7 +368,8 @@ void Master::schedule_restart(int id, Duration uptime) {
     Slot& slot = slots_[id];  // id 0: the agent's
     if (uptime >= config_.min_uptime) slot.backoff_level = 0;
     if (!budget_.spend(Clock::now())) {
-        emit(Json{{"event", "give_up"}, {"restarts", config_.max_restarts},
+        emit(Json{{"event", "give_up"},
+                  {"restarts", config_.max_restarts},
                   {"window_ms", to_ms(config_.restart_window)}},
              nullptr,
              "more than " + std::to_string(config_.max_restarts) + " restarts within " +
@@ -361,7 +377,8 @@ void Master::schedule_restart(int id, Duration uptime) {
         begin_shutdown(exit_code::failure);
         return;
     }
-    Duration delay = restart_backoff(config_.restart_delay, config_.restart_delay_max, slot.backoff_level);
+    Duration delay =
+        restart_backoff(config_.restart_delay, config_.restart_delay_max, slot.backoff_level);
     ++slot.backoff_level;
     ++slot.restarts;
     emit(Json{{"event", "restart"}, {"worker_id", id}, {"delay_ms", to_ms(delay)}}, nullptr,
@@ -390,7 +407,8 @@ void Master::on_ready(Proc* p) {
     p->state = Proc::State::online;
     emit(Json{{"event", "online"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p, "online");
     for (auto& q : procs_)
-        if (q.get() != p && q->id == p->id && q->agent == p->agent && q->replace_me) stop_proc(q.get());
+        if (q.get() != p && q->id == p->id && q->agent == p->agent && q->replace_me)
+            stop_proc(q.get());
     if (!p->agent && p->id == reload_slot_) advance_reload();
 }
 
@@ -479,7 +497,8 @@ void Master::scale(int workers) {
     int before = target_workers_;
     target_workers_ = workers;
     if (before != workers && !starting_up_)
-        emit(Json{{"event", "scale"}, {"workers", workers}}, nullptr, "scaling to " + std::to_string(workers) + " workers");
+        emit(Json{{"event", "scale"}, {"workers", workers}}, nullptr,
+             "scaling to " + std::to_string(workers) + " workers");
     for (int id = 1; id <= workers; ++id) {
         if (slots_.count(id)) continue;
         slots_[id] = Slot{};
@@ -510,7 +529,8 @@ void Master::reap_orphans() {
         return;
     }
     for (const auto& proc : table)
-        if (proc.ppid == self && proc.state == 'Z' && !ours.count(proc.pid)) ::waitpid(proc.pid, nullptr, WNOHANG);
+        if (proc.ppid == self && proc.state == 'Z' && !ours.count(proc.pid))
+            ::waitpid(proc.pid, nullptr, WNOHANG);
 }
 
 void Master::on_channel(Proc* p, uint32_t events) {
@@ -557,28 +577,39 @@ void Master::update_channel_watch(Proc* p) {
         p->channel.close();
         return;
     }
-    loop_.modify_fd(p->channel.fd(), EPOLLIN | (p->channel.wants_write() ? uint32_t{EPOLLOUT} : 0u));
+    loop_.modify_fd(p->channel.fd(),
+                    EPOLLIN | (p->channel.wants_write() ? uint32_t{EPOLLOUT} : 0u));
 }
 
 void Master::on_message(Proc* p, IpcDecoded m) {
     try {
         handle_message(p, std::move(m));
     } catch (const nlohmann::json::exception& e) {  // a worker's odd message never stops the master
-        emit(Json{{"event", "bad_message"}, {"worker_id", p->id}, {"pid", p->child.pid()}, {"error", e.what()}}, p,
-             std::string("sent a message the master cannot use: ") + e.what());
+        emit(Json{{"event", "bad_message"},
+                  {"worker_id", p->id},
+                  {"pid", p->child.pid()},
+                  {"error", e.what()}},
+             p, std::string("sent a message the master cannot use: ") + e.what());
     }
 }
 
 void Master::handle_message(Proc* p, IpcDecoded m) {
     if (m.kind == IpcDecoded::Kind::internal) return;  // ACKs, Node's own cluster messages
     if (m.kind == IpcDecoded::Kind::invalid) {
-        emit(Json{{"event", "bad_message"}, {"worker_id", p->id}, {"pid", p->child.pid()}, {"error", m.error}}, p,
-             "sent a message that is not JSON: " + m.error);
+        emit(Json{{"event", "bad_message"},
+                  {"worker_id", p->id},
+                  {"pid", p->child.pid()},
+                  {"error", m.error}},
+             p, "sent a message that is not JSON: " + m.error);
         return;
     }
     const Json data = Json(std::move(m.data));
-    std::string cmd = data.is_object() && data.contains("cmd") && data["cmd"].is_string() ? data["cmd"].get<std::string>() : "";
-    std::string act = data.is_object() && data.contains("act") && data["act"].is_string() ? data["act"].get<std::string>() : "";
+    std::string cmd = data.is_object() && data.contains("cmd") && data["cmd"].is_string()
+                          ? data["cmd"].get<std::string>()
+                          : "";
+    std::string act = data.is_object() && data.contains("act") && data["act"].is_string()
+                          ? data["act"].get<std::string>()
+                          : "";
     if (cmd == "online") {
         on_ready(p);
     } else if (cmd == "ptool:retire" || act == "suicide") {
@@ -588,15 +619,21 @@ void Master::handle_message(Proc* p, IpcDecoded m) {
                           ? parse_route_target(data["to"].get<std::string>())
                           : std::nullopt;
         if (!target) {
-            emit(Json{{"event", "bad_message"}, {"worker_id", p->id}, {"pid", p->child.pid()},
-                      {"error", "unknown target"}, {"data", data}},
+            emit(Json{{"event", "bad_message"},
+                      {"worker_id", p->id},
+                      {"pid", p->child.pid()},
+                      {"error", "unknown target"},
+                      {"data", data}},
                  p, "ptool:send to an unknown target: " + data.dump(-1, ' ', false, kReplace));
             return;
         }
         route(data.contains("data") ? data["data"] : Json(nullptr), m.fd.get(), *target, p);
     } else {
-        emit(Json{{"event", "message"}, {"worker_id", p->id}, {"pid", p->child.pid()}, {"data", data}}, p,
-             "message " + data.dump(-1, ' ', false, kReplace));
+        emit(Json{{"event", "message"},
+                  {"worker_id", p->id},
+                  {"pid", p->child.pid()},
+                  {"data", data}},
+             p, "message " + data.dump(-1, ' ', false, kReplace));
     }
 }
 
@@ -614,13 +651,13 @@ int Master::route(const Json& data, int fd, const RouteTarget& target, const Pro
         if (p->state == Proc::State::stopping || !p->channel.is_open()) continue;
         bool match = false;
         switch (target.kind) {
-        case K::all: match = true; break;
-        case K::workers:
-        case K::random: match = !p->agent && !p->retiring; break;
-        case K::agent: match = p->agent; break;
-        case K::worker_id: match = !p->agent && p->id == target.number && p->serving(); break;
-        case K::pid: match = p->child.pid() == target.number; break;
-        case K::master: break;
+            case K::all: match = true; break;
+            case K::workers:
+            case K::random: match = !p->agent && !p->retiring; break;
+            case K::agent: match = p->agent; break;
+            case K::worker_id: match = !p->agent && p->id == target.number && p->serving(); break;
+            case K::pid: match = p->child.pid() == target.number; break;
+            case K::master: break;
         }
         if (match) targets.push_back(p.get());
     }
@@ -686,7 +723,8 @@ void Master::on_control_accept() {
                        (cred.uid == ::geteuid() || cred.uid == 0);
         if (!allowed || clients_.size() >= kMaxControlClients) {
             try {
-                client->channel.send(Json{{"ok", false}, {"error", allowed ? "too many clients" : "permission denied"}});
+                client->channel.send(Json{
+                    {"ok", false}, {"error", allowed ? "too many clients" : "permission denied"}});
             } catch (const SysError&) {
             }
             continue;  // closed by the destructor
@@ -728,7 +766,8 @@ void Master::on_control_client(int fd, uint32_t events) {
         clients_.erase(it);
         return;
     }
-    loop_.modify_fd(fd, (c.closing ? 0u : uint32_t{EPOLLIN}) | (c.channel.wants_write() ? uint32_t{EPOLLOUT} : 0u));
+    loop_.modify_fd(fd, (c.closing ? 0u : uint32_t{EPOLLIN}) |
+                            (c.channel.wants_write() ? uint32_t{EPOLLOUT} : 0u));
 }
 
 Json Master::handle_request(IpcDecoded request) {
@@ -746,17 +785,19 @@ Json Master::handle_request(IpcDecoded request) {
         return Json{{"ok", true}};
     }
     if (cmd == "scale") {
-        if (!req.contains("workers") || !req["workers"].is_number_integer() || req["workers"].get<long long>() < 0 ||
-            req["workers"].get<long long>() > 4096)
+        if (!req.contains("workers") || !req["workers"].is_number_integer() ||
+            req["workers"].get<long long>() < 0 || req["workers"].get<long long>() > 4096)
             return error("\"workers\" must be an integer from 0 to 4096");
         scale(req["workers"].get<int>());
         return Json{{"ok", true}, {"workers", target_workers_}};
     }
     if (cmd == "send") {
-        if (!req.contains("to") || !req["to"].is_string()) return error("\"to\" must be a target string");
+        if (!req.contains("to") || !req["to"].is_string())
+            return error("\"to\" must be a target string");
         auto target = parse_route_target(req["to"].get<std::string>());
         if (!target) return error("unknown target '" + req["to"].get<std::string>() + "'");
-        int n = route(req.contains("data") ? req["data"] : Json(nullptr), request.fd.get(), *target, nullptr);
+        int n = route(req.contains("data") ? req["data"] : Json(nullptr), request.fd.get(), *target,
+                      nullptr);
         if (n == 0) return error("no process matches '" + req["to"].get<std::string>() + "'");
         return Json{{"ok", true}, {"delivered", n}};
     }
@@ -781,7 +822,8 @@ Json Master::status() const {
     Json agent = nullptr;
     std::vector<const Proc*> sorted;
     for (const auto& p : procs_) sorted.push_back(p.get());
-    std::stable_sort(sorted.begin(), sorted.end(), [](const Proc* a, const Proc* b) { return a->id < b->id; });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Proc* a, const Proc* b) { return a->id < b->id; });
     for (const Proc* p : sorted) {
         if (p->agent)
             agent = describe(*p);
@@ -790,8 +832,8 @@ Json Master::status() const {
     }
     Json listen = Json::array();
     for (const auto& s : sockets_) listen.push_back(bound_address(s.get()));
-    return Json{{"ok", true}, {"pid", ::getpid()}, {"target_workers", target_workers_},
-                {"workers", workers}, {"agent", agent}, {"listen", listen}};
+    return Json{{"ok", true},         {"pid", ::getpid()}, {"target_workers", target_workers_},
+                {"workers", workers}, {"agent", agent},    {"listen", listen}};
 }
 
 void Master::emit(Json event, const Proc* p, const std::string& human) {
@@ -800,7 +842,9 @@ void Master::emit(Json event, const Proc* p, const std::string& human) {
         line = event.dump(-1, ' ', false, kReplace);
     } else {
         line = program_name() + ": ";
-        if (p) line += (p->agent ? "agent" : "worker " + std::to_string(p->id)) + " (pid " + std::to_string(p->child.pid()) + ") ";
+        if (p)
+            line += (p->agent ? "agent" : "worker " + std::to_string(p->id)) + " (pid " +
+                    std::to_string(p->child.pid()) + ") ";
         line += human;
     }
     line += '\n';

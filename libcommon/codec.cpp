@@ -162,7 +162,8 @@ char* base64_encode_to(char* out, const unsigned char* p, size_t n, bool url) {
         std::memcpy(&b, pairs + 2 * ((w >> 40) & 0xFFF), 2);
         std::memcpy(&c, pairs + 2 * ((w >> 28) & 0xFFF), 2);
         std::memcpy(&d, pairs + 2 * ((w >> 16) & 0xFFF), 2);
-        uint64_t chars = uint64_t(a) | (uint64_t(b) << 16) | (uint64_t(c) << 32) | (uint64_t(d) << 48);
+        uint64_t chars =
+            uint64_t(a) | (uint64_t(b) << 16) | (uint64_t(c) << 32) | (uint64_t(d) << 48);
         std::memcpy(out, &chars, 8);
         out += 8;
     }
@@ -193,8 +194,8 @@ char* base64_encode_to(char* out, const unsigned char* p, size_t n, bool url) {
 
 std::string base64_encode(std::string_view bytes, bool url) {
     std::string out(base64_encoded_size(bytes.size(), url), '\0');
-    base64_encode_to(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                     bytes.size(), url);
+    base64_encode_to(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                     url);
     return out;
 }
 
@@ -235,8 +236,8 @@ uint32_t next_code_point(const unsigned char*& p) {
         p += 2;
         return cp;
     }
-    uint32_t cp = ((c & 0x07) << 18) | ((p[0] & 0x3Fu) << 12) | ((p[1] & 0x3Fu) << 6) |
-                  (p[2] & 0x3F);
+    uint32_t cp =
+        ((c & 0x07) << 18) | ((p[0] & 0x3Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3F);
     p += 3;
     return cp;
 }
@@ -347,7 +348,8 @@ constexpr auto kHexValues = make_hex_values();
 constexpr std::array<unsigned char, 256> make_base64_values() {
     std::array<unsigned char, 256> t{};
     for (auto& v : t) v = kInvalid;
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kBase64Std[i])] = static_cast<unsigned char>(i);
+    for (int i = 0; i < 64; ++i)
+        t[static_cast<unsigned char>(kBase64Std[i])] = static_cast<unsigned char>(i);
     t['-'] = 62;
     t['_'] = 63;
     t[' '] = t['\t'] = t['\r'] = t['\v'] = t['\f'] = kSpace;
@@ -375,7 +377,9 @@ std::string describe_char(unsigned char c, std::string_view kind) {
 struct Cursor {
     const unsigned char* line_begin;
     size_t col0;
-    size_t column(const unsigned char* p) const { return static_cast<size_t>(p - line_begin) + col0; }
+    size_t column(const unsigned char* p) const {
+        return static_cast<size_t>(p - line_begin) + col0;
+    }
 };
 
 }  // namespace
@@ -432,7 +436,8 @@ void HexDecoder::feed(std::string_view text, std::string& out) {
 }
 
 void HexDecoder::finish(std::string&) {
-    if (pending_ >= 0) throw DecodeError("odd number of hex digits", pending_line_, pending_column_);
+    if (pending_ >= 0)
+        throw DecodeError("odd number of hex digits", pending_line_, pending_column_);
 }
 
 void Base64Decoder::feed(std::string_view text, std::string& out) {
@@ -506,7 +511,8 @@ void Base64Decoder::feed(std::string_view text, std::string& out) {
 }
 
 void Base64Decoder::finish(std::string& out) {
-    if (count_ == 1) throw DecodeError("truncated base64 (one character left over)", last_line_, last_column_);
+    if (count_ == 1)
+        throw DecodeError("truncated base64 (one character left over)", last_line_, last_column_);
     if (count_ == 2) {
         out.push_back(static_cast<char>(acc_ >> 4));
     } else if (count_ == 3) {
@@ -531,7 +537,8 @@ void JsonBufferDecoder::feed(std::string_view text, std::string& out) {
             } else if (c == '\\' || c < 0x20) {
                 token_line_ = line_;
                 token_column_ = column_;
-                fail(c == '\\' ? "escapes are not expected in a Buffer's JSON" : "control character in a JSON string");
+                fail(c == '\\' ? "escapes are not expected in a Buffer's JSON"
+                               : "control character in a JSON string");
             } else if (token_.size() < 64) {
                 token_.push_back(ch);
             }
@@ -555,14 +562,26 @@ void JsonBufferDecoder::feed(std::string_view text, std::string& out) {
             token_line_ = line_;
             token_column_ = column_;
             switch (c) {
-            case ' ': case '\t': case '\r': case '\n': break;
-            case '"':
-                in_string_ = true;
-                token_.clear();
-                break;
-            case '{': case '}': case '[': case ']': case ':': case ',': on_token(ch, out); break;
-            case '-': case '.': case 'e': case 'E': case '+': fail("byte values must be integers 0..255");
-            default: fail(describe_char(c, "JSON"));
+                case ' ':
+                case '\t':
+                case '\r':
+                case '\n': break;
+                case '"':
+                    in_string_ = true;
+                    token_.clear();
+                    break;
+                case '{':
+                case '}':
+                case '[':
+                case ']':
+                case ':':
+                case ',': on_token(ch, out); break;
+                case '-':
+                case '.':
+                case 'e':
+                case 'E':
+                case '+': fail("byte values must be integers 0..255");
+                default: fail(describe_char(c, "JSON"));
             }
         }
         if (c == '\n') {
@@ -577,75 +596,76 @@ void JsonBufferDecoder::feed(std::string_view text, std::string& out) {
 void JsonBufferDecoder::on_token(char kind, std::string& out) {
     auto unexpected = [&]() -> void {
         switch (kind) {
-        case '"': fail("unexpected string");
-        case '0': fail("unexpected number");
-        default: fail(std::string("unexpected '") + kind + "'");
+            case '"': fail("unexpected string");
+            case '0': fail("unexpected number");
+            default: fail(std::string("unexpected '") + kind + "'");
         }
     };
     switch (state_) {
-    case State::start:
-        if (kind == '{') {
-            in_object_ = true;
-            state_ = State::object_first;
-        } else if (kind == '[') {
+        case State::start:
+            if (kind == '{') {
+                in_object_ = true;
+                state_ = State::object_first;
+            } else if (kind == '[') {
+                state_ = State::array_first;
+            } else {
+                unexpected();
+            }
+            break;
+        case State::object_first:
+        case State::key:
+            if (kind != '"') unexpected();
+            key_ = token_;
+            if (key_ != "type" && key_ != "data")
+                fail("unexpected key \"" + key_ + "\" in a Buffer's JSON");
+            state_ = State::colon;
+            break;
+        case State::colon:
+            if (kind != ':') unexpected();
+            state_ = key_ == "type" ? State::type_value : State::data_open;
+            break;
+        case State::type_value:
+            if (kind != '"' || token_ != "Buffer") fail("\"type\" must be \"Buffer\"");
+            state_ = State::object_after;
+            break;
+        case State::data_open:
+            if (kind != '[') unexpected();
+            if (has_data_) fail("duplicate \"data\"");
             state_ = State::array_first;
-        } else {
-            unexpected();
-        }
-        break;
-    case State::object_first:
-    case State::key:
-        if (kind != '"') unexpected();
-        key_ = token_;
-        if (key_ != "type" && key_ != "data") fail("unexpected key \"" + key_ + "\" in a Buffer's JSON");
-        state_ = State::colon;
-        break;
-    case State::colon:
-        if (kind != ':') unexpected();
-        state_ = key_ == "type" ? State::type_value : State::data_open;
-        break;
-    case State::type_value:
-        if (kind != '"' || token_ != "Buffer") fail("\"type\" must be \"Buffer\"");
-        state_ = State::object_after;
-        break;
-    case State::data_open:
-        if (kind != '[') unexpected();
-        if (has_data_) fail("duplicate \"data\"");
-        state_ = State::array_first;
-        break;
-    case State::array_first:
-    case State::array_item:
-        if (kind == '0') {
-            out.push_back(static_cast<char>(number_));
-            state_ = State::array_after;
-        } else if (kind == ']' && state_ == State::array_first) {
-            has_data_ = true;
-            state_ = in_object_ ? State::object_after : State::done;
-        } else {
-            unexpected();
-        }
-        break;
-    case State::array_after:
-        if (kind == ',') {
-            state_ = State::array_item;
-        } else if (kind == ']') {
-            has_data_ = true;
-            state_ = in_object_ ? State::object_after : State::done;
-        } else {
-            unexpected();
-        }
-        break;
-    case State::object_after:
-        if (kind == ',') {
-            state_ = State::key;
-        } else if (kind == '}') {
-            if (!has_data_) fail("no \"data\" in a Buffer's JSON");
-            state_ = State::done;
-        } else {
-            unexpected();
-        }
-        break;
-    case State::done: fail("data after the end of the JSON value");
+            break;
+        case State::array_first:
+        case State::array_item:
+            if (kind == '0') {
+                out.push_back(static_cast<char>(number_));
+                state_ = State::array_after;
+            } else if (kind == ']' && state_ == State::array_first) {
+                has_data_ = true;
+                state_ = in_object_ ? State::object_after : State::done;
+            } else {
+                unexpected();
+            }
+            break;
+        case State::array_after:
+            if (kind == ',') {
+                state_ = State::array_item;
+            } else if (kind == ']') {
+                has_data_ = true;
+                state_ = in_object_ ? State::object_after : State::done;
+            } else {
+                unexpected();
+            }
+            break;
+        case State::object_after:
+            if (kind == ',') {
+                state_ = State::key;
+            } else if (kind == '}') {
+                if (!has_data_) fail("no \"data\" in a Buffer's JSON");
+                state_ = State::done;
+            } else {
+                unexpected();
+            }
+            break;
+        case State::done: fail("data after the end of the JSON value");
     }
 }
 

@@ -105,8 +105,8 @@ public:
 
 private:
     uint32_t acc_ = 0;
-    int count_ = 0;    // sextets in acc_
-    int padding_ = 0;  // '=' seen
+    int count_ = 0;     // sextets in acc_
+    int padding_ = 0;   // '=' seen
     int pad_base_ = 0;  // sextets before the first '='
     size_t last_line_ = 0, last_column_ = 0;
 };
@@ -119,8 +119,19 @@ public:
     void finish(std::string& out) override;
 
 private:
-    enum class State { start, object_first, key, colon, type_value, data_open, array_first,
-                       array_item, array_after, object_after, done };
+    enum class State {
+        start,
+        object_first,
+        key,
+        colon,
+        type_value,
+        data_open,
+        array_first,
+        array_item,
+        array_after,
+        object_after,
+        done
+    };
     [[noreturn]] void fail(std::string why) const;
     void on_token(char kind, std::string& out);  // '"' string, '0' number, or the punctuation
     State state_ = State::start;

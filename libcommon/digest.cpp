@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -121,7 +121,8 @@ public:
                                OSSL_PARAM_construct_end()};
         // A non-null pointer even for an empty key: HMAC with a zero-length key is valid.
         static const unsigned char empty = 0;
-        const auto* key = key_.empty() ? &empty : reinterpret_cast<const unsigned char*>(key_.data());
+        const auto* key =
+            key_.empty() ? &empty : reinterpret_cast<const unsigned char*>(key_.data());
         if (EVP_MAC_init(ctx_, key, key_.size(), params) != 1) throw Error("HMAC init failed");
     }
 
@@ -151,7 +152,9 @@ private:
 class Xxh3Digest final : public Digest::Impl {
 public:
     explicit Xxh3Digest(DigestAlgo a)
-        : Impl(a), kernel_(xxh3_kernels(a == DigestAlgo::xxh128).front()), state_(XXH3_createState()) {
+        : Impl(a),
+          kernel_(xxh3_kernels(a == DigestAlgo::xxh128).front()),
+          state_(XXH3_createState()) {
         if (!state_) throw Error("out of memory");
         reset();
     }
@@ -197,14 +200,14 @@ private:
 
 std::unique_ptr<Digest::Impl> make_plain(DigestAlgo algo) {
     switch (algo) {
-    case DigestAlgo::blake2b:
-        if (Blake2b::available()) return std::make_unique<Blake2bDigest>();
-        return std::make_unique<EvpDigest>(algo);
-    case DigestAlgo::blake3: return std::make_unique<Blake3Digest>();
-    case DigestAlgo::xxh64: return std::make_unique<Xxh64Digest>();
-    case DigestAlgo::xxh3:
-    case DigestAlgo::xxh128: return std::make_unique<Xxh3Digest>(algo);
-    default: return std::make_unique<EvpDigest>(algo);
+        case DigestAlgo::blake2b:
+            if (Blake2b::available()) return std::make_unique<Blake2bDigest>();
+            return std::make_unique<EvpDigest>(algo);
+        case DigestAlgo::blake3: return std::make_unique<Blake3Digest>();
+        case DigestAlgo::xxh64: return std::make_unique<Xxh64Digest>();
+        case DigestAlgo::xxh3:
+        case DigestAlgo::xxh128: return std::make_unique<Xxh3Digest>(algo);
+        default: return std::make_unique<EvpDigest>(algo);
     }
 }
 
@@ -249,9 +252,13 @@ private:
 
 }  // namespace
 
-std::span<const DigestInfo> digest_algos() { return kAlgos; }
+std::span<const DigestInfo> digest_algos() {
+    return kAlgos;
+}
 
-const DigestInfo& digest_info(DigestAlgo algo) { return kAlgos[static_cast<size_t>(algo)]; }
+const DigestInfo& digest_info(DigestAlgo algo) {
+    return kAlgos[static_cast<size_t>(algo)];
+}
 
 std::optional<DigestAlgo> parse_digest_algo(std::string_view name) {
     std::string lower(name);
@@ -272,9 +279,12 @@ std::string digest_algo_list() {
 }
 
 Digest::Digest(DigestAlgo algo, std::optional<std::string_view> hmac_key) {
-    if (!hmac_key) impl_ = make_plain(algo);
-    else if (digest_info(algo).evp_name) impl_ = std::make_unique<EvpHmac>(algo, *hmac_key);
-    else impl_ = std::make_unique<GenericHmac>(algo, *hmac_key);
+    if (!hmac_key)
+        impl_ = make_plain(algo);
+    else if (digest_info(algo).evp_name)
+        impl_ = std::make_unique<EvpHmac>(algo, *hmac_key);
+    else
+        impl_ = std::make_unique<GenericHmac>(algo, *hmac_key);
 }
 
 Digest::Digest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -287,11 +297,21 @@ Digest::Digest(Digest&&) noexcept = default;
 Digest& Digest::operator=(Digest&&) noexcept = default;
 Digest::~Digest() = default;
 
-DigestAlgo Digest::algo() const { return impl_->algo; }
-size_t Digest::size() const { return digest_info(impl_->algo).size; }
-void Digest::update(const void* data, size_t len) { impl_->update(data, len); }
-void Digest::finish(unsigned char* out) { impl_->finish(out); }
-void Digest::reset() { impl_->reset(); }
+DigestAlgo Digest::algo() const {
+    return impl_->algo;
+}
+size_t Digest::size() const {
+    return digest_info(impl_->algo).size;
+}
+void Digest::update(const void* data, size_t len) {
+    impl_->update(data, len);
+}
+void Digest::finish(unsigned char* out) {
+    impl_->finish(out);
+}
+void Digest::reset() {
+    impl_->reset();
+}
 
 std::string Digest::finish_hex() {
     unsigned char out[kMaxDigestSize];

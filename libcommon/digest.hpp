@@ -55,7 +55,7 @@ struct DigestInfo {
     size_t block_size;      // HMAC block size
     const char* evp_name;   // OpenSSL name, or nullptr when not an EVP digest
     NameEscaping escaping;
-    bool bsd_default;       // the peer writes BSD lines by default (xxhsum -H3)
+    bool bsd_default;  // the peer writes BSD lines by default (xxhsum -H3)
 };
 
 // Every algorithm, in the order of the enum.

@@ -38,7 +38,8 @@ struct Rows {
 };
 
 // The first half of G on four columns (or diagonals) at once: rotations by 32 and 24.
-[[gnu::target("avx2"), gnu::always_inline]] inline void mix_first(Rows& v, __m256i m, __m256i rot24) {
+[[gnu::target("avx2"), gnu::always_inline]] inline void mix_first(Rows& v, __m256i m,
+                                                                  __m256i rot24) {
     v.a = _mm256_add_epi64(_mm256_add_epi64(v.a, m), v.b);  // a + m first: off b's path
     v.d = _mm256_shuffle_epi32(_mm256_xor_si256(v.d, v.a), _MM_SHUFFLE(2, 3, 0, 1));
     v.c = _mm256_add_epi64(v.c, v.d);
@@ -46,7 +47,8 @@ struct Rows {
 }
 
 // The second half: rotations by 16 and 63 (x >>> 63 is x << 1 | x >> 63).
-[[gnu::target("avx2"), gnu::always_inline]] inline void mix_second(Rows& v, __m256i m, __m256i rot16) {
+[[gnu::target("avx2"), gnu::always_inline]] inline void mix_second(Rows& v, __m256i m,
+                                                                   __m256i rot16) {
     v.a = _mm256_add_epi64(_mm256_add_epi64(v.a, m), v.b);
     v.d = _mm256_shuffle_epi8(_mm256_xor_si256(v.d, v.a), rot16);
     v.c = _mm256_add_epi64(v.c, v.d);
@@ -55,8 +57,8 @@ struct Rows {
 }
 
 template <size_t R>
-[[gnu::target("avx2"), gnu::always_inline]] inline void round(Rows& v, const uint64_t* m, __m256i rot16,
-                                                               __m256i rot24) {
+[[gnu::target("avx2"), gnu::always_inline]] inline void round(Rows& v, const uint64_t* m,
+                                                              __m256i rot16, __m256i rot24) {
     constexpr const uint8_t* s = kSigma[R];
     mix_first(v, _mm256_set_epi64x(m[s[6]], m[s[4]], m[s[2]], m[s[0]]), rot24);
     mix_second(v, _mm256_set_epi64x(m[s[7]], m[s[5]], m[s[3]], m[s[1]]), rot16);
@@ -74,18 +76,19 @@ template <size_t R>
 }
 
 template <size_t... R>
-[[gnu::target("avx2"), gnu::always_inline]] inline void rounds(Rows& v, const uint64_t* m, __m256i rot16,
-                                                                __m256i rot24, std::index_sequence<R...>) {
+[[gnu::target("avx2"), gnu::always_inline]] inline void rounds(Rows& v, const uint64_t* m,
+                                                               __m256i rot16, __m256i rot24,
+                                                               std::index_sequence<R...>) {
     (round<R>(v, m, rot16, rot24), ...);
 }
 
 // Compresses `n` blocks, counting `count` bytes for each; `last` is the final-block flag.
-[[gnu::target("avx2")]] void compress(uint64_t h[8], uint64_t t[2], const unsigned char* blocks, size_t n,
-                                      uint64_t count, uint64_t last) {
-    const __m256i rot16 = _mm256_setr_epi8(2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9, 2, 3, 4, 5,
-                                           6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9);
-    const __m256i rot24 = _mm256_setr_epi8(3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10, 3, 4, 5, 6,
-                                           7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10);
+[[gnu::target("avx2")]] void compress(uint64_t h[8], uint64_t t[2], const unsigned char* blocks,
+                                      size_t n, uint64_t count, uint64_t last) {
+    const __m256i rot16 = _mm256_setr_epi8(2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9, 2,
+                                           3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9);
+    const __m256i rot24 = _mm256_setr_epi8(3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10, 3,
+                                           4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10);
     const __m256i iv_low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kIv));
     const __m256i iv_high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kIv + 4));
     __m256i h_low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h));
@@ -96,8 +99,9 @@ template <size_t... R>
         t[0] += count;
         t[1] += t[0] < count;
         auto t0 = static_cast<long long>(t[0]), t1 = static_cast<long long>(t[1]);
-        Rows v{h_low, h_high, iv_low,
-               _mm256_xor_si256(iv_high, _mm256_set_epi64x(0, static_cast<long long>(last), t1, t0))};
+        Rows v{
+            h_low, h_high, iv_low,
+            _mm256_xor_si256(iv_high, _mm256_set_epi64x(0, static_cast<long long>(last), t1, t0))};
         rounds(v, m, rot16, rot24, std::make_index_sequence<12>());
         h_low = _mm256_xor_si256(h_low, _mm256_xor_si256(v.a, v.c));
         h_high = _mm256_xor_si256(h_high, _mm256_xor_si256(v.b, v.d));

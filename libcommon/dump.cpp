@@ -12,7 +12,6 @@ namespace {
 constexpr char kDigits[] = "0123456789abcdef";
 constexpr std::string_view kReset = "\x1b[0m";
 
-
 constexpr std::array<char, 2048> make_bits() {
     std::array<char, 2048> t{};
     for (int b = 0; b < 256; ++b)
@@ -52,11 +51,11 @@ ByteClass classify_byte(unsigned char b) {
 
 std::string_view byte_class_color(ByteClass c) {
     switch (c) {
-    case ByteClass::null: return "\x1b[90m";         // bright black, as hexyl
-    case ByteClass::printable: return "\x1b[36m";    // cyan
-    case ByteClass::whitespace: return "\x1b[32m";   // green
-    case ByteClass::other_ascii: return "\x1b[35m";  // magenta
-    case ByteClass::non_ascii: return "\x1b[33m";    // yellow
+        case ByteClass::null: return "\x1b[90m";         // bright black, as hexyl
+        case ByteClass::printable: return "\x1b[36m";    // cyan
+        case ByteClass::whitespace: return "\x1b[32m";   // green
+        case ByteClass::other_ascii: return "\x1b[35m";  // magenta
+        case ByteClass::non_ascii: return "\x1b[33m";    // yellow
     }
     return kReset;
 }
@@ -83,7 +82,8 @@ XxdFormatter::XxdFormatter(const XxdLayout& layout, uint64_t offset)
     // xxd's arithmetic: a group is its digits and one space.
     size_t group_len = group * digits_ + 1;
     byte_pos_.resize(cols);
-    for (size_t i = 0; i < cols; ++i) byte_pos_[i] = static_cast<uint16_t>(1 + (group_len * i) / group);
+    for (size_t i = 0; i < cols; ++i)
+        byte_pos_[i] = static_cast<uint16_t>(1 + (group_len * i) / group);
     ascii_pos_ = 3 + (group_len * cols - 1) / group;
 }
 
@@ -161,7 +161,8 @@ void XxdFormatter::format_line(const unsigned char* bytes, size_t n, OutputBuffe
     char* body = line + addr_len;
     spaces(body, ascii_pos_);
     if (layout_.bits) {
-        for (size_t i = 0; i < n; ++i) std::memcpy(body + byte_pos_[i], kBits.data() + 8 * bytes[i], 8);
+        for (size_t i = 0; i < n; ++i)
+            std::memcpy(body + byte_pos_[i], kBits.data() + 8 * bytes[i], 8);
     } else {
         const char* pairs = hex_pair_table(layout_.upper);
         for (size_t i = 0; i < n; ++i) std::memcpy(body + byte_pos_[i], pairs + 2 * bytes[i], 2);
@@ -297,7 +298,8 @@ void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputB
         char* body = spaces(line + addr_len, 52);
         body[0] = '|';
         char* hex = line + addr_len + 2;
-        for (size_t i = 0; i < n; ++i) std::memcpy(hex + 3 * i + (i >= 8), hex_pair_table(false) + 2 * bytes[i], 2);
+        for (size_t i = 0; i < n; ++i)
+            std::memcpy(hex + 3 * i + (i >= 8), hex_pair_table(false) + 2 * bytes[i], 2);
         char* text = body + 1;
         for (size_t i = 0; i < n; ++i) text[i] = kTextColumn[bytes[i]];
         text[n] = '|';
@@ -507,7 +509,8 @@ void EncodedTextWriter::write(std::string_view bytes) {
     if (wrap_ > 0 && wrap_ % chars_per_group == 0 && column_ % chars_per_group == 0) {
         size_t line_bytes = wrap_ / chars_per_group * bytes_per_group;
         if (column_ > 0) {
-            size_t take = std::min(bytes.size(), (wrap_ - column_) / chars_per_group * bytes_per_group);
+            size_t take =
+                std::min(bytes.size(), (wrap_ - column_) / chars_per_group * bytes_per_group);
             take -= take % bytes_per_group;
             scratch_.resize(take / bytes_per_group * chars_per_group);
             encode(scratch_.data(), bytes.data(), take);
@@ -661,7 +664,11 @@ void TextEncodeWriter::convert(std::string_view text, bool final) {
     out_.write(encoded_);
 }
 
-void TextEncodeWriter::write(std::string_view text) { convert(text, false); }
-void TextEncodeWriter::finish() { convert({}, true); }
+void TextEncodeWriter::write(std::string_view text) {
+    convert(text, false);
+}
+void TextEncodeWriter::finish() {
+    convert({}, true);
+}
 
 }  // namespace ptool

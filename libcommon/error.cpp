@@ -17,9 +17,13 @@ std::string& program_name_storage() {
 SysError::SysError(std::string_view what, int err, int exit_status, std::string_view note)
     : Error(errno_message(what, err) + std::string(note), exit_status), err_(err) {}
 
-void set_program_name(std::string name) { program_name_storage() = std::move(name); }
+void set_program_name(std::string name) {
+    program_name_storage() = std::move(name);
+}
 
-const std::string& program_name() { return program_name_storage(); }
+const std::string& program_name() {
+    return program_name_storage();
+}
 
 std::string errno_message(std::string_view what, int err) {
     std::string out(what);

@@ -11,9 +11,9 @@ namespace ptool {
 // Exit codes shared by every subcommand (SPEC "Conventions").
 namespace exit_code {
 inline constexpr int ok = 0;
-inline constexpr int failure = 1;        // the job's own failure
-inline constexpr int usage = 2;          // bad options or arguments
-inline constexpr int timed_out = 124;    // as timeout(1)
+inline constexpr int failure = 1;          // the job's own failure
+inline constexpr int usage = 2;            // bad options or arguments
+inline constexpr int timed_out = 124;      // as timeout(1)
 inline constexpr int launch_failed = 125;  // ptool failed before the child ran
 inline constexpr int not_executable = 126;
 inline constexpr int not_found = 127;

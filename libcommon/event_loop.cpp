@@ -197,8 +197,8 @@ int EventLoop::next_timeout_ms(std::chrono::milliseconds cap) const {
     if (!timers_.empty()) {
         auto left = timers_.begin()->first - Clock::now();
         // Rounded up: waking a little late is fine, spinning before the deadline is not.
-        long long t = std::max<long long>(
-            0, std::chrono::ceil<std::chrono::milliseconds>(left).count());
+        long long t =
+            std::max<long long>(0, std::chrono::ceil<std::chrono::milliseconds>(left).count());
         ms = ms < 0 ? t : std::min(ms, t);
     }
     return static_cast<int>(std::min<long long>(ms, 1 << 30));

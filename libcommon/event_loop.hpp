@@ -7,12 +7,12 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 
+#include <signal.h>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <signal.h>
 #include <vector>
 
 #include "libcommon/fd.hpp"

@@ -45,7 +45,9 @@ UniqueFd open_file(const std::string& path, int flags, mode_t mode = 0666);
 ssize_t read_full(int fd, void* buf, size_t len);
 // Writes all of `len` bytes, retrying EINTR and short writes. Returns 0 or -1 with errno.
 int write_full(int fd, const void* buf, size_t len);
-inline int write_full(int fd, std::string_view s) { return write_full(fd, s.data(), s.size()); }
+inline int write_full(int fd, std::string_view s) {
+    return write_full(fd, s.data(), s.size());
+}
 
 // Reads everything until EOF; throws SysError(what, errno) on a read error.
 std::string read_all(int fd, std::string_view what);

@@ -57,8 +57,10 @@ void walk(const std::string& dir, std::vector<TreeItem>& out) {
                 type = ::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
             }
         }
-        if (type == DT_DIR) walk(path, out);
-        else if (type == DT_REG) out.push_back({path, 0});
+        if (type == DT_DIR)
+            walk(path, out);
+        else if (type == DT_REG)
+            out.push_back({path, 0});
     }
 }
 
@@ -68,8 +70,10 @@ std::vector<TreeItem> list_file_tree(const std::vector<std::string>& roots) {
     std::vector<TreeItem> out;
     for (const auto& root : roots) {
         struct stat st;
-        if (root != "-" && ::stat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) walk(root, out);
-        else out.push_back({root, 0});
+        if (root != "-" && ::stat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            walk(root, out);
+        else
+            out.push_back({root, 0});
     }
     return out;
 }

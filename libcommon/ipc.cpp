@@ -77,10 +77,14 @@ void IpcChannel::send(const nlohmann::json& message, int pass_fd) {
     send_text(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), pass_fd);
 }
 
-void IpcChannel::send_text(std::string_view text, int pass_fd) { submit(make_pending(text, pass_fd)); }
+void IpcChannel::send_text(std::string_view text, int pass_fd) {
+    submit(make_pending(text, pass_fd));
+}
 
 void IpcChannel::send_handle(const IpcJson& message, int fd) {
-    Pending p = make_pending(node_handle_envelope(message, fd).dump(-1, ' ', false, IpcJson::error_handler_t::replace), fd);
+    Pending p = make_pending(
+        node_handle_envelope(message, fd).dump(-1, ' ', false, IpcJson::error_handler_t::replace),
+        fd);
     p.handle = true;
     submit(std::move(p));
 }
@@ -261,7 +265,8 @@ IpcDecoded IpcChannel::decode(IpcMessage message) {
     }
     const auto& cmd = d.data["cmd"].get_ref<const std::string&>();
     if (cmd != "NODE_HANDLE") {
-        if (cmd == "NODE_HANDLE_ACK" || cmd == "NODE_HANDLE_NACK") on_handle_reply(cmd == "NODE_HANDLE_ACK");
+        if (cmd == "NODE_HANDLE_ACK" || cmd == "NODE_HANDLE_NACK")
+            on_handle_reply(cmd == "NODE_HANDLE_ACK");
         d.kind = IpcDecoded::Kind::internal;
         return d;
     }

@@ -78,7 +78,8 @@ public:
     void close() { fd_.reset(); }
 
     // Queue one message (serialized compactly, non-ASCII kept as UTF-8) and try
-    // to write it now (unless auto-flush is off). `pass_fd` >= 0 is dup()ed and sent with the message.
+    // to write it now (unless auto-flush is off). `pass_fd` >= 0 is dup()ed and sent with the
+    // message.
     void send(const IpcJson& message, int pass_fd = -1);
     void send(const nlohmann::json& message, int pass_fd = -1);
     // Queue an already-serialized JSON text; it must not contain "\n".

@@ -33,8 +33,8 @@ struct PreparedChild {
     std::vector<std::string> env_strings;
     std::vector<char*> envp;
     std::vector<size_t> own_pid_slots;  // indexes into env_strings; digits go after '='
-    std::vector<FdMapping> mappings;      // parent fd (> max_target) -> child fd
-    std::vector<UniqueFd> owned_fds;      // opened files, /dev/null, high copies
+    std::vector<FdMapping> mappings;    // parent fd (> max_target) -> child fd
+    std::vector<UniqueFd> owned_fds;    // opened files, /dev/null, high copies
     int max_target = 2;
     std::vector<gid_t> groups;
     Child child;  // receives the parent ends of pipes
@@ -74,8 +74,10 @@ void build_environment(const ChildSpec& spec, PreparedChild& p) {
         std::string entry = name + "=" + kv.second;
         auto same = std::find_if(p.env_strings.begin(), p.env_strings.end(),
                                  [&](const std::string& s) { return env_name(s) == name; });
-        if (same != p.env_strings.end()) *same = std::move(entry);
-        else p.env_strings.push_back(std::move(entry));
+        if (same != p.env_strings.end())
+            *same = std::move(entry);
+        else
+            p.env_strings.push_back(std::move(entry));
     }
     for (const auto& name : spec.env_own_pid) {
         p.own_pid_slots.push_back(p.env_strings.size());
@@ -97,7 +99,8 @@ void build_candidates(const ChildSpec& spec, PreparedChild& p) {
         size_t start = 0;
         for (;;) {
             size_t colon = path.find(':', start);
-            std::string dir = path.substr(start, colon == std::string::npos ? colon : colon - start);
+            std::string dir =
+                path.substr(start, colon == std::string::npos ? colon : colon - start);
             p.candidates.push_back((dir.empty() ? "." : dir) + "/" + program);
             if (colon == std::string::npos) break;
             start = colon + 1;
@@ -121,40 +124,40 @@ void build_fds(const ChildSpec& spec, PreparedChild& p) {
     for (int i = 0; i < 3; ++i) {
         const StdioSpec& s = spec.stdio[i];
         switch (s.kind) {
-        case StdioSpec::Kind::inherit: break;
-        case StdioSpec::Kind::null:
-            if (null_fd < 0) {
-                p.owned_fds.push_back(open_file("/dev/null", O_RDWR));
-                null_fd = p.owned_fds.back().get();
+            case StdioSpec::Kind::inherit: break;
+            case StdioSpec::Kind::null:
+                if (null_fd < 0) {
+                    p.owned_fds.push_back(open_file("/dev/null", O_RDWR));
+                    null_fd = p.owned_fds.back().get();
+                }
+                add_mapping(p, null_fd, i);
+                break;
+            case StdioSpec::Kind::fd:
+                check_fd(s.fd);
+                add_mapping(p, s.fd, i);
+                break;
+            case StdioSpec::Kind::file: {
+                int fd = ::open(s.path.c_str(), s.flags | O_CLOEXEC, s.mode);
+                if (fd < 0) throw LaunchError(LaunchStep::prepare, errno, s.path);
+                p.owned_fds.emplace_back(fd);
+                add_mapping(p, fd, i);
+                break;
             }
-            add_mapping(p, null_fd, i);
-            break;
-        case StdioSpec::Kind::fd:
-            check_fd(s.fd);
-            add_mapping(p, s.fd, i);
-            break;
-        case StdioSpec::Kind::file: {
-            int fd = ::open(s.path.c_str(), s.flags | O_CLOEXEC, s.mode);
-            if (fd < 0) throw LaunchError(LaunchStep::prepare, errno, s.path);
-            p.owned_fds.emplace_back(fd);
-            add_mapping(p, fd, i);
-            break;
-        }
-        case StdioSpec::Kind::pipe: {
-            Pipe pipe;
-            try {
-                pipe = make_pipe();
-            } catch (const SysError& e) {
-                throw LaunchError(LaunchStep::prepare, e.err(), "pipe");
+            case StdioSpec::Kind::pipe: {
+                Pipe pipe;
+                try {
+                    pipe = make_pipe();
+                } catch (const SysError& e) {
+                    throw LaunchError(LaunchStep::prepare, e.err(), "pipe");
+                }
+                // Best effort: a smaller pipe still works, only slower.
+                if (spec.pipe_size > 0) ::fcntl(pipe.read.get(), F_SETPIPE_SZ, spec.pipe_size);
+                UniqueFd& child_end = i == 0 ? pipe.read : pipe.write;
+                add_mapping(p, child_end.get(), i);
+                p.owned_fds.push_back(std::move(child_end));
+                p.child.stdio[i] = std::move(i == 0 ? pipe.write : pipe.read);
+                break;
             }
-            // Best effort: a smaller pipe still works, only slower.
-            if (spec.pipe_size > 0) ::fcntl(pipe.read.get(), F_SETPIPE_SZ, spec.pipe_size);
-            UniqueFd& child_end = i == 0 ? pipe.read : pipe.write;
-            add_mapping(p, child_end.get(), i);
-            p.owned_fds.push_back(std::move(child_end));
-            p.child.stdio[i] = std::move(i == 0 ? pipe.write : pipe.read);
-            break;
-        }
         }
     }
     for (const auto& m : spec.extra_fds) {
@@ -243,7 +246,8 @@ pid_t launch_posix_spawn(const ChildSpec& spec, PreparedChild& p) {
     posix_spawn_file_actions_init(&actions);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
-    for (const auto& m : p.mappings) posix_spawn_file_actions_adddup2(&actions, m.parent_fd, m.child_fd);
+    for (const auto& m : p.mappings)
+        posix_spawn_file_actions_adddup2(&actions, m.parent_fd, m.child_fd);
     for (int fd = 3; fd <= p.max_target; ++fd)
         if (std::none_of(p.mappings.begin(), p.mappings.end(),
                          [&](const FdMapping& m) { return m.child_fd == fd; }))
@@ -303,8 +307,7 @@ void format_pid(char* out, pid_t pid) {
     *out = '\0';
 }
 
-[[noreturn]] void run_child(const ChildSpec& spec, PreparedChild& p, int error_fd,
-                            pid_t parent) {
+[[noreturn]] void run_child(const ChildSpec& spec, PreparedChild& p, int error_fd, pid_t parent) {
     struct sigaction dfl;
     std::memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -359,8 +362,10 @@ void format_pid(char* out, pid_t pid) {
     for (char* path : p.candidate_ptrs) {
         ::execve(path, p.argv.data(), p.envp.data());
         err = errno;
-        if (err == EACCES) denied = true;
-        else if (err != ENOENT && err != ENOTDIR && err != ESTALE) break;
+        if (err == EACCES)
+            denied = true;
+        else if (err != ENOENT && err != ENOTDIR && err != ESTALE)
+            break;
     }
     if (denied && (err == ENOENT || err == ENOTDIR || err == ESTALE)) err = EACCES;
     child_fail(error_fd, LaunchStep::exec, err);
@@ -398,8 +403,7 @@ pid_t launch_fork(const ChildSpec& spec, PreparedChild& p) {
         if (step == LaunchStep::exec)
             throw exec_failure(spec, p.candidates.size() == 1 ? p.candidates[0] : spec.argv[0],
                                failure.err);
-        if (step == LaunchStep::chdir)
-            throw LaunchError(step, failure.err, "--cwd " + spec.cwd);
+        if (step == LaunchStep::chdir) throw LaunchError(step, failure.err, "--cwd " + spec.cwd);
         throw LaunchError(step, failure.err, spec.argv[0]);
     }
     return pid;
@@ -412,26 +416,32 @@ int exit_status_for(LaunchStep step, int err) {
 
 const char* step_prefix(LaunchStep step) {
     switch (step) {
-    case LaunchStep::session: return "setsid: ";
-    case LaunchStep::parent_death_signal: return "prctl: ";
-    case LaunchStep::fds: return "dup2: ";
-    case LaunchStep::groups: return "setgroups: ";
-    case LaunchStep::gid: return "setgid: ";
-    case LaunchStep::uid: return "setuid: ";
-    default: return "";
+        case LaunchStep::session: return "setsid: ";
+        case LaunchStep::parent_death_signal: return "prctl: ";
+        case LaunchStep::fds: return "dup2: ";
+        case LaunchStep::groups: return "setgroups: ";
+        case LaunchStep::gid: return "setgid: ";
+        case LaunchStep::uid: return "setuid: ";
+        default: return "";
     }
 }
 
 }  // namespace
 
 LaunchError::LaunchError(LaunchStep step, int err, std::string_view what, std::string_view note)
-    : SysError(std::string(step_prefix(step)) + std::string(what), err,
-               exit_status_for(step, err), note),
+    : SysError(std::string(step_prefix(step)) + std::string(what), err, exit_status_for(step, err),
+               note),
       step_(step) {}
 
-bool ExitStatus::exited() const { return WIFEXITED(wait_status); }
-int ExitStatus::code() const { return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1; }
-int ExitStatus::signal() const { return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0; }
+bool ExitStatus::exited() const {
+    return WIFEXITED(wait_status);
+}
+int ExitStatus::code() const {
+    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+}
+int ExitStatus::signal() const {
+    return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
+}
 std::string ExitStatus::describe() const {
     return exited() ? "exited with status " + std::to_string(code())
                     : "was killed by " + signal_name(signal());
@@ -467,7 +477,9 @@ Child& Child::operator=(Child&& other) noexcept {
     return *this;
 }
 
-Child::~Child() { kill_and_reap(); }
+Child::~Child() {
+    kill_and_reap();
+}
 
 void Child::kill_and_reap() noexcept {
     if (!running()) return;

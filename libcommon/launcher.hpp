@@ -69,9 +69,9 @@ struct FdMapping {
 };
 
 struct ChildSpec {
-    std::vector<std::string> argv;  // argv[0] is the program (searched in PATH if search_path)
+    std::vector<std::string> argv;     // argv[0] is the program (searched in PATH if search_path)
     std::optional<std::string> argv0;  // the child's argv[0] when not argv[0] itself
-    bool search_path = true;            // a name without '/' is looked up in PATH (the child's)
+    bool search_path = true;           // a name without '/' is looked up in PATH (the child's)
 
     // Environment: ptool's own (or empty with env_clear), minus env_unset, plus env_set.
     bool env_clear = false;

@@ -108,7 +108,8 @@ UniqueFd bind_listen(const ListenAddress& a, const BindOptions& options) {
         std::memcpy(sun.sun_path, a.path.data(), a.path.size());
         if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0)
             throw SysError(a.text, errno);
-        if (options.listen && ::listen(fd.get(), options.backlog) != 0) throw SysError(a.text, errno);
+        if (options.listen && ::listen(fd.get(), options.backlog) != 0)
+            throw SysError(a.text, errno);
         return fd;
     }
     int type = a.kind == ListenAddress::Kind::udp ? SOCK_DGRAM : SOCK_STREAM;
@@ -139,7 +140,8 @@ UniqueFd bind_listen(const ListenAddress& a, const BindOptions& options) {
             }
             UniqueFd sock(fd);
             set_flag(fd, SOL_SOCKET, SO_REUSEADDR, a.text + ": SO_REUSEADDR");
-            if (options.reuse_port) set_flag(fd, SOL_SOCKET, SO_REUSEPORT, a.text + ": SO_REUSEPORT");
+            if (options.reuse_port)
+                set_flag(fd, SOL_SOCKET, SO_REUSEPORT, a.text + ": SO_REUSEPORT");
             if (ai->ai_family == AF_INET6 && a.host.empty()) {
                 int zero = 0;
                 ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
@@ -183,7 +185,8 @@ std::string bound_address(int fd) {
     if (ss.ss_family == AF_INET6) {
         auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
         ::inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof buf);
-        std::string out = "[";  // built by appends: GCC 12 -O3 warns falsely (-Wrestrict) on "[" + s
+        std::string out =
+            "[";  // built by appends: GCC 12 -O3 warns falsely (-Wrestrict) on "[" + s
         out += buf;
         out += "]:";
         out += std::to_string(ntohs(sin6->sin6_port));

@@ -40,9 +40,9 @@ char* GrowBuffer::reserve_tail(size_t n) {
     if (n > SIZE_MAX / 4 - size_) throw std::bad_alloc();
     size_t wanted = std::max({size_ + n, capacity_ * 2, kFirst});
     wanted = (wanted + kPage - 1) & ~(kPage - 1);
-    void* p = data_ ? ::mremap(data_, capacity_, wanted, MREMAP_MAYMOVE)
-                    : ::mmap(nullptr, wanted, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                             -1, 0);
+    void* p =
+        data_ ? ::mremap(data_, capacity_, wanted, MREMAP_MAYMOVE)
+              : ::mmap(nullptr, wanted, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     data_ = static_cast<char*>(p);
     capacity_ = wanted;

@@ -1,7 +1,7 @@
 #include "libcommon/notify.hpp"
 
-#include <sys/random.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>

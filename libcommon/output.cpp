@@ -34,7 +34,9 @@ void OutputBuffer::drain() {
     write_or_die(fd_, std::string_view(data_.get(), n));
 }
 
-void OutputBuffer::flush() { drain(); }
+void OutputBuffer::flush() {
+    drain();
+}
 
 void die_of_broken_pipe() {
     struct sigaction sa {};
@@ -63,9 +65,9 @@ ColorMode parse_color_mode(std::string_view text) {
 
 bool use_color(ColorMode mode, int fd) {
     switch (mode) {
-    case ColorMode::always: return true;
-    case ColorMode::never: return false;
-    case ColorMode::automatic: break;
+        case ColorMode::always: return true;
+        case ColorMode::never: return false;
+        case ColorMode::automatic: break;
     }
     const char* no_color = std::getenv("NO_COLOR");
     if (no_color && *no_color) return false;

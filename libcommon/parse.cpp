@@ -18,7 +18,9 @@ namespace ptool {
 
 namespace {
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+    return "'" + std::string(text) + "'";
+}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -35,14 +37,14 @@ struct SignalEntry {
 };
 
 constexpr std::array<SignalEntry, 31> kSignals{{
-    {"HUP", SIGHUP},       {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT},     {"BUS", SIGBUS},     {"FPE", SIGFPE},
-    {"KILL", SIGKILL},     {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
-    {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},     {"TERM", SIGTERM},   {"STKFLT", SIGSTKFLT},
-    {"CHLD", SIGCHLD},     {"CONT", SIGCONT},     {"STOP", SIGSTOP},   {"TSTP", SIGTSTP},
-    {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},     {"URG", SIGURG},     {"XCPU", SIGXCPU},
-    {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},   {"WINCH", SIGWINCH},
-    {"IO", SIGIO},         {"PWR", SIGPWR},       {"SYS", SIGSYS},
+    {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+    {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},
+    {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT},
+    {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
+    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+    {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
 }};
 
 }  // namespace
@@ -66,14 +68,22 @@ Duration parse_duration(std::string_view text) {
     number = text.substr(0, unit_at);
     std::string_view unit = text.substr(unit_at);
     double scale;  // nanoseconds per unit
-    if (unit.empty() || unit == "s") scale = 1e9;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "us") scale = 1e3;
-    else if (unit == "ns") scale = 1;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "h") scale = 3600e9;
-    else if (unit == "d") scale = 86400e9;
-    else throw UsageError("invalid duration " + quoted(text) + " (use e.g. 250ms, 5s, 2m, 1h, 1.5)");
+    if (unit.empty() || unit == "s")
+        scale = 1e9;
+    else if (unit == "ms")
+        scale = 1e6;
+    else if (unit == "us")
+        scale = 1e3;
+    else if (unit == "ns")
+        scale = 1;
+    else if (unit == "m")
+        scale = 60e9;
+    else if (unit == "h")
+        scale = 3600e9;
+    else if (unit == "d")
+        scale = 86400e9;
+    else
+        throw UsageError("invalid duration " + quoted(text) + " (use e.g. 250ms, 5s, 2m, 1h, 1.5)");
     if (number.empty() || number == ".")
         throw UsageError("invalid duration " + quoted(text) + " (use e.g. 250ms, 5s, 2m, 1h, 1.5)");
     double value = 0;
@@ -99,14 +109,15 @@ uint64_t parse_size(std::string_view text) {
     if (!unit.empty()) {
         char u = static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0])));
         std::string_view rest = unit.substr(1);
-        if (u == 'B' && rest.empty()) shift = 0;
+        if (u == 'B' && rest.empty())
+            shift = 0;
         else {
             switch (u) {
-            case 'K': shift = 10; break;
-            case 'M': shift = 20; break;
-            case 'G': shift = 30; break;
-            case 'T': shift = 40; break;
-            default: throw bad();
+                case 'K': shift = 10; break;
+                case 'M': shift = 20; break;
+                case 'G': shift = 30; break;
+                case 'T': shift = 40; break;
+                default: throw bad();
             }
             if (!rest.empty() && !iequals(rest, "iB") && !iequals(rest, "B")) throw bad();
         }
@@ -165,7 +176,9 @@ std::string signal_short_name(int signo) {
     return std::to_string(signo);
 }
 
-std::string signal_name(int signo) { return "SIG" + signal_short_name(signo); }
+std::string signal_name(int signo) {
+    return "SIG" + signal_short_name(signo);
+}
 
 namespace {
 

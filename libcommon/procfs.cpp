@@ -168,7 +168,8 @@ std::vector<ProcessInfo> read_process_table(const ProcReadOptions& options) {
         proc.num_threads = line->num_threads;
         proc.start_time = line->start_time;
         proc.comm = line->comm;
-        if (options.threads && proc.num_threads != 1) read_threads(dirfd.get(), proc, options, buffer);
+        if (options.threads && proc.num_threads != 1)
+            read_threads(dirfd.get(), proc, options, buffer);
         if (options.cmdline) {
             path = path_in(pid, "cmdline");
             n = read_small_file(dirfd.get(), path.c_str(), buffer, options.cmdline_limit);

@@ -10,7 +10,10 @@
 namespace ptool {
 
 ProgressBar::ProgressBar(std::string label, uint64_t total, int fd)
-    : label_(std::move(label)), total_(total), fd_(fd), start_(std::chrono::steady_clock::now()),
+    : label_(std::move(label)),
+      total_(total),
+      fd_(fd),
+      start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
 ProgressBar::~ProgressBar() {
@@ -20,7 +23,8 @@ ProgressBar::~ProgressBar() {
 void ProgressBar::update(uint64_t done) {
     auto now = std::chrono::steady_clock::now();
     // Nothing for jobs that end within half a second; then ten redraws a second.
-    if (now - start_ < std::chrono::milliseconds(500) || now - last_ < std::chrono::milliseconds(100))
+    if (now - start_ < std::chrono::milliseconds(500) ||
+        now - last_ < std::chrono::milliseconds(100))
         return;
     last_ = now;
     winsize ws{};

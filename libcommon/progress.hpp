@@ -18,8 +18,7 @@ public:
     void update(uint64_t done);
 
     // "name  42% [========>           ] 420.0 MiB/1.0 GiB" fitted to `width` columns.
-    static std::string render(std::string_view label, uint64_t done, uint64_t total,
-                              size_t width);
+    static std::string render(std::string_view label, uint64_t done, uint64_t total, size_t width);
 
 private:
     std::string label_;

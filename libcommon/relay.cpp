@@ -3,8 +3,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 
 #include "libcommon/error.hpp"
@@ -85,7 +85,10 @@ void LineFormatter::finish(std::string& out) {
 }
 
 OutputRelay::OutputRelay(EventLoop& loop, UniqueFd from, int to_fd, LinePrefix prefix)
-    : loop_(loop), from_(std::move(from)), to_fd_(to_fd), lines_(prefix.active()),
+    : loop_(loop),
+      from_(std::move(from)),
+      to_fd_(to_fd),
+      lines_(prefix.active()),
       formatter_(std::move(prefix)) {
     set_nonblocking(from_.get());
     loop_.watch_fd(from_.get(), EPOLLIN, [this](uint32_t) { read_some(); });
@@ -211,16 +214,17 @@ LineSource::LineSource(EventLoop& loop, int fd, LineCallback on_line, std::funct
         fd_ = -1;
     }
     // Not pollable: read it all from the loop (not from inside this constructor).
-    if (!watching_) timer_ = loop_.add_timer(std::chrono::nanoseconds(0), [this] {
-        timer_ = 0;
-        while (fd_ >= 0) {
-            char buf[kChunk];
-            ssize_t n = read_retrying(fd_, buf, sizeof buf);
-            if (n <= 0) break;
-            deliver(std::string_view(buf, static_cast<size_t>(n)), false);
-        }
-        deliver({}, true);
-    });
+    if (!watching_)
+        timer_ = loop_.add_timer(std::chrono::nanoseconds(0), [this] {
+            timer_ = 0;
+            while (fd_ >= 0) {
+                char buf[kChunk];
+                ssize_t n = read_retrying(fd_, buf, sizeof buf);
+                if (n <= 0) break;
+                deliver(std::string_view(buf, static_cast<size_t>(n)), false);
+            }
+            deliver({}, true);
+        });
 }
 
 LineSource::~LineSource() {
@@ -255,7 +259,10 @@ void LineSource::deliver(std::string_view data, bool final) {
 
 PipeCapture::PipeCapture(EventLoop& loop, UniqueFd from, size_t limit,
                          std::function<void()> on_overflow, std::function<void()> on_done)
-    : loop_(loop), from_(std::move(from)), limit_(limit), on_overflow_(std::move(on_overflow)),
+    : loop_(loop),
+      from_(std::move(from)),
+      limit_(limit),
+      on_overflow_(std::move(on_overflow)),
       on_done_(std::move(on_done)) {
     set_nonblocking(from_.get());
     loop_.watch_fd(from_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });

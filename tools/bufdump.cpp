@@ -10,11 +10,11 @@
 // converts between encodings in one pass. The input is read in large blocks
 // and goes through two stages: a decoder (bytes, a byte form's text, or a
 // character set's text) and a writer (a dump, a byte form or a character set).
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <memory>
@@ -73,18 +73,41 @@ ToolRunner setup_bufdump(CLI::App& app) {
 
 namespace {
 
-enum class Encoding { xxd, hexdump, hex, base64, base64url, utf8, latin1, ascii, utf16le, json, c, bits };
+enum class Encoding {
+    xxd,
+    hexdump,
+    hex,
+    base64,
+    base64url,
+    utf8,
+    latin1,
+    ascii,
+    utf16le,
+    json,
+    c,
+    bits
+};
 
 struct EncodingName {
     std::string_view name;
     Encoding encoding;
 };
 constexpr EncodingName kEncodings[] = {
-    {"xxd", Encoding::xxd},         {"hexdump", Encoding::hexdump}, {"hex", Encoding::hex},
-    {"base64", Encoding::base64},   {"base64url", Encoding::base64url}, {"utf8", Encoding::utf8},
-    {"utf-8", Encoding::utf8},      {"latin1", Encoding::latin1},   {"binary", Encoding::latin1},
-    {"ascii", Encoding::ascii},     {"utf16le", Encoding::utf16le}, {"utf-16le", Encoding::utf16le},
-    {"ucs2", Encoding::utf16le},    {"json", Encoding::json},       {"c", Encoding::c},
+    {"xxd", Encoding::xxd},
+    {"hexdump", Encoding::hexdump},
+    {"hex", Encoding::hex},
+    {"base64", Encoding::base64},
+    {"base64url", Encoding::base64url},
+    {"utf8", Encoding::utf8},
+    {"utf-8", Encoding::utf8},
+    {"latin1", Encoding::latin1},
+    {"binary", Encoding::latin1},
+    {"ascii", Encoding::ascii},
+    {"utf16le", Encoding::utf16le},
+    {"utf-16le", Encoding::utf16le},
+    {"ucs2", Encoding::utf16le},
+    {"json", Encoding::json},
+    {"c", Encoding::c},
     {"bits", Encoding::bits},
 };
 
@@ -115,10 +138,10 @@ public:
         }
         size_t left = 0;
         switch (encoding_) {
-        case Encoding::latin1: latin1_to_utf8_append(out, data); break;
-        case Encoding::ascii: ascii_to_utf8_append(out, data); break;
-        case Encoding::utf16le: left = utf16le_to_utf8_append(out, data, final); break;
-        default: left = utf8_lossy_append(out, data, final); break;
+            case Encoding::latin1: latin1_to_utf8_append(out, data); break;
+            case Encoding::ascii: ascii_to_utf8_append(out, data); break;
+            case Encoding::utf16le: left = utf16le_to_utf8_append(out, data, final); break;
+            default: left = utf8_lossy_append(out, data, final); break;
         }
         carry_.assign(data.substr(data.size() - left));
     }
@@ -130,12 +153,12 @@ private:
 
 std::unique_ptr<ByteDecoder> make_byte_decoder(Encoding e) {
     switch (e) {
-    case Encoding::xxd: return std::make_unique<XxdReverseDecoder>();
-    case Encoding::hex: return std::make_unique<HexDecoder>();
-    case Encoding::base64:
-    case Encoding::base64url: return std::make_unique<Base64Decoder>();
-    case Encoding::json: return std::make_unique<JsonBufferDecoder>();
-    default: return nullptr;
+        case Encoding::xxd: return std::make_unique<XxdReverseDecoder>();
+        case Encoding::hex: return std::make_unique<HexDecoder>();
+        case Encoding::base64:
+        case Encoding::base64url: return std::make_unique<Base64Decoder>();
+        case Encoding::json: return std::make_unique<JsonBufferDecoder>();
+        default: return nullptr;
     }
 }
 
@@ -157,7 +180,7 @@ struct Mapping {
 struct Input {
     UniqueFd owned;
     int fd = STDIN_FILENO;
-    uint64_t offset = 0;     // of the first byte read, as dumps show it
+    uint64_t offset = 0;  // of the first byte read, as dumps show it
     uint64_t remaining = UINT64_MAX;
     std::unique_ptr<Mapping> map;
 };
@@ -244,34 +267,40 @@ std::unique_ptr<ByteWriter> make_writer(const Options& opts, Encoding to, Output
     };
     bool color = use_color(parse_color_mode(opts.color), STDOUT_FILENO);
     switch (to) {
-    case Encoding::xxd:
-    case Encoding::bits: {
-        XxdLayout layout;
-        layout.bits = to == Encoding::bits;
-        layout.columns = columns(layout.bits ? 6 : 16);
-        if (layout.columns > 256) throw UsageError("-c: at most 256 columns");
-        layout.group = opts.group >= 0 ? static_cast<size_t>(opts.group) : (layout.bits ? 1 : 2);
-        layout.upper = upper;
-        layout.color = color;
-        return std::make_unique<XxdWriter>(out, layout, offset);
-    }
-    case Encoding::hexdump: return std::make_unique<HexdumpWriter>(out, offset, color);
-    case Encoding::hex:
-        return std::make_unique<EncodedTextWriter>(out, EncodedTextWriter::Form::hex,
-                                                   wrap(2 * columns(30)), upper);
-    case Encoding::base64:
-    case Encoding::base64url:
-        return std::make_unique<EncodedTextWriter>(
-            out, to == Encoding::base64 ? EncodedTextWriter::Form::base64 : EncodedTextWriter::Form::base64url,
-            wrap(76), false);
-    case Encoding::json: return std::make_unique<JsonBufferWriter>(out);
-    case Encoding::c:
-        return std::make_unique<CArrayWriter>(out, opts.file == "-" ? "" : c_array_name(opts.file),
-                                              columns(12), upper);
-    case Encoding::utf8: return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::utf8);
-    case Encoding::latin1:
-    case Encoding::ascii: return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::latin1);
-    case Encoding::utf16le: return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::utf16le);
+        case Encoding::xxd:
+        case Encoding::bits: {
+            XxdLayout layout;
+            layout.bits = to == Encoding::bits;
+            layout.columns = columns(layout.bits ? 6 : 16);
+            if (layout.columns > 256) throw UsageError("-c: at most 256 columns");
+            layout.group =
+                opts.group >= 0 ? static_cast<size_t>(opts.group) : (layout.bits ? 1 : 2);
+            layout.upper = upper;
+            layout.color = color;
+            return std::make_unique<XxdWriter>(out, layout, offset);
+        }
+        case Encoding::hexdump: return std::make_unique<HexdumpWriter>(out, offset, color);
+        case Encoding::hex:
+            return std::make_unique<EncodedTextWriter>(out, EncodedTextWriter::Form::hex,
+                                                       wrap(2 * columns(30)), upper);
+        case Encoding::base64:
+        case Encoding::base64url:
+            return std::make_unique<EncodedTextWriter>(out,
+                                                       to == Encoding::base64
+                                                           ? EncodedTextWriter::Form::base64
+                                                           : EncodedTextWriter::Form::base64url,
+                                                       wrap(76), false);
+        case Encoding::json: return std::make_unique<JsonBufferWriter>(out);
+        case Encoding::c:
+            return std::make_unique<CArrayWriter>(
+                out, opts.file == "-" ? "" : c_array_name(opts.file), columns(12), upper);
+        case Encoding::utf8:
+            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::utf8);
+        case Encoding::latin1:
+        case Encoding::ascii:
+            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::latin1);
+        case Encoding::utf16le:
+            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::utf16le);
     }
     return nullptr;
 }
@@ -324,7 +353,8 @@ int run_bufdump(const Options& opts) {
     OutputBuffer out(STDOUT_FILENO, 1 << 20);
     std::unique_ptr<ByteWriter> writer = plan.write ? make_writer(opts, *plan.write, out, in.offset)
                                                     : std::make_unique<RawWriter>(out);
-    std::unique_ptr<ByteDecoder> decoder = plan.decode_bytes ? make_byte_decoder(*plan.decode_bytes) : nullptr;
+    std::unique_ptr<ByteDecoder> decoder =
+        plan.decode_bytes ? make_byte_decoder(*plan.decode_bytes) : nullptr;
     if (auto* xxd = dynamic_cast<XxdReverseDecoder*>(decoder.get())) {
         // Offsets that jump ahead are filled with zeros, written as they come.
         xxd->on_gap = [&](std::string& decoded, uint64_t zeros) {
@@ -332,7 +362,8 @@ int run_bufdump(const Options& opts) {
             decoded.clear();
             std::string block(static_cast<size_t>(std::min<uint64_t>(zeros, 1 << 20)), '\0');
             for (; zeros > 0; zeros -= std::min<uint64_t>(zeros, block.size()))
-                writer->write(std::string_view(block).substr(0, std::min<uint64_t>(zeros, block.size())));
+                writer->write(
+                    std::string_view(block).substr(0, std::min<uint64_t>(zeros, block.size())));
         };
     }
     std::optional<CharsetDecoder> charset;

@@ -3,10 +3,10 @@
 //   --max-buffer SIZE (each stream, default 1M)  --timeout DUR  --kill-signal SIG
 //   --cwd DIR  --env K=V  --env-clear  --input TEXT  --input-file F
 //   --json  --encoding utf8|hex|base64
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <memory>
@@ -101,9 +101,12 @@ ChildSpec build_spec(const Options& opts, int input_fd) {
     for (const auto& kv : opts.env) spec.env_set.push_back(parse_env_assignment(kv));
     if (opts.input && !opts.input_file.empty())
         throw UsageError("--input and --input-file cannot be combined");
-    if (opts.input) spec.stdio[0] = StdioSpec::from_fd(input_fd);
-    else if (!opts.input_file.empty()) spec.stdio[0] = StdioSpec::file(opts.input_file, O_RDONLY);
-    else spec.stdio[0] = StdioSpec::null();
+    if (opts.input)
+        spec.stdio[0] = StdioSpec::from_fd(input_fd);
+    else if (!opts.input_file.empty())
+        spec.stdio[0] = StdioSpec::file(opts.input_file, O_RDONLY);
+    else
+        spec.stdio[0] = StdioSpec::null();
     spec.stdio[1] = StdioSpec::pipe();
     spec.stdio[2] = StdioSpec::pipe();
     spec.pipe_size = kPipeSize;
@@ -149,8 +152,7 @@ void print_json(const Result& r, const std::string& encoding) {
     out["max_buffer_exceeded"] = r.overflowed != nullptr;
     out["duration_ms"] = r.duration_ms;
     out["error"] = r.error.empty() ? Json(nullptr) : Json(r.error);
-    write_or_die(STDOUT_FILENO,
-                 out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
+    write_or_die(STDOUT_FILENO, out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
 }
 
 int run_exec(const Options& opts) {
@@ -192,8 +194,10 @@ int run_exec(const Options& opts) {
         if (!result.overflowed) result.overflowed = which;
         child.signal_tree(timeout.signal);
     };
-    out.emplace(loop, std::move(child.stdio[1]), limit, [&] { overflow("stdout"); }, maybe_stop);
-    err.emplace(loop, std::move(child.stdio[2]), limit, [&] { overflow("stderr"); }, maybe_stop);
+    out.emplace(
+        loop, std::move(child.stdio[1]), limit, [&] { overflow("stdout"); }, maybe_stop);
+    err.emplace(
+        loop, std::move(child.stdio[2]), limit, [&] { overflow("stderr"); }, maybe_stop);
     if (timeout.after.count() > 0)
         arm_child_timeout(loop, child, timeout, [&] { result.timed_out = true; });
     loop.watch_child(child, [&](const ExitStatus& st) {
@@ -207,9 +211,12 @@ int run_exec(const Options& opts) {
                              .count();
     result.out = out->data();
     result.err = err->data();
-    if (result.overflowed) result.error = std::string(result.overflowed) + " maxBuffer length exceeded";
-    else if (result.timed_out) result.error = "timed out after " + opts.timeout;
-    else if (result.status->shell_status() != 0) result.error = "Command failed: " + result.command;
+    if (result.overflowed)
+        result.error = std::string(result.overflowed) + " maxBuffer length exceeded";
+    else if (result.timed_out)
+        result.error = "timed out after " + opts.timeout;
+    else if (result.status->shell_status() != 0)
+        result.error = "Command failed: " + result.command;
 
     if (opts.json) {
         print_json(result, opts.encoding);

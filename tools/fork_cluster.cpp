@@ -7,9 +7,9 @@
 //   --min-uptime DUR (1s)    --stop-signal SIG (TERM)   --grace DUR (10s)
 //   --subreaper   --agent 'COMMAND'   --json   --control PATH
 // Signals: TERM/INT/QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer.
-#include <CLI/CLI.hpp>
 #include <sched.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <memory>
 #include <thread>
@@ -54,17 +54,23 @@ ToolRunner setup_fork_cluster(CLI::App& app) {
                    "bind ADDR once and pass it to every worker (HOST:PORT, [::1]:PORT, :PORT, "
                    "unix:PATH, udp://HOST:PORT; NAME=ADDR names it)");
     app.add_flag("--reuseport", opts->reuse_port, "one SO_REUSEPORT socket per worker");
-    app.add_option("--ready", opts->ready, "readiness: message ({\"cmd\":\"online\"} or READY=1) or exec");
-    app.add_option("--ready-timeout", opts->ready_timeout, "take a silent worker as ready after DUR (5s)");
+    app.add_option("--ready", opts->ready,
+                   "readiness: message ({\"cmd\":\"online\"} or READY=1) or exec");
+    app.add_option("--ready-timeout", opts->ready_timeout,
+                   "take a silent worker as ready after DUR (5s)");
     app.add_option("--restart", opts->restart, "always|on-failure|never (on-failure)");
-    app.add_option("--restart-delay", opts->restart_delay, "first restart delay, doubling up to 30s (100ms)");
-    app.add_option("--max-restarts", opts->max_restarts, "stop everything past N restarts in the window (10; 0: no limit)");
+    app.add_option("--restart-delay", opts->restart_delay,
+                   "first restart delay, doubling up to 30s (100ms)");
+    app.add_option("--max-restarts", opts->max_restarts,
+                   "stop everything past N restarts in the window (10; 0: no limit)");
     app.add_option("--restart-window", opts->restart_window, "the window for --max-restarts (60s)");
-    app.add_option("--min-uptime", opts->min_uptime, "a worker up this long resets its backoff (1s)");
+    app.add_option("--min-uptime", opts->min_uptime,
+                   "a worker up this long resets its backoff (1s)");
     app.add_option("--stop-signal", opts->stop_signal, "signal for a graceful stop (TERM)");
     app.add_option("--grace", opts->grace, "time a stopping worker gets before SIGKILL (10s)");
     app.add_flag("--subreaper", opts->subreaper, "reap orphaned descendants (automatic as PID 1)");
-    app.add_option("--agent", opts->agent, "run COMMAND (sh -c) as a singleton agent beside the workers");
+    app.add_option("--agent", opts->agent,
+                   "run COMMAND (sh -c) as a singleton agent beside the workers");
     app.add_flag("--json", opts->json, "events as JSON lines on stderr");
     app.add_option("--control", opts->control, "serve JSON-line requests on the Unix socket PATH");
     app.add_option("command", opts->command, "PROGRAM [ARGS...]")->required()->expected(-1);
@@ -83,7 +89,8 @@ int available_cpus() {
 int parse_workers(const std::string& text) {
     if (text == "auto") return available_cpus();
     auto n = parse_int(text);
-    if (!n || *n < 1 || *n > 4096) throw UsageError("--workers: expected 1..4096 or auto, got '" + text + "'");
+    if (!n || *n < 1 || *n > 4096)
+        throw UsageError("--workers: expected 1..4096 or auto, got '" + text + "'");
     return static_cast<int>(*n);
 }
 

@@ -12,10 +12,10 @@
 //   --hmac-key KEY, --hmac-key-file F    HMAC with the chosen algorithm
 //   -c, --check           verify sums listed in FILEs (GNU or BSD lines)
 //   --quiet --status --warn --strict --ignore-missing    as sha256sum -c
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -65,7 +65,8 @@ int run_hashfile(const Options& opts);
 
 ToolRunner setup_hashfile(CLI::App& app) {
     auto opts = std::make_shared<Options>();
-    app.add_option("-a,--algo", opts->algo_names, "Digest algorithm (repeatable): " + digest_algo_list())
+    app.add_option("-a,--algo", opts->algo_names,
+                   "Digest algorithm (repeatable): " + digest_algo_list())
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->delimiter(',');
@@ -115,7 +116,8 @@ public:
     Result hash(const std::string& path) { return hash(path, digests_); }
 
     // For --check: one digest of `algo` (the algorithm may change from line to line).
-    Result hash_one(const std::string& path, DigestAlgo algo, const std::optional<std::string>& key) {
+    Result hash_one(const std::string& path, DigestAlgo algo,
+                    const std::optional<std::string>& key) {
         auto it = by_algo_.find(algo);
         if (it == by_algo_.end()) it = by_algo_.emplace(algo, Digest(algo, key)).first;
         return hash(path, {&it->second, 1});
@@ -165,7 +167,8 @@ Setup make_setup(const Options& opts) {
     for (const auto& name : opts.algo_names) {
         auto algo = parse_digest_algo(name);
         if (!algo)
-            throw UsageError("unknown algorithm '" + name + "' (valid: " + digest_algo_list() + ")");
+            throw UsageError("unknown algorithm '" + name + "' (valid: " + digest_algo_list() +
+                             ")");
         setup.algos.push_back(*algo);
     }
     if (setup.algos.empty()) setup.algos.push_back(DigestAlgo::sha256);
@@ -189,8 +192,7 @@ void check_option_combinations(const Options& opts) {
     only_check(opts.ignore_missing, "--ignore-missing");
     if (opts.check && (opts.tag || opts.json || opts.recursive))
         throw UsageError("--tag, --json and -r are meaningless when verifying checksums");
-    if (opts.check && opts.algo_names.size() > 1)
-        throw UsageError("--check takes at most one -a");
+    if (opts.check && opts.algo_names.size() > 1) throw UsageError("--check takes at most one -a");
 }
 
 // ---- hashing ----
@@ -230,7 +232,8 @@ int hash_items(const Options& opts, const Setup& setup, const std::vector<TreeIt
 
     if (jobs <= 1 || items.size() <= 1) {
         FileHasher hasher(setup, ::isatty(STDERR_FILENO) == 1);
-        for (const auto& item : items) emit(item, item.err ? FileHasher::Result{} : hasher.hash(item.path));
+        for (const auto& item : items)
+            emit(item, item.err ? FileHasher::Result{} : hasher.hash(item.path));
         out.flush();
         return status;
     }
@@ -295,8 +298,10 @@ bool check_one_file(const Options& opts, const Setup& setup, const std::string& 
         text = read_all(is_stdin ? STDIN_FILENO : owned.get(), "");
     } catch (const SysError& e) {
         out.flush();
-        if (e.err() == EISDIR) report_error(quote_name(display) + ": read error");
-        else report_error(errno_message(quote_name(display), e.err()));
+        if (e.err() == EISDIR)
+            report_error(quote_name(display) + ": read error");
+        else
+            report_error(errno_message(quote_name(display), e.err()));
         return false;
     }
     CheckLineParser parser(setup.algos.size() == 1 && !opts.algo_names.empty()
@@ -328,8 +333,10 @@ bool check_one_file(const Options& opts, const Setup& setup, const std::string& 
         bool escape = !opts.status && name_needs_escape(entry->file, NameEscaping::newline_only);
         line.clear();
         if (escape) line += '\\';
-        if (escape) append_escaped_name(line, entry->file, NameEscaping::newline_only);
-        else line += entry->file;
+        if (escape)
+            append_escaped_name(line, entry->file, NameEscaping::newline_only);
+        else
+            line += entry->file;
         auto r = hasher.hash_one(entry->file, entry->algo, setup.key);
         if (r.err) {
             if (opts.ignore_missing && r.err == ENOENT) continue;
@@ -341,9 +348,12 @@ bool check_one_file(const Options& opts, const Setup& setup, const std::string& 
         }
         bool same = std::equal(entry->hex.begin(), entry->hex.end(), r.hex[0].begin(),
                                r.hex[0].end(), [](char a, char b) { return std::tolower(a) == b; });
-        if (same) c.matched = true;
-        else ++c.mismatched;
-        if (!opts.status && (!same || !opts.quiet)) out.write(line + (same ? ": OK\n" : ": FAILED\n"));
+        if (same)
+            c.matched = true;
+        else
+            ++c.mismatched;
+        if (!opts.status && (!same || !opts.quiet))
+            out.write(line + (same ? ": OK\n" : ": FAILED\n"));
     }
     out.flush();
     if (!c.properly_formatted) {
@@ -381,7 +391,8 @@ int run_hashfile(const Options& opts) {
     if (files.empty()) files.push_back("-");
     if (opts.check) return check_files(opts, setup, files);
     std::vector<TreeItem> items;
-    if (opts.recursive) items = list_file_tree(files);
+    if (opts.recursive)
+        items = list_file_tree(files);
     else
         for (const auto& f : files) items.push_back({f, 0});
     unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());

@@ -8,11 +8,11 @@
 //   --fd N          pass fd N along (SCM_RIGHTS; Node's NODE_HANDLE on a channel)
 //   --wait [DUR]    wait for one reply (channel) or at most DUR for each reply (socket)
 // With no JSON and no --string, each non-empty line of stdin is one message.
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <chrono>
@@ -42,7 +42,7 @@ struct Options {
     std::optional<std::string> wait;  // "" when given without a value
 };
 
-using Json = nlohmann::ordered_json;  // keys stay in the order given
+using Json = nlohmann::ordered_json;          // keys stay in the order given
 constexpr int kDefaultSocketReplyMs = 10000;  // a control socket answers at once
 constexpr int kHandleAckMs = 5000;            // Node acknowledges a handle at once
 
@@ -121,7 +121,8 @@ private:
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
         auto left = [&] {
             if (timeout_ms < 0) return -1;
-            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             return static_cast<int>(std::max<long long>(0, ms.count()));
         };
         for (;;) {
@@ -131,7 +132,8 @@ private:
             if (!ch_.read_blocking(got, left())) return done();
             for (auto& m : got) {
                 std::string text = m.text;
-                if (ch_.decode(std::move(m)).kind != IpcDecoded::Kind::internal) replies_.push_back(std::move(text));
+                if (ch_.decode(std::move(m)).kind != IpcDecoded::Kind::internal)
+                    replies_.push_back(std::move(text));
             }
         }
     }
@@ -141,7 +143,8 @@ private:
 };
 
 // Sends one message; returns false when its acknowledgement says it failed.
-bool send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool socket_mode, Json message) {
+bool send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool socket_mode,
+              Json message) {
     if (socket_mode && !opts.to.empty())
         message = Json{{"cmd", "send"}, {"to", opts.to}, {"data", std::move(message)}};
     bool handle = opts.pass_fd >= 0 && !socket_mode;
@@ -166,15 +169,18 @@ bool send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool so
     if (handle) {
         int lost = ch.lost_handles();
         if (!replies.handle_settled(kHandleAckMs))
-            throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent did not acknowledge it");
-        if (ch.lost_handles() != lost) throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent refused it");
+            throw Error("fd " + std::to_string(opts.pass_fd) +
+                        ": the parent did not acknowledge it");
+        if (ch.lost_handles() != lost)
+            throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent refused it");
     }
     return true;
 }
 
 int run_ipc_send(const Options& opts) {
     if (!opts.to.empty() && opts.socket_path.empty())
-        throw UsageError("--to needs --socket (on a channel, send {\"cmd\":\"ptool:send\",\"to\":...})");
+        throw UsageError(
+            "--to needs --socket (on a channel, send {\"cmd\":\"ptool:send\",\"to\":...})");
     if (opts.json && opts.string_text) throw UsageError("give JSON or --string, not both");
     if (opts.pass_fd >= 0 && ::fcntl(opts.pass_fd, F_GETFD) < 0)
         throw SysError("--fd " + std::to_string(opts.pass_fd), errno, exit_code::usage);
@@ -228,7 +234,9 @@ int run_ipc_send(const Options& opts) {
 
     if (!socket_mode && opts.wait) {
         auto reply = replies.next(wait_ms(opts.wait, -1));
-        if (!reply) throw Error(ch.eof() ? "the channel closed before a reply" : "no reply within " + *opts.wait);
+        if (!reply)
+            throw Error(ch.eof() ? "the channel closed before a reply"
+                                 : "no reply within " + *opts.wait);
         write_or_die(STDOUT_FILENO, *reply + "\n");
     }
     return all_ok ? exit_code::ok : exit_code::failure;

@@ -1,8 +1,8 @@
 // ptool's entry point: multi-call dispatch on basename(argv[0]) as busybox and
 // toybox do, the top-level options, and the one place errors are caught.
-#include <CLI/CLI.hpp>
 #include <signal.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -136,9 +136,12 @@ int run_top_level(int argc, char** argv) {
         std::string dir;
         for (int i = 2; i < argc; ++i) {
             std::string_view arg = argv[i];
-            if (arg == "--force" || arg == "-f") force = true;
-            else if (dir.empty() && !arg.starts_with("-")) dir = arg;
-            else throw UsageError("--install: unexpected argument '" + std::string(arg) + "'");
+            if (arg == "--force" || arg == "-f")
+                force = true;
+            else if (dir.empty() && !arg.starts_with("-"))
+                dir = arg;
+            else
+                throw UsageError("--install: unexpected argument '" + std::string(arg) + "'");
         }
         if (dir.empty()) throw UsageError("--install needs a directory");
         return install_links(dir, force);
@@ -154,7 +157,8 @@ int run_top_level(int argc, char** argv) {
 
 int dispatch(int argc, char** argv) {
     std::string_view self = argc > 0 ? argv[0] : "ptool";
-    if (auto slash = self.rfind('/'); slash != std::string_view::npos) self.remove_prefix(slash + 1);
+    if (auto slash = self.rfind('/'); slash != std::string_view::npos)
+        self.remove_prefix(slash + 1);
     if (const ToolEntry* tool = find_tool(self)) return run_tool(*tool, argc, argv);
     return run_top_level(argc, argv);
 }

@@ -5,10 +5,10 @@
 //   --tag[=TEXT] (default "[PID]")  --timestamps
 //   --timeout DUR  --kill-signal SIG  --kill-after DUR  (exit 124 on timeout)
 //   --detached  --uid USER  --gid GROUP  --ipc  --json  --events FILE
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <memory>
@@ -74,8 +74,8 @@ ToolRunner setup_spawn(CLI::App& app) {
     for (int i = 0; i < 3; ++i)
         stdio_opts[i] = app.add_option(names[i], opts->stdio[i],
                                        "inherit|pipe|ignore|file:PATH|append:PATH|fd:N");
-    CLI::Option* tag = app.add_option("--tag", opts->tag, "prefix relayed lines (default [PID])")
-                           ->expected(0, 1);
+    CLI::Option* tag =
+        app.add_option("--tag", opts->tag, "prefix relayed lines (default [PID])")->expected(0, 1);
     app.add_flag("--timestamps", opts->timestamps, "prefix relayed lines with an ISO-8601 time");
     app.add_option("--timeout", opts->timeout, "signal the program after DUR; exit 124");
     app.add_option("--kill-signal", opts->kill_signal, "the timeout signal (default TERM)");
@@ -103,9 +103,11 @@ StdioSpec parse_stdio(const std::string& mode, int index) {
     if (m == "pipe") return StdioSpec::pipe();
     if (m == "ignore") return StdioSpec::null();
     if (m.starts_with("file:") && m.size() > 5)
-        return StdioSpec::file(mode.substr(5), index == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC);
+        return StdioSpec::file(mode.substr(5),
+                               index == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC);
     if (m.starts_with("append:") && m.size() > 7)
-        return StdioSpec::file(mode.substr(7), index == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND);
+        return StdioSpec::file(mode.substr(7),
+                               index == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND);
     if (m.starts_with("fd:"))
         if (auto fd = parse_int(m.substr(3)); fd && *fd >= 0 && *fd < (1 << 20))
             return StdioSpec::from_fd(static_cast<int>(*fd));
@@ -147,8 +149,10 @@ ChildSpec build_spec(const Options& opts) {
         spec.gid = lookup_group(opts.gid);
         if (opts.uid.empty()) spec.groups = std::vector<gid_t>{*spec.gid};
     }
-    if (opts.detached) spec.new_session = true;
-    else if (!opts.timeout.empty()) spec.new_process_group = true;  // as timeout(1)
+    if (opts.detached)
+        spec.new_session = true;
+    else if (!opts.timeout.empty())
+        spec.new_process_group = true;  // as timeout(1)
     return spec;
 }
 
@@ -167,8 +171,7 @@ void check_combinations(const Options& opts, const ChildSpec& spec) {
 class EventLog {
 public:
     explicit EventLog(const Options& opts) : enabled_(opts.json || !opts.events.empty()) {
-        if (!opts.events.empty())
-            file_ = open_file(opts.events, O_WRONLY | O_CREAT | O_TRUNC);
+        if (!opts.events.empty()) file_ = open_file(opts.events, O_WRONLY | O_CREAT | O_TRUNC);
     }
     void emit(const Json& event) {
         if (!enabled_) return;
@@ -182,7 +185,7 @@ private:
 };
 
 Json exit_event(pid_t pid, const ExitStatus& st, bool timed_out,
-                          std::chrono::steady_clock::duration took) {
+                std::chrono::steady_clock::duration took) {
     return {{"event", "exit"},
             {"pid", pid},
             {"code", st.exited() ? Json(st.code()) : Json(nullptr)},
@@ -200,8 +203,9 @@ class IpcRelay {
 public:
     IpcRelay(EventLoop& loop, UniqueFd channel) : loop_(loop), channel_(std::move(channel)) {
         loop_.watch_fd(channel_.fd(), EPOLLIN, [this](uint32_t ev) { on_channel(ev); });
-        stdin_.emplace(loop_, STDIN_FILENO, [this](std::string_view line) { on_line(line); },
-                       [this] { on_stdin_eof(); });
+        stdin_.emplace(
+            loop_, STDIN_FILENO, [this](std::string_view line) { on_line(line); },
+            [this] { on_stdin_eof(); });
     }
     // After the child exited: take what it sent before going.
     void drain() {
@@ -245,8 +249,8 @@ private:
             auto message = Json::parse(line);
             if (channel_.is_open()) channel_.send_text(message.dump(-1, ' ', false, kReplace));
         } catch (const Json::parse_error& e) {
-            report_error("stdin line " + std::to_string(line_number_) + ": invalid JSON: " +
-                         e.what());
+            report_error("stdin line " + std::to_string(line_number_) +
+                         ": invalid JSON: " + e.what());
         }
         flush();
     }
@@ -318,8 +322,7 @@ int run_spawn(const Options& opts) {
     LinePrefix prefix{tag, opts.timestamps};
     std::optional<OutputRelay> relays[3];
     for (int i = 1; i <= 2; ++i)
-        if (child.stdio[i])
-            relays[i].emplace(loop, std::move(child.stdio[i]), i, prefix);
+        if (child.stdio[i]) relays[i].emplace(loop, std::move(child.stdio[i]), i, prefix);
     std::optional<InputRelay> input;
     if (child.stdio[0]) input.emplace(loop, STDIN_FILENO, std::move(child.stdio[0]));
     std::optional<IpcRelay> ipc_relay;

@@ -114,7 +114,8 @@ TEST_CASE("bufdump -f hexdump is hexdump -C including squeezed lines") {
     check_same({"hexdump", "-C", f}, bufdump({"-f", "hexdump", f}));
     write_file(f, std::string(4096, '\0'));
     check_same({"hexdump", "-C", f}, bufdump({"-f", "hexdump", f}));
-    check_same({"hexdump", "-C", "-s", "5", "-n", "100", f}, bufdump({"-f", "hexdump", "-s", "5", "-n", "100", f}));
+    check_same({"hexdump", "-C", "-s", "5", "-n", "100", f},
+               bufdump({"-f", "hexdump", "-s", "5", "-n", "100", f}));
 }
 
 TEST_CASE("bufdump -f hexdump writes nothing for empty input") {
@@ -162,7 +163,8 @@ TEST_CASE("bufdump -f bits is xxd -b") {
     write_file(f, random_bytes(50, 4));
     check_same({"xxd", "-b", f}, bufdump({"-f", "bits", f}));
     check_same({"xxd", "-b", "-c", "4", f}, bufdump({"-f", "bits", "-c", "4", f}));
-    check_same({"xxd", "-b", "-c", "8", "-g", "3", f}, bufdump({"-f", "bits", "-c", "8", "-g", "3", f}));
+    check_same({"xxd", "-b", "-c", "8", "-g", "3", f},
+               bufdump({"-f", "bits", "-c", "8", "-g", "3", f}));
 }
 
 TEST_CASE("bufdump -f hex is wrapped as xxd -p unless --wrap says otherwise") {
@@ -244,14 +246,17 @@ TEST_CASE("bufdump -r names line and column of bad base64 and exits 1") {
 
 TEST_CASE("bufdump -r -f base64 accepts both alphabets and missing padding as Node does") {
     CHECK(run_ptool(bufdump({"-r", "-f", "base64"}), std::string("-_-_\n+/+/\nYQ")).out ==
-          "\xfb\xff\xbf\xfb\xff\xbf" "a");
+          "\xfb\xff\xbf\xfb\xff\xbf"
+          "a");
 }
 
 TEST_CASE("bufdump -r -f json reads JSON.stringify of a Buffer and reports bad values") {
-    auto r = run_ptool(bufdump({"-r", "-f", "json"}), std::string("{ \"type\": \"Buffer\",\n \"data\": [104, 105] }\n"));
+    auto r = run_ptool(bufdump({"-r", "-f", "json"}),
+                       std::string("{ \"type\": \"Buffer\",\n \"data\": [104, 105] }\n"));
     CHECK(r.status == 0);
     CHECK(r.out == "hi");
-    r = run_ptool(bufdump({"-r", "-f", "json"}), std::string("{\"type\":\"Buffer\",\"data\":[1,256]}"));
+    r = run_ptool(bufdump({"-r", "-f", "json"}),
+                  std::string("{\"type\":\"Buffer\",\"data\":[1,256]}"));
     CHECK(r.status == 1);
     CHECK(r.err == "ptool bufdump: -:1:28: byte value out of range 0..255\n");
 }
@@ -274,14 +279,17 @@ TEST_CASE("bufdump reports a write error on a full device and exits 1") {
 
 TEST_CASE("bufdump text encodings decode exactly as Node Buffer toString") {
     std::vector<std::string> cases = {
-        "", "41", "ff", "80", "c3", "c3a9", "e282", "e282ac", "e282ac41", "f09f98", "f09f9880",
-        "c0af", "e080af", "eda080", "f4908080", "f5", "fe41", "41ff42", "00d8", "00d84100",
-        "00dc", "3dd800de", "3dd8", "3dd800", "410042", "7f80c1"};
-    for (uint64_t seed = 1; seed <= 12; ++seed) cases.push_back(ptool::hex_encode(random_bytes(seed * 5, seed)));
+        "",         "41",       "ff",     "80",       "c3",    "c3a9",     "e282",
+        "e282ac",   "e282ac41", "f09f98", "f09f9880", "c0af",  "e080af",   "eda080",
+        "f4908080", "f5",       "fe41",   "41ff42",   "00d8",  "00d84100", "00dc",
+        "3dd800de", "3dd8",     "3dd800", "410042",   "7f80c1"};
+    for (uint64_t seed = 1; seed <= 12; ++seed)
+        cases.push_back(ptool::hex_encode(random_bytes(seed * 5, seed)));
     // Node writes the decoded string as UTF-8, lone surrogates as U+FFFD: the same bytes
     // Buffer.from(str, 'utf8') gives.
     std::string script =
-        "for (const h of process.argv.slice(1)) for (const e of ['utf8','latin1','ascii','utf16le'])"
+        "for (const h of process.argv.slice(1)) for (const e of "
+        "['utf8','latin1','ascii','utf16le'])"
         " console.log(Buffer.from(Buffer.from(h,'hex').toString(e),'utf8').toString('hex'));";
     std::vector<std::string> node = {"node", "-e", script};
     node.insert(node.end(), cases.begin(), cases.end());
@@ -302,10 +310,13 @@ TEST_CASE("bufdump text encodings decode exactly as Node Buffer toString") {
 }
 
 TEST_CASE("bufdump -r with a text encoding is Node Buffer.from of the UTF-8 text") {
-    std::vector<std::string> cases = {"", "41", "c3a9", "e282ac", "f09f9880", "ff41", "e282", "c3a9f09f98"};
-    for (uint64_t seed = 1; seed <= 6; ++seed) cases.push_back(ptool::hex_encode(random_bytes(seed * 7, seed + 50)));
+    std::vector<std::string> cases = {"",         "41",   "c3a9", "e282ac",
+                                      "f09f9880", "ff41", "e282", "c3a9f09f98"};
+    for (uint64_t seed = 1; seed <= 6; ++seed)
+        cases.push_back(ptool::hex_encode(random_bytes(seed * 7, seed + 50)));
     std::string script =
-        "for (const h of process.argv.slice(1)) for (const e of ['utf8','latin1','ascii','utf16le'])"
+        "for (const h of process.argv.slice(1)) for (const e of "
+        "['utf8','latin1','ascii','utf16le'])"
         " console.log(Buffer.from(Buffer.from(h,'hex').toString('utf8'),e).toString('hex'));";
     std::vector<std::string> node = {"node", "-e", script};
     node.insert(node.end(), cases.begin(), cases.end());
@@ -338,11 +349,15 @@ TEST_CASE("bufdump json and base64url match Node Buffer") {
 }
 
 TEST_CASE("bufdump --from and --to convert as iconv and Node Buffer do") {
-    CHECK(run_ptool(bufdump({"--from", "base64", "--to", "hex"}), std::string("aGk=\n")).out == "6869\n");
+    CHECK(run_ptool(bufdump({"--from", "base64", "--to", "hex"}), std::string("aGk=\n")).out ==
+          "6869\n");
     std::string latin1 = "caf\xe9 \xff\xa0";
-    auto want = run({"iconv", "-f", "latin1", "-t", "utf-8"}, RunOptions{latin1, {}, {}, "", std::chrono::milliseconds(60000)});
+    auto want = run({"iconv", "-f", "latin1", "-t", "utf-8"},
+                    RunOptions{latin1, {}, {}, "", std::chrono::milliseconds(60000)});
     CHECK(run_ptool(bufdump({"--from", "latin1", "--to", "utf8"}), latin1).out == want.out);
-    CHECK(run_ptool(bufdump({"--from", "utf8", "--to", "base64", "--wrap", "0"}), std::string("h\xc3\xa9")).out == "aMOp");
+    CHECK(run_ptool(bufdump({"--from", "utf8", "--to", "base64", "--wrap", "0"}),
+                    std::string("h\xc3\xa9"))
+              .out == "aMOp");
     CHECK(run_ptool(bufdump({"--from", "hex", "--to", "utf16le"}), std::string("68c3a9")).out ==
           std::string("h\0\xe9\0", 4));
     auto r = run_ptool(bufdump({"--from", "hex"}), std::string("00"));
@@ -352,13 +367,14 @@ TEST_CASE("bufdump --from and --to convert as iconv and Node Buffer do") {
 TEST_CASE("bufdump --color=always colors bytes by class and never does not") {
     std::string data("\0A \x01\xff", 5);
     auto colored = run_ptool(bufdump({"--color=always"}), data);
-    CHECK(colored.out.find("\x1b[90m00") != std::string::npos);   // NUL
-    CHECK(colored.out.find("\x1b[36m41") != std::string::npos);   // printable
-    CHECK(colored.out.find("\x1b[32m20") != std::string::npos);   // whitespace
-    CHECK(colored.out.find("\x1b[35m01") != std::string::npos);   // other ASCII
-    CHECK(colored.out.find("\x1b[33mff") != std::string::npos);   // non-ASCII
+    CHECK(colored.out.find("\x1b[90m00") != std::string::npos);  // NUL
+    CHECK(colored.out.find("\x1b[36m41") != std::string::npos);  // printable
+    CHECK(colored.out.find("\x1b[32m20") != std::string::npos);  // whitespace
+    CHECK(colored.out.find("\x1b[35m01") != std::string::npos);  // other ASCII
+    CHECK(colored.out.find("\x1b[33mff") != std::string::npos);  // non-ASCII
     auto plain = run_ptool(bufdump({"--color=never"}), data);
-    CHECK(plain.out == run({"xxd"}, RunOptions{data, {}, {}, "", std::chrono::milliseconds(60000)}).out);
+    CHECK(plain.out ==
+          run({"xxd"}, RunOptions{data, {}, {}, "", std::chrono::milliseconds(60000)}).out);
     auto hd = run_ptool(bufdump({"-f", "hexdump", "--color=always"}), data);
     CHECK(hd.out.find("\x1b[33mff") != std::string::npos);
 }

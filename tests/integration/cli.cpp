@@ -1,7 +1,7 @@
 // The multi-call binary as a user meets it: dispatch, --list, --install, errors.
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <sstream>

@@ -1,7 +1,7 @@
 // ptool exec as a user runs it, compared with Node's own child_process.exec.
-#include <catch2/catch.hpp>
 #include <signal.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -43,9 +43,9 @@ TEST_CASE("exec prints the command's stdout and stderr after it ends and mirrors
 }
 
 TEST_CASE("exec --json gives the same code signal stdout and stderr as Node's exec") {
-    for (std::string command : {"echo hi; echo err >&2; exit 3", "kill -9 $$", "printf 'a\\377b\\n'",
-                                "printf '\\303\\251t\\303\\251'; exit 0", "nosuch-ptool-cmd",
-                                "echo x; kill -TERM $$"}) {
+    for (std::string command :
+         {"echo hi; echo err >&2; exit 3", "kill -9 $$", "printf 'a\\377b\\n'",
+          "printf '\\303\\251t\\303\\251'; exit 0", "nosuch-ptool-cmd", "echo x; kill -TERM $$"}) {
         INFO(command);
         json node = node_exec(command);
         json ours = exec_json({command});

@@ -29,12 +29,15 @@ extern char** environ;
 
 namespace {
 
-std::string fixture(const std::string& name) { return source_dir() + "/tests/fixtures/cluster/" + name; }
+std::string fixture(const std::string& name) {
+    return source_dir() + "/tests/fixtures/cluster/" + name;
+}
 
 // A fork-cluster master running in the background with --json events in a file.
 class Master {
 public:
-    explicit Master(std::vector<std::string> args, std::map<std::string, std::string> extra_env = {}) {
+    explicit Master(std::vector<std::string> args,
+                    std::map<std::string, std::string> extra_env = {}) {
         events_path_ = dir_ / "events.jsonl";
         for (auto& a : args)
             if (a == "CTL") a = dir_ / "ctl";  // the control socket lives in the test's directory
@@ -53,7 +56,8 @@ public:
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, events_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_addopen(&fa, 2, events_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                         0644);
         posix_spawnattr_t attr;
         posix_spawnattr_init(&attr);
         sigset_t none, all;
@@ -96,7 +100,8 @@ public:
         return out;
     }
     // Waits until `count` events named `name` were logged.
-    bool wait_events(const std::string& name, size_t count, std::chrono::milliseconds timeout = 10s) const {
+    bool wait_events(const std::string& name, size_t count,
+                     std::chrono::milliseconds timeout = 10s) const {
         return wait_until([&] { return events_named(name).size() >= count; }, timeout);
     }
     int port() const {
@@ -194,7 +199,8 @@ std::string control_request(const std::string& path, const std::string& line) {
 
 // Writes the JSON lines to a control socket in one burst, `pass_fd` riding on the
 // first, then reads one reply per line.
-std::vector<std::string> control_burst(const std::string& path, const std::vector<std::string>& lines, int pass_fd) {
+std::vector<std::string> control_burst(const std::string& path,
+                                       const std::vector<std::string>& lines, int pass_fd) {
     int fd = connect_control(path);
     if (fd < 0) return {"connect failed"};
     std::string first = lines[0] + "\n";
@@ -266,7 +272,8 @@ TEST_CASE("fork-cluster serves a real Node HTTP server on fd 3 from both workers
 }
 
 TEST_CASE("fork-cluster serves a Python http.server built on socket.fromfd 3") {
-    Master m({"-w", "2", "--ready", "exec", "--listen", "127.0.0.1:0", "--", "python3", fixture("http_server.py")});
+    Master m({"-w", "2", "--ready", "exec", "--listen", "127.0.0.1:0", "--", "python3",
+              fixture("http_server.py")});
     REQUIRE(m.wait_events("online", 2));
     int port = m.port();
     // http.server serves one connection at a time: while one worker waits for the
@@ -283,7 +290,8 @@ TEST_CASE("fork-cluster serves a Python http.server built on socket.fromfd 3") {
     REQUIRE(write(silent, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
     std::string resp;
     char buf[4096];
-    for (ssize_t n; (n = read(silent, buf, sizeof buf)) > 0;) resp.append(buf, static_cast<size_t>(n));
+    for (ssize_t n; (n = read(silent, buf, sizeof buf)) > 0;)
+        resp.append(buf, static_cast<size_t>(n));
     close(silent);
     auto body = resp.find("\r\n\r\n");
     REQUIRE(body != std::string::npos);
@@ -314,7 +322,8 @@ TEST_CASE("fork-cluster routes a Node worker's ptool:send to every worker") {
     Master m({"-w", "2", "--control", "CTL", "--", "node", fixture("messenger.js")});
     REQUIRE(m.wait_events("online", 2));
     // Worker 1 is told to send {"hi":"from 1"} to "workers"; each worker reports to the master.
-    auto reply = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"send","to":"worker:1","data":{"go":true}})"));
+    auto reply = json::parse(
+        control_request(m.dir() / "ctl", R"({"cmd":"send","to":"worker:1","data":{"go":true}})"));
     CHECK(reply == json{{"ok", true}, {"delivered", 1}});
     REQUIRE(m.wait_events("message", 2));
     std::set<int> receivers;
@@ -329,7 +338,8 @@ TEST_CASE("fork-cluster routes a Node worker's ptool:send to every worker") {
 }
 
 TEST_CASE("fork-cluster gives up after max-restarts crashes with backoff and exits 1") {
-    Master m({"-w", "1", "--restart-delay", "20ms", "--max-restarts", "3", "--", "sh", "-c", "exit 3"});
+    Master m(
+        {"-w", "1", "--restart-delay", "20ms", "--max-restarts", "3", "--", "sh", "-c", "exit 3"});
     CHECK(m.wait_exit() == 1);
     auto restarts = m.events_named("restart");
     REQUIRE(restarts.size() == 3);
@@ -347,7 +357,8 @@ TEST_CASE("fork-cluster restart never leaves a clean exit alone and exits with i
 }
 
 TEST_CASE("fork-cluster graceful shutdown SIGKILLs a worker that ignores TERM after the grace") {
-    Master m({"-w", "2", "--ready", "exec", "--grace", "300ms", "--", "sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"});
+    Master m({"-w", "2", "--ready", "exec", "--grace", "300ms", "--", "sh", "-c",
+              "trap '' TERM; while :; do sleep 0.05; done"});
     REQUIRE(m.wait_events("online", 2));
     kill(m.pid(), SIGTERM);
     CHECK(m.wait_exit() == 0);
@@ -367,7 +378,8 @@ TEST_CASE("fork-cluster workers die with the master even when it is SIGKILLed") 
 }
 
 TEST_CASE("fork-cluster as a subreaper reaps a worker's orphaned grandchild") {
-    Master m({"-w", "1", "--ready", "exec", "--subreaper", "--", "sh", "-c", "(sleep 0.2 &); exec sleep 30"});
+    Master m({"-w", "1", "--ready", "exec", "--subreaper", "--", "sh", "-c",
+              "(sleep 0.2 &); exec sleep 30"});
     REQUIRE(m.wait_events("online", 1));
     std::this_thread::sleep_for(800ms);
     CHECK(zombie_children(m.pid()).empty());
@@ -375,8 +387,10 @@ TEST_CASE("fork-cluster as a subreaper reaps a worker's orphaned grandchild") {
     CHECK(m.wait_exit() == 0);
 }
 
-TEST_CASE("fork-cluster rolling reload on SIGHUP replaces every worker without refusing a request") {
-    Master m({"-w", "2", "--control", "CTL", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+TEST_CASE(
+    "fork-cluster rolling reload on SIGHUP replaces every worker without refusing a request") {
+    Master m({"-w", "2", "--control", "CTL", "--listen", "127.0.0.1:0", "--", "node",
+              fixture("http_server.js")});
     REQUIRE(m.wait_events("online", 2));
     int port = m.port();
     auto before = worker_pids(m);
@@ -386,8 +400,10 @@ TEST_CASE("fork-cluster rolling reload on SIGHUP replaces every worker without r
     std::thread load([&] {
         while (!done) {
             std::string body = http_get(port, "/?delay=20");
-            if (body.starts_with("pid=")) ++ok;
-            else errors.push_back(body);
+            if (body.starts_with("pid="))
+                ++ok;
+            else
+                errors.push_back(body);
         }
     });
     kill(m.pid(), SIGHUP);
@@ -409,8 +425,10 @@ TEST_CASE("fork-cluster rolling reload on SIGHUP replaces every worker without r
     CHECK(m.wait_exit() == 0);
 }
 
-TEST_CASE("fork-cluster replaces a SIGKILLed worker within a second while the service keeps answering") {
-    Master m({"-w", "2", "--control", "CTL", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+TEST_CASE(
+    "fork-cluster replaces a SIGKILLed worker within a second while the service keeps answering") {
+    Master m({"-w", "2", "--control", "CTL", "--listen", "127.0.0.1:0", "--", "node",
+              fixture("http_server.js")});
     REQUIRE(m.wait_events("online", 2));
     int port = m.port();
     std::atomic<bool> done{false};
@@ -418,8 +436,10 @@ TEST_CASE("fork-cluster replaces a SIGKILLed worker within a second while the se
     std::thread load([&] {
         while (!done) {
             std::string body = http_get(port);
-            if (body.starts_with("pid=")) ++ok;
-            else if (body.find("connect") != std::string::npos) ++refused;
+            if (body.starts_with("pid="))
+                ++ok;
+            else if (body.find("connect") != std::string::npos)
+                ++refused;
         }
     });
     for (int round = 0; round < 2; ++round) {
@@ -427,13 +447,16 @@ TEST_CASE("fork-cluster replaces a SIGKILLed worker within a second while the se
         REQUIRE(pids.size() == 2);
         kill(pids[round % 2], SIGKILL);
         auto killed_at = std::chrono::steady_clock::now();
-        bool back = wait_until([&] {
-            auto now = worker_pids(m);
-            auto st = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"status"})"));
-            int online = 0;
-            for (auto& w : st["workers"]) online += w["state"] == "online";
-            return now.size() == 2 && online == 2 && std::find(now.begin(), now.end(), pids[round % 2]) == now.end();
-        }, 3000ms);
+        bool back = wait_until(
+            [&] {
+                auto now = worker_pids(m);
+                auto st = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"status"})"));
+                int online = 0;
+                for (auto& w : st["workers"]) online += w["state"] == "online";
+                return now.size() == 2 && online == 2 &&
+                       std::find(now.begin(), now.end(), pids[round % 2]) == now.end();
+            },
+            3000ms);
         CHECK(back);
         CHECK(std::chrono::steady_clock::now() - killed_at < 1500ms);
         std::this_thread::sleep_for(1100ms);  // past --min-uptime: the backoff starts over
@@ -493,8 +516,10 @@ TEST_CASE("fork-cluster control socket answers status scale and errors and survi
     auto bad = json::parse(control_request(ctl, "{nope"));
     CHECK(bad["ok"] == false);
     CHECK(bad["error"].get<std::string>().starts_with("invalid JSON"));
-    CHECK(json::parse(control_request(ctl, R"({"cmd":"dance"})"))["error"] == "unknown cmd 'dance'");
-    CHECK(json::parse(control_request(ctl, R"({"cmd":"send","to":"nowhere","data":1})"))["ok"] == false);
+    CHECK(json::parse(control_request(ctl, R"({"cmd":"dance"})"))["error"] ==
+          "unknown cmd 'dance'");
+    CHECK(json::parse(control_request(ctl, R"({"cmd":"send","to":"nowhere","data":1})"))["ok"] ==
+          false);
     auto scaled = json::parse(control_request(ctl, R"({"cmd":"scale","workers":3})"));
     CHECK(scaled == json{{"ok", true}, {"workers", 3}});
     REQUIRE(m.wait_events("online", 3));
@@ -519,9 +544,11 @@ TEST_CASE("fork-cluster control socket refuses a client of another uid") {
     // (the master answers and hangs up before reading anything).
     chmod(ctl.c_str(), 0666);
     chmod(m.dir().path().c_str(), 0755);
-    std::string script = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
-                         "print(s.makefile().readline().strip())\n";
-    auto r = run({"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", script, ctl});
+    std::string script =
+        "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+        "print(s.makefile().readline().strip())\n";
+    auto r = run({"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                  "/usr/bin/python3", "-c", script, ctl});
     INFO(r.err);
     CHECK(r.status == 0);
     CHECK(r.out == "{\"ok\":false,\"error\":\"permission denied\"}\n");
@@ -543,12 +570,13 @@ TEST_CASE("fork-cluster scales by one on SIGTTIN and SIGTTOU") {
 }
 
 TEST_CASE("fork-cluster starts the agent before the workers and routes messages to it") {
-    Master m({"-w", "1", "--agent", "exec node " + fixture("messenger.js"), "--control", "CTL", "--", "node",
-              fixture("messenger.js")});
+    Master m({"-w", "1", "--agent", "exec node " + fixture("messenger.js"), "--control", "CTL",
+              "--", "node", fixture("messenger.js")});
     REQUIRE(m.wait_events("online", 2));
     auto forks = m.events_named("fork");
     CHECK(forks[0]["worker_id"] == 0);
-    auto reply = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"send","to":"agent","data":{"x":1}})"));
+    auto reply = json::parse(
+        control_request(m.dir() / "ctl", R"({"cmd":"send","to":"agent","data":{"x":1}})"));
     CHECK(reply["delivered"] == 1);
     REQUIRE(m.wait_events("message", 1));
     CHECK(m.events_named("message")[0]["worker_id"] == 0);
@@ -559,7 +587,8 @@ TEST_CASE("fork-cluster starts the agent before the workers and routes messages 
 }
 
 TEST_CASE("fork-cluster --reuseport gives each worker its own socket on one port") {
-    Master m({"-w", "2", "--reuseport", "--listen", "127.0.0.1:0", "--", "node", fixture("http_server.js")});
+    Master m({"-w", "2", "--reuseport", "--listen", "127.0.0.1:0", "--", "node",
+              fixture("http_server.js")});
     REQUIRE(m.wait_events("online", 2));
     int port = m.port();
     std::set<std::string> pids;
@@ -601,14 +630,17 @@ time.sleep(30)
     CHECK(m.wait_exit() == 0);
 }
 
-TEST_CASE("fork-cluster passes tcp and unix sockets as fds 3 and 4 with LISTEN_PID set to the worker") {
+TEST_CASE(
+    "fork-cluster passes tcp and unix sockets as fds 3 and 4 with LISTEN_PID set to the worker") {
     TempDir dir;
     std::string out = dir / "env.txt";
     std::string sock = dir / "app.sock";
-    std::string script = "echo \"$LISTEN_FDS $LISTEN_FDNAMES $PTOOL_WORKER_ID $PTOOL_WORKERS $([ \"$LISTEN_PID\" = $$ ] && echo own-pid)\" > " +
-                         out + "; exec sleep 30";
-    Master m({"-w", "1", "--ready", "exec", "--listen", "127.0.0.1:0", "--listen", "admin=unix:" + sock, "--", "sh", "-c",
-              script});
+    std::string script =
+        "echo \"$LISTEN_FDS $LISTEN_FDNAMES $PTOOL_WORKER_ID $PTOOL_WORKERS $([ \"$LISTEN_PID\" = "
+        "$$ ] && echo own-pid)\" > " +
+        out + "; exec sleep 30";
+    Master m({"-w", "1", "--ready", "exec", "--listen", "127.0.0.1:0", "--listen",
+              "admin=unix:" + sock, "--", "sh", "-c", script});
     REQUIRE(m.wait_events("online", 1));
     REQUIRE(wait_until([&] { return access(out.c_str(), F_OK) == 0 && !read_file(out).empty(); }));
     CHECK(read_file(out) == "2 tcp0:admin 1 1 own-pid\n");
@@ -625,9 +657,10 @@ TEST_CASE("fork-cluster passes tcp and unix sockets as fds 3 and 4 with LISTEN_P
 }
 
 TEST_CASE("fork-cluster logs a worker's unusable messages and keeps running") {
-    std::string script = "\"$PTOOL\" ipc-send '{\"cmd\":\"ptool:send\",\"to\":5}' && "
-                         "\"$PTOOL\" ipc-send '{\"cmd\":\"ptool:send\",\"to\":\"mars\"}' && "
-                         "\"$PTOOL\" ipc-send '{\"cmd\":\"online\"}' && exec sleep 30";
+    std::string script =
+        "\"$PTOOL\" ipc-send '{\"cmd\":\"ptool:send\",\"to\":5}' && "
+        "\"$PTOOL\" ipc-send '{\"cmd\":\"ptool:send\",\"to\":\"mars\"}' && "
+        "\"$PTOOL\" ipc-send '{\"cmd\":\"online\"}' && exec sleep 30";
     Master m({"-w", "1", "--", "sh", "-c", script});
     REQUIRE(m.wait_events("online", 1));
     CHECK(m.events_named("bad_message").size() == 2);
@@ -639,7 +672,8 @@ TEST_CASE("fork-cluster logs a worker's unusable messages and keeps running") {
 TEST_CASE("fork-cluster scaled to zero workers keeps running until told to stop") {
     Master m({"-w", "1", "--ready", "exec", "--control", "CTL", "--", "sleep", "30"});
     REQUIRE(m.wait_events("online", 1));
-    CHECK(json::parse(control_request(m.dir() / "ctl", R"({"cmd":"scale","workers":0})"))["ok"] == true);
+    CHECK(json::parse(control_request(m.dir() / "ctl", R"({"cmd":"scale","workers":0})"))["ok"] ==
+          true);
     REQUIRE(m.wait_events("exit", 1));
     std::this_thread::sleep_for(200ms);
     CHECK(process_alive(m.pid()));
@@ -648,8 +682,10 @@ TEST_CASE("fork-cluster scaled to zero workers keeps running until told to stop"
     CHECK(m.wait_exit() == 0);
 }
 
-TEST_CASE("fork-cluster hands a routed fd to a Node worker and holds the next messages until its ACK") {
-    Master m({"-w", "1", "--control", "CTL", "--", "node", fixture("handle_receiver.js")}, {{"WANT", "6"}});
+TEST_CASE(
+    "fork-cluster hands a routed fd to a Node worker and holds the next messages until its ACK") {
+    Master m({"-w", "1", "--control", "CTL", "--", "node", fixture("handle_receiver.js")},
+             {{"WANT", "6"}});
     REQUIRE(m.wait_events("online", 1));
     int port1 = 0, port2 = 0;
     int server = loopback_socket(SOCK_STREAM, port1);
@@ -685,8 +721,12 @@ TEST_CASE("fork-cluster shares a UDP socket between two workers that answer data
     // A blocking recvfrom() wakes one worker per datagram, and a fast one may drain a
     // burst before the other runs: the Python worker takes 20 ms per answer.
     std::vector<std::string> worker;
-    SECTION("Python workers on socket.fromfd 3") { worker = {"--ready", "exec", "--", "python3", fixture("udp_echo.py")}; }
-    SECTION("Node workers on dgram bind fd 3") { worker = {"--", "node", fixture("udp_echo.js")}; }
+    SECTION("Python workers on socket.fromfd 3") {
+        worker = {"--ready", "exec", "--", "python3", fixture("udp_echo.py")};
+    }
+    SECTION("Node workers on dgram bind fd 3") {
+        worker = {"--", "node", fixture("udp_echo.js")};
+    }
     std::vector<std::string> args = {"-w", "2", "--listen", "udp://127.0.0.1:0"};
     args.insert(args.end(), worker.begin(), worker.end());
     Master m(args, {{"ECHO_DELAY", "0.02"}});
@@ -707,8 +747,8 @@ TEST_CASE("fork-cluster shares a UDP socket between two workers that answer data
         constexpr int kBurst = 4;
         for (int i = 0; i < kBurst; ++i) {
             std::string ping = "ping " + std::to_string(i);
-            REQUIRE(sendto(client, ping.data(), ping.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
-                    static_cast<ssize_t>(ping.size()));
+            REQUIRE(sendto(client, ping.data(), ping.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                           sizeof to) == static_cast<ssize_t>(ping.size()));
         }
         for (int i = 0; i < kBurst; ++i) {
             char buf[256];

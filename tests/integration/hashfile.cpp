@@ -1,8 +1,8 @@
 // hashfile as a user meets it, byte for byte against the real peers: coreutils
 // sha*sum/md5sum/b2sum 9.1, b3sum 1.2, xxhsum 0.8.1 and openssl.
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 
@@ -13,7 +13,8 @@ using namespace ptool::test;
 namespace {
 
 // Names that exercise coreutils' escaping: backslash, newline, CR, blanks, a quote.
-const std::vector<std::string> kNames = {"plain", "sp ace", "b\\s", "n\nl", "c\rr", "it's", "-dash"};
+const std::vector<std::string> kNames = {"plain", "sp ace", "b\\s", "n\nl",
+                                         "c\rr",  "it's",   "-dash"};
 
 struct Tree {
     TempDir dir;
@@ -98,9 +99,11 @@ TEST_CASE("hashfile equals xxhsum b2sum and b3sum on sizes around blocks and pas
     }
     RunOptions in_dir;
     in_dir.cwd = dir.path().string();
-    const std::pair<const char*, std::vector<std::string>> peers[] = {
-        {"xxh64", {"xxhsum", "-H1"}},  {"xxh128", {"xxhsum", "-H2"}}, {"xxh3", {"xxhsum", "-H3"}},
-        {"blake2b", {"b2sum", "--"}}, {"blake3", {"b3sum", "--"}}};
+    const std::pair<const char*, std::vector<std::string>> peers[] = {{"xxh64", {"xxhsum", "-H1"}},
+                                                                      {"xxh128", {"xxhsum", "-H2"}},
+                                                                      {"xxh3", {"xxhsum", "-H3"}},
+                                                                      {"blake2b", {"b2sum", "--"}},
+                                                                      {"blake3", {"b3sum", "--"}}};
     for (const auto& [algo, peer] : peers) {
         INFO(algo);
         auto theirs = run(with(peer, names), in_dir);
@@ -147,8 +150,9 @@ TEST_CASE("several -a give one line per algorithm per file in the order given") 
 TEST_CASE("sha256sum -c accepts hashfile output and hashfile -c accepts sha256sum output") {
     Tree t;
     for (const char* tag : {"--tag", "-a"}) {
-        std::vector<std::string> opts = tag == std::string("--tag") ? std::vector<std::string>{"--tag"}
-                                                                    : std::vector<std::string>{};
+        std::vector<std::string> opts = tag == std::string("--tag")
+                                            ? std::vector<std::string>{"--tag"}
+                                            : std::vector<std::string>{};
         auto ours = run_ptool(with(with({"hashfile"}, opts), with({"--"}, kNames)), t.in_dir());
         write_file(t.dir / "ours.sum", ours.out);
         auto peer_check = run({"sha256sum", "-c", "ours.sum"}, t.in_dir());
@@ -175,7 +179,8 @@ TEST_CASE("b2sum b3sum and xxhsum -c accept hashfile output and hashfile -c acce
                           {"xxh3", {"xxhsum", "-H3"}, {"xxhsum", "-c"}}};
     for (const auto& p : peers) {
         INFO(p.algo);
-        write_file(t.dir / "ours.sum", run_ptool(with({"hashfile", "-a", p.algo}, names), t.in_dir()).out);
+        write_file(t.dir / "ours.sum",
+                   run_ptool(with({"hashfile", "-a", p.algo}, names), t.in_dir()).out);
         CHECK(run(with(p.check, {"ours.sum"}), t.in_dir()).status == 0);
         write_file(t.dir / "theirs.sum", run(with(p.make, names), t.in_dir()).out);
         auto r = run_ptool({"hashfile", "-a", p.algo, "-c", "theirs.sum"}, t.in_dir());
@@ -191,8 +196,8 @@ TEST_CASE("hashfile -c messages summaries and exit status equal sha256sum -c") {
     write_file(t.dir / "good.sum", good);
     write_file(t.dir / "bad.sum", "garbage\nmore garbage\n");
     write_file(t.dir / "mix.sum", good + "junk line\n" + zeros + "  missing\n" + zeros +
-                                      "  plain\n# comment\n\n" + zeros + "  b\\s\n" + "\\" +
-                                      zeros + "  n\\nl\n");
+                                      "  plain\n# comment\n\n" + zeros + "  b\\s\n" + "\\" + zeros +
+                                      "  n\\nl\n");
     write_file(t.dir / "miss.sum", zeros + "  missing\n" + zeros + "  'other one'\n");
     write_file(t.dir / "two.sum", zeros + "  plain\n" + zeros + "  sp ace\njunk\njunk\n");
     std::filesystem::create_directory(t.dir / "adir");
@@ -243,7 +248,8 @@ TEST_CASE("hashfile -c reports a mismatch and exits 1") {
 
 TEST_CASE("hashfile -c finds each line's algorithm from its tag or length") {
     Tree t;
-    std::string sums = run({"md5sum", "plain"}, t.in_dir()).out + run({"sha1sum", "plain"}, t.in_dir()).out +
+    std::string sums = run({"md5sum", "plain"}, t.in_dir()).out +
+                       run({"sha1sum", "plain"}, t.in_dir()).out +
                        run({"sha512sum", "--tag", "plain"}, t.in_dir()).out +
                        run({"xxhsum", "-H3", "plain"}, t.in_dir()).out;
     auto r = run_ptool({"hashfile", "-c"}, t.in_dir(sums));
@@ -261,7 +267,8 @@ TEST_CASE("hashfile -r hashes a tree depth first with entries in byte order") {
     o.cwd = d.path().string();
     auto r = run_ptool({"hashfile", "-r", "-a", "md5", "top"}, o);
     CHECK(r.status == 0);
-    auto expected = run({"md5sum", "top/B/inner/x", "top/B/y", "top/C", "top/_", "top/a/1", "top/z"}, o);
+    auto expected =
+        run({"md5sum", "top/B/inner/x", "top/B/y", "top/C", "top/_", "top/a/1", "top/z"}, o);
     CHECK(r.out == expected.out);
     CHECK(run_ptool({"hashfile", "-r", "-a", "md5", "top/"}, o).out == expected.out);
 }
@@ -317,12 +324,18 @@ TEST_CASE("hashfile -j keeps the output in input order") {
 
 TEST_CASE("hashfile --hmac-key equals openssl dgst -hmac") {
     Tree t;
-    for (auto [algo, flag] : {std::pair{"md5", "-md5"}, {"sha1", "-sha1"}, {"sha256", "-sha256"},
-                              {"sha512", "-sha512"}, {"sha3-256", "-sha3-256"},
-                              {"blake2b", "-blake2b512"}, {"blake2s", "-blake2s256"}}) {
+    for (auto [algo, flag] : {std::pair{"md5", "-md5"},
+                              {"sha1", "-sha1"},
+                              {"sha256", "-sha256"},
+                              {"sha512", "-sha512"},
+                              {"sha3-256", "-sha3-256"},
+                              {"blake2b", "-blake2b512"},
+                              {"blake2s", "-blake2s256"}}) {
         INFO(algo);
-        auto ours = run_ptool({"hashfile", "-a", algo, "--hmac-key", "s3cret key", "plain"}, t.in_dir());
-        auto theirs = run({"openssl", "dgst", flag, "-hmac", "s3cret key", "-r", "plain"}, t.in_dir());
+        auto ours =
+            run_ptool({"hashfile", "-a", algo, "--hmac-key", "s3cret key", "plain"}, t.in_dir());
+        auto theirs =
+            run({"openssl", "dgst", flag, "-hmac", "s3cret key", "-r", "plain"}, t.in_dir());
         REQUIRE(theirs.status == 0);
         CHECK(ours.out.substr(0, ours.out.find(' ')) == theirs.out.substr(0, theirs.out.find(' ')));
     }
@@ -352,10 +365,11 @@ TEST_CASE("hashfile --json writes one object per file and algorithm") {
     Tree t;
     auto r = run_ptool({"hashfile", "--json", "-a", "md5", "-a", "xxh3", "plain"}, t.in_dir());
     std::string md5 = run({"md5sum", "plain"}, t.in_dir()).out.substr(0, 32);
-    CHECK(r.out == "{\"file\":\"plain\",\"algo\":\"md5\",\"digest\":\"" + md5 +
-                       "\",\"size\":3}\n{\"file\":\"plain\",\"algo\":\"xxh3\",\"digest\":\"" +
-                       run_ptool({"hashfile", "-a", "xxh3", "plain"}, t.in_dir()).out.substr(15, 16) +
-                       "\",\"size\":3}\n");
+    CHECK(r.out ==
+          "{\"file\":\"plain\",\"algo\":\"md5\",\"digest\":\"" + md5 +
+              "\",\"size\":3}\n{\"file\":\"plain\",\"algo\":\"xxh3\",\"digest\":\"" +
+              run_ptool({"hashfile", "-a", "xxh3", "plain"}, t.in_dir()).out.substr(15, 16) +
+              "\",\"size\":3}\n");
 }
 
 TEST_CASE("hashfile rejects an unknown algorithm listing the valid ones with exit 2") {

@@ -102,7 +102,8 @@ os.execvp(sys.argv[1], [sys.argv[1], "ipc-send", "--fd", "5", "{\"server\":1}"])
     CHECK(r.err.empty());
 }
 
-TEST_CASE("ipc-send --fd sends the handle again after a NODE_HANDLE_NACK and fails after three resends") {
+TEST_CASE(
+    "ipc-send --fd sends the handle again after a NODE_HANDLE_NACK and fails after three resends") {
     // A Python parent on the channel answers the first NACKS handle messages with
     // NODE_HANDLE_NACK (as Node does when the fd did not arrive), then ACKs.
     std::string parent = R"(import socket, os, sys, subprocess, array
@@ -135,10 +136,10 @@ TEST_CASE("ipc-send --socket passes a working fd and prints the acknowledgement"
     TempDir dir;
     std::string sock = dir / "peer.sock";
     std::string out = dir / "out.txt";
-    std::string script = "python3 -c " + shell_quote(kSocketPeer) + " " + sock + " > " + dir / "peer.log" +
-                         " & while [ ! -S " + sock + " ]; do sleep 0.02; done; " +
-                         "\"$PTOOL\" ipc-send --socket " + sock + " --fd 7 '{\"x\":1}' 7>" + out +
-                         "; echo rc=$?; wait";
+    std::string script = "python3 -c " + shell_quote(kSocketPeer) + " " + sock + " > " +
+                         dir / "peer.log" + " & while [ ! -S " + sock +
+                         " ]; do sleep 0.02; done; " + "\"$PTOOL\" ipc-send --socket " + sock +
+                         " --fd 7 '{\"x\":1}' 7>" + out + "; echo rc=$?; wait";
     auto r = run_shell(script);
     CHECK(r.out == "{\"ok\": true, \"got\": {\"x\": 1}, \"fd\": true}\nrc=0\n");
     CHECK(read_file(out) == "written through fd\n");
@@ -149,10 +150,13 @@ TEST_CASE("ipc-send --socket --to wraps the message in a send request") {
     std::string sock = dir / "peer.sock";
     std::string script = "python3 -c " + shell_quote(kSocketPeer) + " " + sock + " > /dev/null" +
                          " & while [ ! -S " + sock + " ]; do sleep 0.02; done; " +
-                         "\"$PTOOL\" ipc-send --socket " + sock + " --to worker:2 '{\"x\":1}'; echo rc=$?; wait";
+                         "\"$PTOOL\" ipc-send --socket " + sock +
+                         " --to worker:2 '{\"x\":1}'; echo rc=$?; wait";
     auto r = run_shell(script);
-    CHECK(r.out == "{\"ok\": true, \"got\": {\"cmd\": \"send\", \"to\": \"worker:2\", \"data\": {\"x\": 1}}, "
-                   "\"fd\": false}\nrc=0\n");
+    CHECK(
+        r.out ==
+        "{\"ok\": true, \"got\": {\"cmd\": \"send\", \"to\": \"worker:2\", \"data\": {\"x\": 1}}, "
+        "\"fd\": false}\nrc=0\n");
 }
 
 TEST_CASE("ipc-send exits 1 when a control socket refuses the request") {
@@ -160,8 +164,8 @@ TEST_CASE("ipc-send exits 1 when a control socket refuses the request") {
     std::string sock = dir / "peer.sock";
     std::string script = "python3 -c " + shell_quote(kSocketPeer) + " " + sock + " > /dev/null" +
                          " & while [ ! -S " + sock + " ]; do sleep 0.02; done; " +
-                         "printf '{\"a\":1}\\n{\"fail\":true}\\n' | \"$PTOOL\" ipc-send --socket " + sock +
-                         "; echo rc=$?; wait";
+                         "printf '{\"a\":1}\\n{\"fail\":true}\\n' | \"$PTOOL\" ipc-send --socket " +
+                         sock + "; echo rc=$?; wait";
     auto r = run_shell(script);
     CHECK(r.out.find("rc=1\n") != std::string::npos);
     CHECK(r.out.find("\"error\": \"asked to fail\"") != std::string::npos);
@@ -170,11 +174,12 @@ TEST_CASE("ipc-send exits 1 when a control socket refuses the request") {
 TEST_CASE("ipc-send talks to a fork-cluster control socket") {
     TempDir dir;
     std::string ctl = dir / "ctl";
-    std::string script = "\"$PTOOL\" fork-cluster --ready exec --control " + ctl + " -- sleep 30 2>/dev/null & " +
-                         "while [ ! -S " + ctl + " ]; do sleep 0.02; done; " +
-                         "\"$PTOOL\" ipc-send --socket " + ctl + " --to master '{\"hi\":1}'; echo rc=$?; " +
-                         "\"$PTOOL\" ipc-send --socket " + ctl + " --to worker:9 '1'; echo rc=$?; " +
-                         "\"$PTOOL\" ipc-send --socket " + ctl + " '{\"cmd\":\"stop\"}'; echo rc=$?; wait $!; echo master=$?";
+    std::string script =
+        "\"$PTOOL\" fork-cluster --ready exec --control " + ctl + " -- sleep 30 2>/dev/null & " +
+        "while [ ! -S " + ctl + " ]; do sleep 0.02; done; " + "\"$PTOOL\" ipc-send --socket " +
+        ctl + " --to master '{\"hi\":1}'; echo rc=$?; " + "\"$PTOOL\" ipc-send --socket " + ctl +
+        " --to worker:9 '1'; echo rc=$?; " + "\"$PTOOL\" ipc-send --socket " + ctl +
+        " '{\"cmd\":\"stop\"}'; echo rc=$?; wait $!; echo master=$?";
     auto r = run_shell(script);
     CHECK(r.out ==
           "{\"ok\":true,\"delivered\":1}\nrc=0\n"
@@ -187,5 +192,6 @@ TEST_CASE("ipc-send without a channel or socket says so and exits 1") {
     opts.unset = {"NODE_CHANNEL_FD"};
     auto r = run_ptool({"ipc-send", "{}"}, opts);
     CHECK(r.status == 1);
-    CHECK(r.err == "ptool ipc-send: no IPC channel: NODE_CHANNEL_FD is not set (use --socket PATH)\n");
+    CHECK(r.err ==
+          "ptool ipc-send: no IPC channel: NODE_CHANNEL_FD is not set (use --socket PATH)\n");
 }

@@ -1,11 +1,11 @@
 // ptool pstree as a user meets it: a fixed fake procfs tree (--proc) against
 // expected text taken from psmisc 23.6 run over the same tree, bad input, and a
 // live subtree of real processes compared byte for byte with psmisc pstree.
-#include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -45,337 +45,346 @@ void check_fixture(const std::vector<std::string>& args, const std::string& colu
 
 TEST_CASE("pstree over the fake tree compacts identical subtrees and threads") {
     check_fixture({}, "132", false,
-    "init-+-?---orphan\n"
-    "     |-a\n"
-    "     |-caf\\303\\251\n"
-    "     |-esc\\033name\\177\n"
-    "     |-longargs\n"
-    "     |-notrail\n"
-    "     |-nulls\n"
-    "     |-sshd---bash-+-node---3*[{node}]\n"
-    "     |             `-3*[sleep]\n"
-    "     |-we ird) name\n"
-    "     |-3*[worker---sleep]\n"
-    "     `-zzz\n");
+                  "init-+-?---orphan\n"
+                  "     |-a\n"
+                  "     |-caf\\303\\251\n"
+                  "     |-esc\\033name\\177\n"
+                  "     |-longargs\n"
+                  "     |-notrail\n"
+                  "     |-nulls\n"
+                  "     |-sshd---bash-+-node---3*[{node}]\n"
+                  "     |             `-3*[sleep]\n"
+                  "     |-we ird) name\n"
+                  "     |-3*[worker---sleep]\n"
+                  "     `-zzz\n");
 }
 
 TEST_CASE("pstree -a shows arguments with psmisc's escaping and kernel threads in parentheses") {
     check_fixture({"-a"}, "132", false,
-    "init splash\n"
-    "  |-?\n"
-    "  |  `-orphan\n"
-    "  |-a\n"
-    "  |-caf\\303\\251\n"
-    "  |-esc\\033name\\177\n"
-    "  |-longargs argument100 argument101 argument102 argument103 argument104 argument105 argument106 argument107 argument108 ...\n"
-    "  |-notrail\n"
-    "  |-nulls b\n"
-    "  |-sshd -D\n"
-    "  |   `-bash\n"
-    "  |       |-node server.js --port 8080\n"
-    "  |       |   `-3*[{node}]\n"
-    "  |       |-sleep 60\n"
-    "  |       |-sleep 60\n"
-    "  |       `-sleep 61\n"
-    "  |-we ird) name a b tab\\011here back\\\\slash\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  `-zzz\n");
+                  "init splash\n"
+                  "  |-?\n"
+                  "  |  `-orphan\n"
+                  "  |-a\n"
+                  "  |-caf\\303\\251\n"
+                  "  |-esc\\033name\\177\n"
+                  "  |-longargs argument100 argument101 argument102 argument103 argument104 "
+                  "argument105 argument106 argument107 argument108 ...\n"
+                  "  |-notrail\n"
+                  "  |-nulls b\n"
+                  "  |-sshd -D\n"
+                  "  |   `-bash\n"
+                  "  |       |-node server.js --port 8080\n"
+                  "  |       |   `-3*[{node}]\n"
+                  "  |       |-sleep 60\n"
+                  "  |       |-sleep 60\n"
+                  "  |       `-sleep 61\n"
+                  "  |-we ird) name a b tab\\011here back\\\\slash\n"
+                  "  |-worker\n"
+                  "  |   `-sleep 1\n"
+                  "  |-worker\n"
+                  "  |   `-sleep 1\n"
+                  "  |-worker\n"
+                  "  |   `-sleep 1\n"
+                  "  `-zzz\n");
 }
 
 TEST_CASE("pstree -p shows pids and disables compaction") {
     check_fixture({"-p"}, "132", false,
-    "init(1)-+-?(99)---orphan(40)\n"
-    "        |-a(50)\n"
-    "        |-caf\\303\\251(23)\n"
-    "        |-esc\\033name\\177(21)\n"
-    "        |-longargs(41)\n"
-    "        |-notrail(43)\n"
-    "        |-nulls(42)\n"
-    "        |-sshd(10)---bash(11)-+-node(15)-+-{node}(16)\n"
-    "        |                     |          |-{node}(17)\n"
-    "        |                     |          `-{node}(18)\n"
-    "        |                     |-sleep(12)\n"
-    "        |                     |-sleep(13)\n"
-    "        |                     `-sleep(14)\n"
-    "        |-we ird) name(20)\n"
-    "        |-worker(30)---sleep(31)\n"
-    "        |-worker(32)---sleep(33)\n"
-    "        |-worker(34)---sleep(35)\n"
-    "        `-zzz(5)\n");
+                  "init(1)-+-?(99)---orphan(40)\n"
+                  "        |-a(50)\n"
+                  "        |-caf\\303\\251(23)\n"
+                  "        |-esc\\033name\\177(21)\n"
+                  "        |-longargs(41)\n"
+                  "        |-notrail(43)\n"
+                  "        |-nulls(42)\n"
+                  "        |-sshd(10)---bash(11)-+-node(15)-+-{node}(16)\n"
+                  "        |                     |          |-{node}(17)\n"
+                  "        |                     |          `-{node}(18)\n"
+                  "        |                     |-sleep(12)\n"
+                  "        |                     |-sleep(13)\n"
+                  "        |                     `-sleep(14)\n"
+                  "        |-we ird) name(20)\n"
+                  "        |-worker(30)---sleep(31)\n"
+                  "        |-worker(32)---sleep(33)\n"
+                  "        |-worker(34)---sleep(35)\n"
+                  "        `-zzz(5)\n");
 }
 
 TEST_CASE("pstree -a -p puts pids after a comma") {
     check_fixture({"-a", "-p"}, "132", false,
-    "init,1 splash\n"
-    "  |-?,99\n"
-    "  |  `-orphan,40\n"
-    "  |-a,50\n"
-    "  |-caf\\303\\251,23\n"
-    "  |-esc\\033name\\177,21\n"
-    "  |-longargs,41 argument100 argument101 argument102 argument103 argument104 argument105 argument106 argument107 argument108 ...\n"
-    "  |-notrail,43\n"
-    "  |-nulls,42 b\n"
-    "  |-sshd,10 -D\n"
-    "  |   `-bash,11\n"
-    "  |       |-node,15 server.js --port 8080\n"
-    "  |       |   |-{node},16\n"
-    "  |       |   |-{node},17\n"
-    "  |       |   `-{node},18\n"
-    "  |       |-sleep,12 60\n"
-    "  |       |-sleep,13 60\n"
-    "  |       `-sleep,14 61\n"
-    "  |-we ird) name,20 a b tab\\011here back\\\\slash\n"
-    "  |-worker,30\n"
-    "  |   `-sleep,31 1\n"
-    "  |-worker,32\n"
-    "  |   `-sleep,33 1\n"
-    "  |-worker,34\n"
-    "  |   `-sleep,35 1\n"
-    "  `-zzz,5\n");
+                  "init,1 splash\n"
+                  "  |-?,99\n"
+                  "  |  `-orphan,40\n"
+                  "  |-a,50\n"
+                  "  |-caf\\303\\251,23\n"
+                  "  |-esc\\033name\\177,21\n"
+                  "  |-longargs,41 argument100 argument101 argument102 argument103 argument104 "
+                  "argument105 argument106 argument107 argument108 ...\n"
+                  "  |-notrail,43\n"
+                  "  |-nulls,42 b\n"
+                  "  |-sshd,10 -D\n"
+                  "  |   `-bash,11\n"
+                  "  |       |-node,15 server.js --port 8080\n"
+                  "  |       |   |-{node},16\n"
+                  "  |       |   |-{node},17\n"
+                  "  |       |   `-{node},18\n"
+                  "  |       |-sleep,12 60\n"
+                  "  |       |-sleep,13 60\n"
+                  "  |       `-sleep,14 61\n"
+                  "  |-we ird) name,20 a b tab\\011here back\\\\slash\n"
+                  "  |-worker,30\n"
+                  "  |   `-sleep,31 1\n"
+                  "  |-worker,32\n"
+                  "  |   `-sleep,33 1\n"
+                  "  |-worker,34\n"
+                  "  |   `-sleep,35 1\n"
+                  "  `-zzz,5\n");
 }
 
 TEST_CASE("pstree -c does not compact") {
     check_fixture({"-c"}, "132", false,
-    "init-+-?---orphan\n"
-    "     |-a\n"
-    "     |-caf\\303\\251\n"
-    "     |-esc\\033name\\177\n"
-    "     |-longargs\n"
-    "     |-notrail\n"
-    "     |-nulls\n"
-    "     |-sshd---bash-+-node-+-{node}\n"
-    "     |             |      |-{node}\n"
-    "     |             |      `-{node}\n"
-    "     |             |-sleep\n"
-    "     |             |-sleep\n"
-    "     |             `-sleep\n"
-    "     |-we ird) name\n"
-    "     |-worker---sleep\n"
-    "     |-worker---sleep\n"
-    "     |-worker---sleep\n"
-    "     `-zzz\n");
+                  "init-+-?---orphan\n"
+                  "     |-a\n"
+                  "     |-caf\\303\\251\n"
+                  "     |-esc\\033name\\177\n"
+                  "     |-longargs\n"
+                  "     |-notrail\n"
+                  "     |-nulls\n"
+                  "     |-sshd---bash-+-node-+-{node}\n"
+                  "     |             |      |-{node}\n"
+                  "     |             |      `-{node}\n"
+                  "     |             |-sleep\n"
+                  "     |             |-sleep\n"
+                  "     |             `-sleep\n"
+                  "     |-we ird) name\n"
+                  "     |-worker---sleep\n"
+                  "     |-worker---sleep\n"
+                  "     |-worker---sleep\n"
+                  "     `-zzz\n");
 }
 
 TEST_CASE("pstree -n sorts siblings by pid") {
     check_fixture({"-n"}, "132", false,
-    "init-+-zzz\n"
-    "     |-sshd---bash-+-3*[sleep]\n"
-    "     |             `-node---3*[{node}]\n"
-    "     |-we ird) name\n"
-    "     |-esc\\033name\\177\n"
-    "     |-caf\\303\\251\n"
-    "     |-3*[worker---sleep]\n"
-    "     |-longargs\n"
-    "     |-nulls\n"
-    "     |-notrail\n"
-    "     |-a\n"
-    "     `-?---orphan\n");
+                  "init-+-zzz\n"
+                  "     |-sshd---bash-+-3*[sleep]\n"
+                  "     |             `-node---3*[{node}]\n"
+                  "     |-we ird) name\n"
+                  "     |-esc\\033name\\177\n"
+                  "     |-caf\\303\\251\n"
+                  "     |-3*[worker---sleep]\n"
+                  "     |-longargs\n"
+                  "     |-nulls\n"
+                  "     |-notrail\n"
+                  "     |-a\n"
+                  "     `-?---orphan\n");
 }
 
 TEST_CASE("pstree -g shows process group ids") {
     check_fixture({"-g"}, "132", false,
-    "init(1)-+-?()---orphan(40)\n"
-    "        |-a(50)\n"
-    "        |-caf\\303\\251(23)\n"
-    "        |-esc\\033name\\177(21)\n"
-    "        |-longargs(41)\n"
-    "        |-notrail(43)\n"
-    "        |-nulls(42)\n"
-    "        |-sshd(10)---bash(11)-+-node(15)---3*[{node}(15)]\n"
-    "        |                     `-3*[sleep(12)]\n"
-    "        |-we ird) name(20)\n"
-    "        |-3*[worker(30)---sleep(30)]\n"
-    "        `-zzz(5)\n");
+                  "init(1)-+-?()---orphan(40)\n"
+                  "        |-a(50)\n"
+                  "        |-caf\\303\\251(23)\n"
+                  "        |-esc\\033name\\177(21)\n"
+                  "        |-longargs(41)\n"
+                  "        |-notrail(43)\n"
+                  "        |-nulls(42)\n"
+                  "        |-sshd(10)---bash(11)-+-node(15)---3*[{node}(15)]\n"
+                  "        |                     `-3*[sleep(12)]\n"
+                  "        |-we ird) name(20)\n"
+                  "        |-3*[worker(30)---sleep(30)]\n"
+                  "        `-zzz(5)\n");
 }
 
 TEST_CASE("pstree -u shows uid transitions") {
     check_fixture({"-u"}, "132", true,
-    "init-+-?---orphan\n"
-    "     |-a(nobody)\n"
-    "     |-caf\\303\\251\n"
-    "     |-esc\\033name\\177\n"
-    "     |-longargs\n"
-    "     |-notrail\n"
-    "     |-nulls\n"
-    "     |-sshd---bash(nobody)-+-node---3*[{node}]\n"
-    "     |                     `-3*[sleep]\n"
-    "     |-we ird) name\n"
-    "     |-2*[worker---sleep]\n"
-    "     |-worker(4242)---sleep\n"
-    "     `-zzz\n");
+                  "init-+-?---orphan\n"
+                  "     |-a(nobody)\n"
+                  "     |-caf\\303\\251\n"
+                  "     |-esc\\033name\\177\n"
+                  "     |-longargs\n"
+                  "     |-notrail\n"
+                  "     |-nulls\n"
+                  "     |-sshd---bash(nobody)-+-node---3*[{node}]\n"
+                  "     |                     `-3*[sleep]\n"
+                  "     |-we ird) name\n"
+                  "     |-2*[worker---sleep]\n"
+                  "     |-worker(4242)---sleep\n"
+                  "     `-zzz\n");
 }
 
 TEST_CASE("pstree -s shows the parents of a process") {
-    check_fixture({"-s", "31"}, "132", false,
-    "init---worker---sleep\n");
+    check_fixture({"-s", "31"}, "132", false, "init---worker---sleep\n");
 }
 
 TEST_CASE("pstree -T hides threads") {
     check_fixture({"-T"}, "132", false,
-    "init-+-?---orphan\n"
-    "     |-a\n"
-    "     |-caf\\303\\251\n"
-    "     |-esc\\033name\\177\n"
-    "     |-longargs\n"
-    "     |-notrail\n"
-    "     |-nulls\n"
-    "     |-sshd---bash-+-node\n"
-    "     |             `-3*[sleep]\n"
-    "     |-we ird) name\n"
-    "     |-3*[worker---sleep]\n"
-    "     `-zzz\n");
+                  "init-+-?---orphan\n"
+                  "     |-a\n"
+                  "     |-caf\\303\\251\n"
+                  "     |-esc\\033name\\177\n"
+                  "     |-longargs\n"
+                  "     |-notrail\n"
+                  "     |-nulls\n"
+                  "     |-sshd---bash-+-node\n"
+                  "     |             `-3*[sleep]\n"
+                  "     |-we ird) name\n"
+                  "     |-3*[worker---sleep]\n"
+                  "     `-zzz\n");
 }
 
 TEST_CASE("pstree -t shows each thread's own name") {
     check_fixture({"-t"}, "132", false,
-    "init-+-?---orphan\n"
-    "     |-a\n"
-    "     |-caf\\303\\251\n"
-    "     |-esc\\033name\\177\n"
-    "     |-longargs\n"
-    "     |-notrail\n"
-    "     |-nulls\n"
-    "     |-sshd---bash-+-node-+-2*[{libuv-worker}]\n"
-    "     |             |      `-{node}\n"
-    "     |             `-3*[sleep]\n"
-    "     |-we ird) name\n"
-    "     |-3*[worker---sleep]\n"
-    "     `-zzz\n");
+                  "init-+-?---orphan\n"
+                  "     |-a\n"
+                  "     |-caf\\303\\251\n"
+                  "     |-esc\\033name\\177\n"
+                  "     |-longargs\n"
+                  "     |-notrail\n"
+                  "     |-nulls\n"
+                  "     |-sshd---bash-+-node-+-2*[{libuv-worker}]\n"
+                  "     |             |      `-{node}\n"
+                  "     |             `-3*[sleep]\n"
+                  "     |-we ird) name\n"
+                  "     |-3*[worker---sleep]\n"
+                  "     `-zzz\n");
 }
 
 TEST_CASE("pstree -a -l does not cut long argument lists") {
-    check_fixture({"-a", "-l"}, "132", false,
-    "init splash\n"
-    "  |-?\n"
-    "  |  `-orphan\n"
-    "  |-a\n"
-    "  |-caf\\303\\251\n"
-    "  |-esc\\033name\\177\n"
-    "  |-longargs argument100 argument101 argument102 argument103 argument104 argument105 argument106 argument107 argument108 argument109 argument110 argument111 argument112 argument113 argument114 argument115 argument116 argument117 argument118 argument119 argument120 argument121 argument122 argument123 argument124 argument125 argument126 argument127 argument128 argument129\n"
-    "  |-notrail\n"
-    "  |-nulls b\n"
-    "  |-sshd -D\n"
-    "  |   `-bash\n"
-    "  |       |-node server.js --port 8080\n"
-    "  |       |   `-3*[{node}]\n"
-    "  |       |-sleep 60\n"
-    "  |       |-sleep 60\n"
-    "  |       `-sleep 61\n"
-    "  |-we ird) name a b tab\\011here back\\\\slash\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  `-zzz\n");
+    check_fixture(
+        {"-a", "-l"}, "132", false,
+        "init splash\n"
+        "  |-?\n"
+        "  |  `-orphan\n"
+        "  |-a\n"
+        "  |-caf\\303\\251\n"
+        "  |-esc\\033name\\177\n"
+        "  |-longargs argument100 argument101 argument102 argument103 argument104 argument105 "
+        "argument106 argument107 argument108 argument109 argument110 argument111 argument112 "
+        "argument113 argument114 argument115 argument116 argument117 argument118 argument119 "
+        "argument120 argument121 argument122 argument123 argument124 argument125 argument126 "
+        "argument127 argument128 argument129\n"
+        "  |-notrail\n"
+        "  |-nulls b\n"
+        "  |-sshd -D\n"
+        "  |   `-bash\n"
+        "  |       |-node server.js --port 8080\n"
+        "  |       |   `-3*[{node}]\n"
+        "  |       |-sleep 60\n"
+        "  |       |-sleep 60\n"
+        "  |       `-sleep 61\n"
+        "  |-we ird) name a b tab\\011here back\\\\slash\n"
+        "  |-worker\n"
+        "  |   `-sleep 1\n"
+        "  |-worker\n"
+        "  |   `-sleep 1\n"
+        "  |-worker\n"
+        "  |   `-sleep 1\n"
+        "  `-zzz\n");
 }
 
 TEST_CASE("pstree cuts lines at COLUMNS with a plus sign") {
     check_fixture({}, "20", false,
-    "init-+-?---orphan\n"
-    "     |-a\n"
-    "     |-caf\\303\\251\n"
-    "     |-esc\\033name\\+\n"
-    "     |-longargs\n"
-    "     |-notrail\n"
-    "     |-nulls\n"
-    "     |-sshd---bash-+\n"
-    "     |             +\n"
-    "     |-we ird) name\n"
-    "     |-3*[worker---+\n"
-    "     `-zzz\n");
+                  "init-+-?---orphan\n"
+                  "     |-a\n"
+                  "     |-caf\\303\\251\n"
+                  "     |-esc\\033name\\+\n"
+                  "     |-longargs\n"
+                  "     |-notrail\n"
+                  "     |-nulls\n"
+                  "     |-sshd---bash-+\n"
+                  "     |             +\n"
+                  "     |-we ird) name\n"
+                  "     |-3*[worker---+\n"
+                  "     `-zzz\n");
 }
 
 TEST_CASE("pstree -a cuts arguments at COLUMNS with dots") {
     check_fixture({"-a"}, "35", false,
-    "init splash\n"
-    "  |-?\n"
-    "  |  `-orphan\n"
-    "  |-a\n"
-    "  |-caf\\303\\251\n"
-    "  |-esc\\033name\\177\n"
-    "  |-longargs argument100 ...\n"
-    "  |-notrail\n"
-    "  |-nulls b\n"
-    "  |-sshd -D\n"
-    "  |   `-bash\n"
-    "  |       |-node server.js ...\n"
-    "  |       |   `-3*[{node}]\n"
-    "  |       |-sleep 60\n"
-    "  |       |-sleep 60\n"
-    "  |       `-sleep 61\n"
-    "  |-we ird) name a b ...\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  |-worker\n"
-    "  |   `-sleep 1\n"
-    "  `-zzz\n");
+                  "init splash\n"
+                  "  |-?\n"
+                  "  |  `-orphan\n"
+                  "  |-a\n"
+                  "  |-caf\\303\\251\n"
+                  "  |-esc\\033name\\177\n"
+                  "  |-longargs argument100 ...\n"
+                  "  |-notrail\n"
+                  "  |-nulls b\n"
+                  "  |-sshd -D\n"
+                  "  |   `-bash\n"
+                  "  |       |-node server.js ...\n"
+                  "  |       |   `-3*[{node}]\n"
+                  "  |       |-sleep 60\n"
+                  "  |       |-sleep 60\n"
+                  "  |       `-sleep 61\n"
+                  "  |-we ird) name a b ...\n"
+                  "  |-worker\n"
+                  "  |   `-sleep 1\n"
+                  "  |-worker\n"
+                  "  |   `-sleep 1\n"
+                  "  |-worker\n"
+                  "  |   `-sleep 1\n"
+                  "  `-zzz\n");
 }
 
 TEST_CASE("pstree -p cuts at COLUMNS inside a pid") {
     check_fixture({"-p"}, "27", false,
-    "init(1)-+-?(99)---orphan(4+\n"
-    "        |-a(50)\n"
-    "        |-caf\\303\\251(23)\n"
-    "        |-esc\\033name\\177(+\n"
-    "        |-longargs(41)\n"
-    "        |-notrail(43)\n"
-    "        |-nulls(42)\n"
-    "        |-sshd(10)---bash(+\n"
-    "        |-we ird) name(20)\n"
-    "        |-worker(30)---sle+\n"
-    "        |-worker(32)---sle+\n"
-    "        |-worker(34)---sle+\n"
-    "        `-zzz(5)\n");
+                  "init(1)-+-?(99)---orphan(4+\n"
+                  "        |-a(50)\n"
+                  "        |-caf\\303\\251(23)\n"
+                  "        |-esc\\033name\\177(+\n"
+                  "        |-longargs(41)\n"
+                  "        |-notrail(43)\n"
+                  "        |-nulls(42)\n"
+                  "        |-sshd(10)---bash(+\n"
+                  "        |-we ird) name(20)\n"
+                  "        |-worker(30)---sle+\n"
+                  "        |-worker(32)---sle+\n"
+                  "        |-worker(34)---sle+\n"
+                  "        `-zzz(5)\n");
 }
 
 TEST_CASE("pstree -U draws UTF-8 boxes and counts them as one column each") {
-    check_fixture({"-U"}, "30", false,
-    "init\342\224\200\342\224\254\342\224\200?\342\224\200\342\224\200\342\224\200orphan\n"
-    "     \342\224\234\342\224\200a\n"
-    "     \342\224\234\342\224\200caf\\303\\251\n"
-    "     \342\224\234\342\224\200esc\\033name\\177\n"
-    "     \342\224\234\342\224\200longargs\n"
-    "     \342\224\234\342\224\200notrail\n"
-    "     \342\224\234\342\224\200nulls\n"
-    "     \342\224\234\342\224\200sshd\342\224\200\342\224\200\342\224\200bash\342\224\200\342\224\254\342\224\200node\342\224\200\342\224\200\342\224\2003+\n"
-    "     \342\224\202             \342\224\224\342\224\2003*[sleep+\n"
-    "     \342\224\234\342\224\200we ird) name\n"
-    "     \342\224\234\342\224\2003*[worker\342\224\200\342\224\200\342\224\200sleep]\n"
-    "     \342\224\224\342\224\200zzz\n");
+    check_fixture(
+        {"-U"}, "30", false,
+        "init\342\224\200\342\224\254\342\224\200?\342\224\200\342\224\200\342\224\200orphan\n"
+        "     \342\224\234\342\224\200a\n"
+        "     \342\224\234\342\224\200caf\\303\\251\n"
+        "     \342\224\234\342\224\200esc\\033name\\177\n"
+        "     \342\224\234\342\224\200longargs\n"
+        "     \342\224\234\342\224\200notrail\n"
+        "     \342\224\234\342\224\200nulls\n"
+        "     "
+        "\342\224\234\342\224\200sshd\342\224\200\342\224\200\342\224\200bash\342\224\200\342\224"
+        "\254\342\224\200node\342\224\200\342\224\200\342\224\2003+\n"
+        "     \342\224\202             \342\224\224\342\224\2003*[sleep+\n"
+        "     \342\224\234\342\224\200we ird) name\n"
+        "     \342\224\234\342\224\2003*[worker\342\224\200\342\224\200\342\224\200sleep]\n"
+        "     \342\224\224\342\224\200zzz\n");
 }
 
 TEST_CASE("pstree PID starts at that process") {
     check_fixture({"-p", "11"}, "132", false,
-    "bash(11)-+-node(15)-+-{node}(16)\n"
-    "         |          |-{node}(17)\n"
-    "         |          `-{node}(18)\n"
-    "         |-sleep(12)\n"
-    "         |-sleep(13)\n"
-    "         `-sleep(14)\n");
+                  "bash(11)-+-node(15)-+-{node}(16)\n"
+                  "         |          |-{node}(17)\n"
+                  "         |          `-{node}(18)\n"
+                  "         |-sleep(12)\n"
+                  "         |-sleep(13)\n"
+                  "         `-sleep(14)\n");
 }
 
 TEST_CASE("pstree USER shows each tree of that user separated by a blank line") {
     check_fixture({"nobody"}, "132", true,
-    "a\n"
-    "\n"
-    "bash-+-node---3*[{node}]\n"
-    "     `-3*[sleep]\n");
+                  "a\n"
+                  "\n"
+                  "bash-+-node---3*[{node}]\n"
+                  "     `-3*[sleep]\n");
 }
 
 TEST_CASE("pstree -A -a PID of a kernel thread") {
     check_fixture({"-A", "-a", "2"}, "132", false,
-    "(kthreadd)\n"
-    "  |-(kworker/0:0-events)\n"
-    "  `-(kworker/0:0-events)\n");
+                  "(kthreadd)\n"
+                  "  |-(kworker/0:0-events)\n"
+                  "  `-(kworker/0:0-events)\n");
 }
 
 TEST_CASE("pstree skips a process whose stat line is malformed") {
@@ -429,8 +438,8 @@ TEST_CASE("pstree rejects an unknown option with exit 2") {
 TEST_CASE("pstree reports a write error on a full disk and exits 1") {
     TempDir dir;
     build_fake_procfs(dir.path().string(), pstree_fixture());
-    auto r = run_shell("\"$PTOOL\" pstree --proc " + shell_quote(dir.path().string()) +
-                       " > /dev/full");
+    auto r =
+        run_shell("\"$PTOOL\" pstree --proc " + shell_quote(dir.path().string()) + " > /dev/full");
     CHECK(r.status == 1);
     CHECK(r.err == "ptool pstree: write error: No space left on device\n");
 }
@@ -448,9 +457,9 @@ TEST_CASE("pstree --json nests children and lists threads by tid") {
     const auto& node = doc["children"][0];
     CHECK(node["name"] == "node");
     CHECK(node["cmdline"] == nlohmann::json::array({"node", "server.js", "--port", "8080"}));
-    CHECK(node["threads"] == nlohmann::json::parse(
-                                 R"([{"tid":16,"name":"node"},{"tid":17,"name":"libuv-worker"},)"
-                                 R"({"tid":18,"name":"libuv-worker"}])"));
+    CHECK(node["threads"] ==
+          nlohmann::json::parse(R"([{"tid":16,"name":"node"},{"tid":17,"name":"libuv-worker"},)"
+                                R"({"tid":18,"name":"libuv-worker"}])"));
     CHECK(doc["children"][1]["pid"] == 12);
     if (::geteuid() == 0) CHECK(doc["user"] == "nobody");
     CHECK(r.out.find(R"({"pid":11,"ppid":10,"name":"bash","cmdline":)") == 0);

@@ -1,9 +1,9 @@
 // ptool spawn as a user runs it: exit statuses, stdio modes, tags, timeouts,
 // signal forwarding, detaching, JSON events and the Node IPC channel with real Node.
-#include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -79,8 +79,9 @@ TEST_CASE("spawn exits 127 for a script whose interpreter is missing and names t
     // Found through PATH, the same.
     r = run_shell("PATH=" + dir.path().string() + ":/usr/bin:/bin exec \"$PTOOL\" spawn -- script");
     CHECK(r.status == 127);
-    CHECK(r.err == "ptool spawn: script: No such file or directory (its #! interpreter "
-                   "/nonexistent/interpreter is missing)\n");
+    CHECK(r.err ==
+          "ptool spawn: script: No such file or directory (its #! interpreter "
+          "/nonexistent/interpreter is missing)\n");
 }
 
 TEST_CASE("spawn --cwd to a missing directory exits 125 naming the directory") {
@@ -124,8 +125,8 @@ TEST_CASE("spawn --tag prefixes each line with the pid and flushes a partial las
 }
 
 TEST_CASE("spawn --tag=TEXT and --timestamps prefix stdout and stderr lines") {
-    auto r = run_ptool({"spawn", "--tag=web", "--timestamps", "--", "sh", "-c",
-                        "echo out; echo err >&2"});
+    auto r = run_ptool(
+        {"spawn", "--tag=web", "--timestamps", "--", "sh", "-c", "echo out; echo err >&2"});
     CHECK(r.status == 0);
     // 2026-01-02T03:04:05.678Z web out
     auto check_line = [](const std::string& line, const std::string& rest) {
@@ -251,8 +252,8 @@ TEST_CASE("spawn forwards SIGTERM and reports the child's death by it") {
 }
 
 TEST_CASE("spawn --detached prints the pid of a child in its own session and exits") {
-    auto r = run_ptool({"spawn", "--detached", "--stdout", "ignore", "--stderr", "ignore", "--",
-                        "sleep", "30"});
+    auto r = run_ptool(
+        {"spawn", "--detached", "--stdout", "ignore", "--stderr", "ignore", "--", "sleep", "30"});
     CHECK(r.status == 0);
     int pid = std::stoi(r.out);
     REQUIRE(process_alive(pid));
@@ -317,7 +318,8 @@ TEST_CASE("spawn --ipc prints what a Node child sends on its own and sets the ch
 }
 
 TEST_CASE("spawn leaves no zombie behind") {
-    auto r = run_ptool({"spawn", "--timeout", "50ms", "--", "sh", "-c", "sleep 1 & sleep 1 & wait"});
+    auto r =
+        run_ptool({"spawn", "--timeout", "50ms", "--", "sh", "-c", "sleep 1 & sleep 1 & wait"});
     CHECK(r.status == 124);
     CHECK(zombie_children(getpid()).empty());
 }

@@ -27,8 +27,12 @@ namespace {
 }();
 }  // namespace
 
-std::string ptool_bin() { return PTOOL_BIN; }
-std::string source_dir() { return PTOOL_SOURCE_DIR; }
+std::string ptool_bin() {
+    return PTOOL_BIN;
+}
+std::string source_dir() {
+    return PTOOL_SOURCE_DIR;
+}
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     std::map<std::string, std::string> env;
@@ -109,13 +113,16 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
         auto drain = [&](int idx, int fd, std::string& to, bool& open) {
             if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
             ssize_t got = read(fd, buf, sizeof buf);
-            if (got > 0) to.append(buf, static_cast<size_t>(got));
-            else if (got == 0 || errno != EINTR) open = false;
+            if (got > 0)
+                to.append(buf, static_cast<size_t>(got));
+            else if (got == 0 || errno != EINTR)
+                open = false;
         };
         drain(out_i, out[0], result.out, out_open);
         drain(err_i, err[0], result.err, err_open);
         if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t put = write(in[1], options.input.data() + written, options.input.size() - written);
+            ssize_t put =
+                write(in[1], options.input.data() + written, options.input.size() - written);
             if (put > 0) written += static_cast<size_t>(put);
             if (put < 0 && errno != EAGAIN && errno != EINTR) written = options.input.size();
             if (written == options.input.size()) {
@@ -188,8 +195,10 @@ std::string random_bytes(size_t n, uint64_t seed) {
 std::string shell_quote(std::string_view s) {
     std::string out = "'";
     for (char c : s) {
-        if (c == '\'') out += "'\\''";
-        else out += c;
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out += c;
     }
     return out + "'";
 }

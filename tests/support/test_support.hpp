@@ -21,11 +21,11 @@ struct RunResult {
 };
 
 struct RunOptions {
-    std::string input;                             // written to the child's stdin, then closed
-    std::map<std::string, std::string> env;        // added to (or replacing in) the environment
-    std::vector<std::string> unset;                // removed from the environment
-    std::string cwd;                               // empty: inherit
-    std::chrono::milliseconds timeout{60000};      // the child is SIGKILLed past it
+    std::string input;                         // written to the child's stdin, then closed
+    std::map<std::string, std::string> env;    // added to (or replacing in) the environment
+    std::vector<std::string> unset;            // removed from the environment
+    std::string cwd;                           // empty: inherit
+    std::chrono::milliseconds timeout{60000};  // the child is SIGKILLed past it
 };
 
 // Runs argv[0] (searched in PATH) and waits for it, capturing stdout and stderr.

@@ -128,9 +128,9 @@ TEST_CASE("md5 -r lines are accepted but never mixed with GNU lines") {
 
 TEST_CASE("malformed lines are rejected") {
     CheckLineParser p;
-    for (std::string bad : {std::string("garbage"), kSha, kSha + " ", kSha + "x  f",
-                            std::string(63, 'a') + "g  f", std::string("SHA256"), std::string("\\"),
-                            std::string("SHA256 (")})
+    for (std::string bad :
+         {std::string("garbage"), kSha, kSha + " ", kSha + "x  f", std::string(63, 'a') + "g  f",
+          std::string("SHA256"), std::string("\\"), std::string("SHA256 (")})
         CHECK_FALSE(p.parse(bad));
 }
 

@@ -44,11 +44,13 @@ TEST_CASE("utf8_lossy replaces each maximal subpart with one U+FFFD") {
     CHECK(utf8_lossy("\xff") == r);
     CHECK(utf8_lossy("\x80\x80") == r + r);
     CHECK(utf8_lossy("\xc3") == r);
-    CHECK(utf8_lossy("\xc3" "a") == r + "a");
-    CHECK(utf8_lossy("\xe2\x82") == r);           // truncated 3-byte: one replacement
-    CHECK(utf8_lossy("\xe2\x82" "a") == r + "a");
+    CHECK(utf8_lossy("\xc3"
+                     "a") == r + "a");
+    CHECK(utf8_lossy("\xe2\x82") == r);  // truncated 3-byte: one replacement
+    CHECK(utf8_lossy("\xe2\x82"
+                     "a") == r + "a");
     CHECK(utf8_lossy("\xf0\x9f\x98") == r);
-    CHECK(utf8_lossy("\xc0\xaf") == r + r);       // overlong lead is not a lead
+    CHECK(utf8_lossy("\xc0\xaf") == r + r);          // overlong lead is not a lead
     CHECK(utf8_lossy("\xe0\x80\xaf") == r + r + r);  // E0 needs A0..BF next
     CHECK(utf8_lossy("\xed\xa0\x80") == r + r + r);  // surrogates are invalid
     CHECK(utf8_lossy("\xf4\x90\x80\x80") == r + r + r + r);
@@ -56,7 +58,9 @@ TEST_CASE("utf8_lossy replaces each maximal subpart with one U+FFFD") {
 }
 
 TEST_CASE("utf8_lossy_append carries a cut sequence into the next chunk") {
-    std::string whole = "a\xf0\x9f\x98\x80" "b\xe2\x82\xac";
+    std::string whole =
+        "a\xf0\x9f\x98\x80"
+        "b\xe2\x82\xac";
     for (size_t cut = 0; cut <= whole.size(); ++cut) {
         std::string out;
         size_t carry = utf8_lossy_append(out, std::string_view(whole).substr(0, cut), false);
@@ -77,17 +81,25 @@ TEST_CASE("latin1 ascii and utf16le decode as Node Buffer toString") {
     ascii_to_utf8_append(out, "A\xe9\xff");
     CHECK(out == "Ai\x7f");
     out.clear();
-    utf16le_to_utf8_append(out, "A\0=\xd8\0\xde\0\xd8" "B\0x"s);
-    CHECK(out == "A\xf0\x9f\x98\x80\xef\xbf\xbd" "B");
+    utf16le_to_utf8_append(out,
+                           "A\0=\xd8\0\xde\0\xd8"
+                           "B\0x"s);
+    CHECK(out ==
+          "A\xf0\x9f\x98\x80\xef\xbf\xbd"
+          "B");
 }
 
 TEST_CASE("utf16le_to_utf8_append carries a cut surrogate pair") {
-    std::string whole = "=\xd8\0\xde" "A\0"s;
+    std::string whole =
+        "=\xd8\0\xde"
+        "A\0"s;
     for (size_t cut = 0; cut <= whole.size(); ++cut) {
         std::string out;
         size_t carry = utf16le_to_utf8_append(out, std::string_view(whole).substr(0, cut), false);
         utf16le_to_utf8_append(out, whole.substr(cut - carry), true);
-        CHECK(out == "\xf0\x9f\x98\x80" "A");
+        CHECK(out ==
+              "\xf0\x9f\x98\x80"
+              "A");
     }
 }
 

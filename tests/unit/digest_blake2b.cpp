@@ -3,8 +3,8 @@
 // block must wait for the next byte, as only the last block gets the final flag).
 #include "libcommon/digest_blake2b.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/evp.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 

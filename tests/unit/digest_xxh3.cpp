@@ -3,8 +3,8 @@
 // streams fed in odd pieces.
 #include "libcommon/digest_xxh3.hpp"
 
-#include <catch2/catch.hpp>
 #include <xxhash.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -79,7 +79,8 @@ TEST_CASE("every XXH3 kernel equals libxxhash for each length from 0 to 4096") {
     }
 }
 
-TEST_CASE("every XXH3 kernel equals libxxhash on inputs past 1 MiB in one piece and in odd pieces") {
+TEST_CASE(
+    "every XXH3 kernel equals libxxhash on inputs past 1 MiB in one piece and in odd pieces") {
     std::string data = test::random_bytes((3 << 20) + 777, 22);
     State state(XXH3_createState());
     for (bool bits128 : {false, true}) {
@@ -89,16 +90,18 @@ TEST_CASE("every XXH3 kernel equals libxxhash on inputs past 1 MiB in one piece 
                 std::string_view in(data.data(), len);
                 INFO("length " << len);
                 std::string want = reference(in, bits128);
-                CHECK(streamed(kernel, state.get(), in, bits128, [&](size_t) { return len; }) == want);
+                CHECK(streamed(kernel, state.get(), in, bits128, [&](size_t) { return len; }) ==
+                      want);
                 // Pieces of 1, 4, 13, ... bytes, then odd sizes around the 256-byte internal
                 // buffer and the 1 KiB stripe block, then large odd reads.
-                CHECK(streamed(kernel, state.get(), in, bits128,
-                               [](size_t i) { return i < 12 ? (size_t{1} << i) * 3 / 2 + 1 : 4093 + i % 700; }) ==
-                      want);
+                CHECK(streamed(kernel, state.get(), in, bits128, [](size_t i) {
+                          return i < 12 ? (size_t{1} << i) * 3 / 2 + 1 : 4093 + i % 700;
+                      }) == want);
                 CHECK(streamed(kernel, state.get(), in, bits128,
                                [](size_t i) { return size_t{255} + 2 * (i % 3); }) == want);
-                CHECK(streamed(kernel, state.get(), in, bits128,
-                               [](size_t i) { return i % 2 ? size_t{65537} : size_t{1023}; }) == want);
+                CHECK(streamed(kernel, state.get(), in, bits128, [](size_t i) {
+                          return i % 2 ? size_t{65537} : size_t{1023};
+                      }) == want);
             }
         }
     }

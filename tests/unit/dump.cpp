@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include "libcommon/dump.hpp"
 #include "libcommon/fd.hpp"
@@ -114,7 +114,8 @@ TEST_CASE("JsonBufferWriter and CArrayWriter write JSON.stringify and xxd -i") {
               CArrayWriter w(out, "x_bin", 2, false);
               w.write("abc");
               w.finish();
-          }) == "unsigned char x_bin[] = {\n  0x61, 0x62,\n  0x63\n};\nunsigned int x_bin_len = 3;\n");
+          }) ==
+          "unsigned char x_bin[] = {\n  0x61, 0x62,\n  0x63\n};\nunsigned int x_bin_len = 3;\n");
     CHECK(c_array_name("/tmp/9a-b.c") == "_tmp_9a_b_c");
     CHECK(c_array_name("9a-b.c") == "__9a_b_c");
 }

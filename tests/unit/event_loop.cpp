@@ -1,9 +1,9 @@
 #include "libcommon/event_loop.hpp"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <string>
@@ -42,8 +42,10 @@ TEST_CASE("fd callbacks see readable data and hang-up and can unwatch themselves
     loop.watch_fd(p.read.get(), EPOLLIN, [&](uint32_t) {
         char buf[64];
         ssize_t n = ::read(p.read.get(), buf, sizeof buf);
-        if (n > 0) got.append(buf, static_cast<size_t>(n));
-        else loop.unwatch_fd(p.read.get());
+        if (n > 0)
+            got.append(buf, static_cast<size_t>(n));
+        else
+            loop.unwatch_fd(p.read.get());
     });
     loop.add_timer(5ms, [&] { CHECK(write_full(p.write.get(), "abc") == 0); });
     loop.add_timer(15ms, [&] {
@@ -98,7 +100,9 @@ TEST_CASE("child exits are reported once with status and rusage through a pidfd"
     spec.argv = {"sleep", "0.05"};
     Child slow = launch(spec);
     std::vector<std::pair<pid_t, int>> exits;
-    loop.watch_child(quick, [&](const ExitStatus& st) { exits.push_back({quick.pid(), st.code()}); });
+    loop.watch_child(quick, [&](const ExitStatus& st) {
+        exits.push_back({quick.pid(), st.code()});
+    });
     loop.watch_child(slow, [&](const ExitStatus& st) {
         exits.push_back({slow.pid(), st.code()});
         CHECK(st.max_rss_kb() > 0);
@@ -128,8 +132,9 @@ TEST_CASE("a timer can kill a child and the exit callback sees the signal") {
 TEST_CASE("both pipes of a child are drained concurrently without deadlock") {
     EventLoop loop;
     ChildSpec spec;
-    spec.argv = {"sh", "-c", "head -c 10000000 /dev/zero >&2; head -c 10000000 /dev/zero; "
-                             "head -c 3 /dev/zero"};
+    spec.argv = {"sh", "-c",
+                 "head -c 10000000 /dev/zero >&2; head -c 10000000 /dev/zero; "
+                 "head -c 3 /dev/zero"};
     spec.stdio[1] = StdioSpec::pipe();
     spec.stdio[2] = StdioSpec::pipe();
     Child child = launch(spec);
@@ -140,8 +145,10 @@ TEST_CASE("both pipes of a child are drained concurrently without deadlock") {
         loop.watch_fd(fd, EPOLLIN, [&, i, fd](uint32_t) {
             char buf[65536];
             ssize_t n = ::read(fd, buf, sizeof buf);
-            if (n > 0) got[i] += static_cast<size_t>(n);
-            else if (n == 0) loop.unwatch_fd(fd);
+            if (n > 0)
+                got[i] += static_cast<size_t>(n);
+            else if (n == 0)
+                loop.unwatch_fd(fd);
         });
     }
     int code = -1;

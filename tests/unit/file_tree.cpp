@@ -1,9 +1,9 @@
 // libcommon/file_tree: the order hashfile -r visits files in, and what it skips.
 #include "libcommon/file_tree.hpp"
 
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 
@@ -27,9 +27,9 @@ TEST_CASE("list_file_tree walks depth first with each directory in byte order") 
     for (const char* f : {"t/z", "t/B/deep/x", "t/B/y", "t/a/1", "t/C", "t/\xc3\xa9"})
         test::write_file(d / f, "x");
     std::string t = d / "t";
-    CHECK(paths(list_file_tree({t})) ==
-          std::vector<std::string>{t + "/B/deep/x", t + "/B/y", t + "/C", t + "/a/1", t + "/z",
-                                   t + "/\xc3\xa9"});
+    CHECK(paths(list_file_tree({t})) == std::vector<std::string>{t + "/B/deep/x", t + "/B/y",
+                                                                 t + "/C", t + "/a/1", t + "/z",
+                                                                 t + "/\xc3\xa9"});
 }
 
 TEST_CASE("list_file_tree keeps non-directory roots as given") {

@@ -17,10 +17,10 @@
 
 extern char** environ;
 
+using nlohmann::json;
 using ptool::IpcChannel;
 using ptool::IpcDecoded;
 using ptool::IpcMessage;
-using nlohmann::json;
 
 namespace {
 
@@ -190,7 +190,8 @@ TEST_CASE("ipc channel holds messages sent after a handle until the peer acknowl
     CHECK(b.read(more));
     CHECK(more.empty());  // nothing but the handle went out
     CHECK(b.decode(std::move(first[0])).kind == IpcDecoded::Kind::handle);  // queues our ACK
-    for (auto& m : read_some(a, 1)) a.decode(std::move(m));  // the ACK releases up to the next handle
+    for (auto& m : read_some(a, 1))
+        a.decode(std::move(m));  // the ACK releases up to the next handle
     CHECK(a.awaiting_handle_ack());
     CHECK(a.held_messages() == 1);
     auto next = read_some(b, 2);
@@ -346,8 +347,10 @@ TEST_CASE("ipc channel holds messages after a handle until a real Node process a
     // later tick), so a message sent right behind it would overtake it without the hold.
     pid_t pid = spawn_node(
         "const seen = [];"
-        "process.on('message', (m, h) => { seen.push(h ? 'handle ' + h.constructor.name + ' ' + m.n : 'n ' + m.n);"
-        " if (h) h.close(); if (seen.length === 5) { process.send(seen); process.disconnect(); } });",
+        "process.on('message', (m, h) => { seen.push(h ? 'handle ' + h.constructor.name + ' ' + "
+        "m.n : 'n ' + m.n);"
+        " if (h) h.close(); if (seen.length === 5) { process.send(seen); process.disconnect(); } "
+        "});",
         pair.child);
     int port = 0;
     int lst = loopback_listener(port);

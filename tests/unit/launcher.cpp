@@ -1,9 +1,9 @@
 #include "libcommon/launcher.hpp"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <sys/wait.h>
 
@@ -146,8 +146,7 @@ TEST_CASE("the child sees only fds 0-2 and the extra fds asked for even with lea
         spec.argv = {"ls", "/proc/self/fd"};
         CHECK(words(capture(spec).out) == std::vector<std::string>{"0", "1", "2", "3"});
         spec.extra_fds = {{extra.read.get(), 3}, {extra.write.get(), 5}};
-        CHECK(words(capture(spec).out) ==
-              std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
+        CHECK(words(capture(spec).out) == std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
     }
     done = true;
     churn.join();
@@ -244,7 +243,8 @@ TEST_CASE("the child starts with an empty signal mask and default dispositions")
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    struct sigaction ignore {}, old_int {};
+    struct sigaction ignore {
+    }, old_int{};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGINT, &ignore, &old_int);
 
@@ -388,4 +388,3 @@ TEST_CASE("stop_process of a pid that is gone is already done") {
     CHECK(st.describe() == "exited with status 0");
     CHECK(stop_process(pid, SIGTERM, std::chrono::milliseconds(100)));
 }
-

@@ -1,7 +1,7 @@
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include "libcommon/error.hpp"
 #include "libcommon/fd.hpp"

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <signal.h>
+#include <catch2/catch.hpp>
 
 #include "libcommon/error.hpp"
 #include "libcommon/parse.hpp"

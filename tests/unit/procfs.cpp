@@ -1,6 +1,6 @@
 // libcommon/procfs: the stat parser and the process table over fake and live /proc.
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 

@@ -1,8 +1,8 @@
 #include "libcommon/proctree.hpp"
 
-#include <catch2/catch.hpp>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>

@@ -1,8 +1,8 @@
 #include "libcommon/relay.hpp"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
@@ -49,10 +49,12 @@ TEST_CASE("PipeCapture keeps exactly the limit and reports the overflow") {
     Pipe p = make_pipe();
     CHECK(write_full(p.write.get(), std::string(100, 'a')) == 0);
     bool overflow = false, done = false;
-    PipeCapture capture(loop, std::move(p.read), 64, [&] { overflow = true; }, [&] {
-        done = true;
-        loop.stop();
-    });
+    PipeCapture capture(
+        loop, std::move(p.read), 64, [&] { overflow = true; },
+        [&] {
+            done = true;
+            loop.stop();
+        });
     loop.run();
     CHECK(overflow);
     CHECK(done);
@@ -107,10 +109,11 @@ TEST_CASE("LineSource delivers lines from a pipe and from a regular file") {
     EventLoop loop;
     std::vector<std::string> from_file, from_pipe;
     int eofs = 0;
-    LineSource a(loop, file.get(), [&](std::string_view l) { from_file.emplace_back(l); },
-                 [&] { ++eofs; });
-    LineSource b(loop, p.read.get(), [&](std::string_view l) { from_pipe.emplace_back(l); },
-                 [&] { ++eofs; });
+    LineSource a(
+        loop, file.get(), [&](std::string_view l) { from_file.emplace_back(l); }, [&] { ++eofs; });
+    LineSource b(
+        loop, p.read.get(), [&](std::string_view l) { from_pipe.emplace_back(l); },
+        [&] { ++eofs; });
     loop.run();
     CHECK(from_file == std::vector<std::string>{"a", "bb", "last"});
     CHECK(from_pipe == std::vector<std::string>{"x", "y"});
