@@ -1,7 +1,8 @@
 // One small interface over every digest hashfile offers: OpenSSL EVP (md5 ... blake2s),
 // libxxhash (xxh64, xxh3, xxh128) and BLAKE3's C implementation, each incremental
 // (update/finish/reset) and each usable as an HMAC. On AVX2 CPUs xxh3/xxh128 run xxHash
-// built for AVX2 (digest_xxh3.hpp) and blake2b our own AVX2 code (digest_blake2b.hpp).
+// built for AVX2 (digest_xxh3.hpp); on x86-64 blake2b runs our own code, scalar or AVX2
+// by what is faster on the CPU (digest_blake2b.hpp).
 //
 // HMAC: the EVP digests use OpenSSL's EVP_MAC "HMAC" (what `openssl dgst -hmac` and
 // `openssl mac` compute). xxh64/xxh3/xxh128/blake3 have no HMAC of their own (BLAKE3's
