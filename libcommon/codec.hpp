@@ -28,10 +28,20 @@ char* hex_encode_to(char* out, const unsigned char* bytes, size_t n, bool upper 
 // 512 characters: the two hex digits of byte b at [2*b], for formatters.
 const char* hex_pair_table(bool upper = false);
 
+// Which vector instructions a hot loop may use: `best` is the widest this CPU
+// has; the others let tests compare each path with the scalar one.
+enum class SimdPath { best, scalar, ssse3, avx2 };
+// Whether this CPU runs `path` (scalar and best always).
+bool simd_path_available(SimdPath path);
+// `best` resolved to what this CPU has.
+SimdPath resolve_simd_path(SimdPath path);
+
 // Buffer.toString('base64') (padded) or, with `url`, 'base64url' (unpadded).
 std::string base64_encode(std::string_view bytes, bool url = false);
 // Writes the encoding of n bytes to `out`; returns the end. Padding unless `url`.
-char* base64_encode_to(char* out, const unsigned char* bytes, size_t n, bool url = false);
+// Reads only bytes[0, n); `path` must be available.
+char* base64_encode_to(char* out, const unsigned char* bytes, size_t n, bool url = false,
+                       SimdPath path = SimdPath::best);
 inline size_t base64_encoded_size(size_t n, bool url) {
     return url ? (n / 3) * 4 + (n % 3 ? n % 3 + 1 : 0) : (n + 2) / 3 * 4;
 }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <type_traits>
 
 #include "libcommon/error.hpp"
 
@@ -518,12 +519,26 @@ void EncodedTextWriter::write(std::string_view bytes) {
             bytes.remove_prefix(take);
         }
         if (column_ == 0 && wrap_ + 1 <= out_.capacity()) {
+            // Many lines a call, so the vector encoders run on without a scalar
+            // tail each line; then each line is copied out with its newline.
+            auto copy_lines = [&](auto width, size_t lines) {
+                for (size_t k = 0; k < lines; ++k) {
+                    char* o = out_.reserve(width + 1);
+                    std::memcpy(o, scratch_.data() + k * width, width);
+                    o[width] = '\n';
+                    out_.commit(width + 1);
+                }
+            };
             while (bytes.size() >= line_bytes) {
-                char* o = out_.reserve(wrap_ + 1);
-                encode(o, bytes.data(), line_bytes);
-                o[wrap_] = '\n';
-                out_.commit(wrap_ + 1);
-                bytes.remove_prefix(line_bytes);
+                size_t lines = std::min<size_t>(bytes.size() / line_bytes, 64);
+                scratch_.resize(lines * wrap_);
+                encode(scratch_.data(), bytes.data(), lines * line_bytes);
+                if (wrap_ == 76) {
+                    copy_lines(std::integral_constant<size_t, 76>(), lines);  // base64's default
+                } else {
+                    copy_lines(wrap_, lines);
+                }
+                bytes.remove_prefix(lines * line_bytes);
             }
         }
     }

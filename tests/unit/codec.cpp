@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include "libcommon/codec.hpp"
 #include "test_support.hpp"
 
@@ -30,6 +32,31 @@ TEST_CASE("base64_encode with url is unpadded base64url") {
         CHECK(base64_encode(s, true).size() == base64_encoded_size(n, true));
         CHECK(base64_encode(s).size() == base64_encoded_size(n, false));
     }
+}
+
+TEST_CASE("base64_encode_to vector paths write what the scalar path writes") {
+    std::vector<std::string> inputs = {test::random_bytes(100003, 7)};
+    for (size_t n = 0; n <= 200; ++n) inputs.push_back(test::random_bytes(n, n + 3));
+    for (SimdPath path : {SimdPath::ssse3, SimdPath::avx2, SimdPath::best}) {
+        if (!simd_path_available(path)) continue;
+        for (bool url : {false, true}) {
+            for (const std::string& data : inputs) {
+                auto encode = [&](SimdPath p) {
+                    std::string out(base64_encoded_size(data.size(), url), '\0');
+                    char* end = base64_encode_to(
+                        out.data(), reinterpret_cast<const unsigned char*>(data.data()),
+                        data.size(), url, p);
+                    CHECK(end == out.data() + out.size());
+                    return out;
+                };
+                INFO("path " << static_cast<int>(path) << " url " << url << " length "
+                             << data.size());
+                REQUIRE(encode(path) == encode(SimdPath::scalar));
+            }
+        }
+    }
+    CHECK(simd_path_available(SimdPath::scalar));
+    CHECK(simd_path_available(resolve_simd_path(SimdPath::best)));
 }
 
 TEST_CASE("utf8_lossy keeps valid UTF-8 unchanged") {
