@@ -1,8 +1,13 @@
 #include "libcommon/dump.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <type_traits>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "libcommon/error.hpp"
 
@@ -86,10 +91,17 @@ XxdFormatter::XxdFormatter(const XxdLayout& layout, uint64_t offset)
     for (size_t i = 0; i < cols; ++i)
         byte_pos_[i] = static_cast<uint16_t>(1 + (group_len * i) / group);
     ascii_pos_ = 3 + (group_len * cols - 1) / group;
+    bool default_lines = cols == 16 && group == 2 && !layout_.bits && !layout_.color;
+    simd_ = default_lines ? resolve_simd_path(layout_.simd) : SimdPath::scalar;
 }
 
 void XxdFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& out) {
     size_t cols = layout_.columns;
+    if (simd_ != SimdPath::scalar) {
+        size_t done = format_default_lines(bytes, n, out);
+        bytes += done;
+        n -= done;
+    }
     if (!layout_.color && !layout_.bits) {
         while (n >= cols && offset_ + cols <= UINT32_MAX) {
             format_full_hex_line(bytes, out);
@@ -109,6 +121,99 @@ void XxdFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& ou
         n -= take;
         offset_ += take;
     }
+}
+
+#if defined(__x86_64__)
+
+namespace {
+
+constexpr size_t kXxdLineLen = 68;  // "00000010: " 8 groups "xxxx " ' ' 16 text '\n'
+
+// pshufb masks (-1 gives 0) and constants for one default xxd line, as five
+// 16-byte stores: line[0,16), [16,32), [32,48), [48,64) and [52,68). H0 and H1
+// are the 32 digits of bytes 0-7 and 8-15, T the text column.
+struct XxdMasks {
+    char h0_0[16], fill_0[16];
+    char h0_1[16], h1_1[16], fill_1[16];
+    char h1_2[16], fill_2[16];
+    char h1_3[16], t_3[16], fill_3[16];
+    char t_4[16], fill_4[16];
+};
+constexpr char S = ' ', X = -1;
+constexpr XxdMasks kXxdMasks = {
+    {X, X, X, X, X, X, X, X, X, X, 0, 1, 2, 3, X, 4},
+    {0, 0, 0, 0, 0, 0, 0, 0, ':', S, 0, 0, 0, 0, S, 0},
+    {5, 6, 7, X, 8, 9, 10, 11, X, 12, 13, 14, 15, X, X, X},
+    {X, X, X, X, X, X, X, X, X, X, X, X, X, X, 0, 1},
+    {0, 0, 0, S, 0, 0, 0, 0, S, 0, 0, 0, 0, S, 0, 0},
+    {2, 3, X, 4, 5, 6, 7, X, 8, 9, 10, 11, X, 12, 13, 14},
+    {0, 0, S, 0, 0, 0, 0, S, 0, 0, 0, 0, S, 0, 0, 0},
+    {15, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X},
+    {X, X, X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12},
+    {0, S, S, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, X},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\n'},
+};
+
+// `lines` default xxd lines from offset `off` (which stays below 2^32).
+[[gnu::target("ssse3")]] void xxd_lines_ssse3(char* o, const unsigned char* bytes, size_t lines,
+                                              uint32_t off, bool upper) {
+    auto load = [](const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); };
+    auto store = [](char* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); };
+    const XxdMasks& m = kXxdMasks;
+    const __m128i lower = load(kDigits);
+    const __m128i digits = upper ? load("0123456789ABCDEF") : lower;
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    for (size_t k = 0; k < lines; ++k, bytes += 16, o += kXxdLineLen, off += 16) {
+        __m128i v = load(bytes);
+        __m128i dh = _mm_shuffle_epi8(digits, _mm_and_si128(_mm_srli_epi16(v, 4), low4));
+        __m128i dl = _mm_shuffle_epi8(digits, _mm_and_si128(v, low4));
+        __m128i h0 = _mm_unpacklo_epi8(dh, dl), h1 = _mm_unpackhi_epi8(dh, dl);
+        __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)),
+                                          _mm_cmpgt_epi8(_mm_set1_epi8(0x7F), v));
+        __m128i t = _mm_or_si128(_mm_and_si128(printable, v),
+                                 _mm_andnot_si128(printable, _mm_set1_epi8('.')));
+        // The offset's four bytes, most significant first, as eight digits.
+        __m128i ov = _mm_cvtsi32_si128(static_cast<int>(__builtin_bswap32(off)));
+        __m128i oh = _mm_shuffle_epi8(lower, _mm_and_si128(_mm_srli_epi16(ov, 4), low4));
+        __m128i ol = _mm_shuffle_epi8(lower, _mm_and_si128(ov, low4));
+        __m128i offset = _mm_move_epi64(_mm_unpacklo_epi8(oh, ol));
+        store(o, _mm_or_si128(_mm_or_si128(offset, load(m.fill_0)),
+                              _mm_shuffle_epi8(h0, load(m.h0_0))));
+        store(o + 16, _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(h0, load(m.h0_1)),
+                                                _mm_shuffle_epi8(h1, load(m.h1_1))),
+                                   load(m.fill_1)));
+        store(o + 32, _mm_or_si128(_mm_shuffle_epi8(h1, load(m.h1_2)), load(m.fill_2)));
+        store(o + 48, _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(h1, load(m.h1_3)),
+                                                _mm_shuffle_epi8(t, load(m.t_3))),
+                                   load(m.fill_3)));
+        store(o + 52, _mm_or_si128(_mm_shuffle_epi8(t, load(m.t_4)), load(m.fill_4)));
+    }
+}
+
+}  // namespace
+
+#endif
+
+// Whole default lines (16 bytes, groups of 2) below 4 GiB with vector code;
+// returns the bytes formatted.
+size_t XxdFormatter::format_default_lines(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    size_t lines = n / 16;
+    if (offset_ >= UINT32_MAX) return 0;
+    lines = std::min<uint64_t>(lines, (UINT32_MAX - offset_) / 16);
+    size_t batch_max = out.capacity() / kXxdLineLen;
+    size_t done = 0;
+    while (done < lines) {
+        size_t batch = std::min(lines - done, batch_max);
+        char* o = out.reserve(batch * kXxdLineLen);
+#if defined(__x86_64__)
+        xxd_lines_ssse3(o, bytes + 16 * done, batch, static_cast<uint32_t>(offset_), layout_.upper);
+#endif
+        out.commit(batch * kXxdLineLen);
+        offset_ += 16 * batch;
+        done += batch;
+    }
+    return 16 * done;
 }
 
 // The hot path: a whole hex line at an 8-digit offset, written front to back.

@@ -27,6 +27,7 @@ struct XxdLayout {
     bool upper = false;   // xxd -u
     bool bits = false;    // xxd -b: eight binary digits a byte
     bool color = false;
+    SimdPath simd = SimdPath::best;  // for the default layout's lines (tests pick scalar)
 };
 
 // `xxd` lines: call with whole lines (a multiple of columns) and the rest last.
@@ -38,6 +39,7 @@ public:
 private:
     void format_line(const unsigned char* bytes, size_t n, OutputBuffer& out);
     void format_full_hex_line(const unsigned char* bytes, OutputBuffer& out);
+    size_t format_default_lines(const unsigned char* bytes, size_t n, OutputBuffer& out);
     void format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out);
     XxdLayout layout_;
     uint64_t offset_;
@@ -45,6 +47,7 @@ private:
     size_t ascii_pos_;                // where the text column starts, after the offset
     size_t digits_;                   // digits a byte: 2 or 8
     size_t group_;                    // bytes a group, after xxd's clamping
+    SimdPath simd_;                   // resolved; scalar unless the layout is the default one
 };
 
 // `hexdump -C`: 16 bytes a line, `*` for repeated lines, the final offset line.

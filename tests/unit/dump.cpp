@@ -2,6 +2,8 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include "libcommon/dump.hpp"
 #include "libcommon/fd.hpp"
 #include "test_support.hpp"
@@ -70,6 +72,37 @@ TEST_CASE("XxdWriter gives the same dump however the input is chunked") {
         w.finish();
     });
     CHECK(whole == pieces);
+}
+
+TEST_CASE("XxdWriter vector paths write the same lines as the scalar path") {
+    // Every byte value twice, so the text column's edges (0x1f 0x20 0x7e 0x7f 0x80) appear.
+    std::string all;
+    for (int i = 0; i < 512; ++i) all += static_cast<char>(i & 0xFF);
+    std::vector<std::string> inputs = {all, test::random_bytes(100000, 11)};
+    for (size_t n = 0; n <= 200; ++n) inputs.push_back(test::random_bytes(n, n + 1));
+    for (SimdPath path : {SimdPath::ssse3, SimdPath::avx2, SimdPath::best}) {
+        if (!simd_path_available(path)) continue;
+        // Offsets whose lines end below, at and past 4 GiB, where xxd widens the offset.
+        for (uint64_t offset : {uint64_t(0), uint64_t(0xFFFFF000), uint64_t(0x100000000)}) {
+            for (bool upper : {false, true}) {
+                for (const std::string& data : inputs) {
+                    auto dump = [&](SimdPath p) {
+                        return capture([&](OutputBuffer& out) {
+                            XxdLayout layout;
+                            layout.upper = upper;
+                            layout.simd = p;
+                            XxdWriter w(out, layout, offset);
+                            w.write(data);
+                            w.finish();
+                        });
+                    };
+                    INFO("path " << static_cast<int>(path) << " offset " << offset << " upper "
+                                 << upper << " length " << data.size());
+                    REQUIRE(dump(path) == dump(SimdPath::scalar));
+                }
+            }
+        }
+    }
 }
 
 TEST_CASE("HexdumpFormatter squeezes repeated lines and ends with the offset") {
