@@ -26,7 +26,7 @@
 #include "libcommon/fd.hpp"
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
-#include "tools/registry.hpp"
+#include "tools/ptool.hpp"
 
 namespace ptool {
 

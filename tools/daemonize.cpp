@@ -25,7 +25,7 @@
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
 #include "libcommon/pidfile.hpp"
-#include "tools/registry.hpp"
+#include "tools/ptool.hpp"
 
 namespace ptool {
 

@@ -17,7 +17,7 @@
 #include "libcommon/cluster.hpp"
 #include "libcommon/error.hpp"
 #include "libcommon/parse.hpp"
-#include "tools/registry.hpp"
+#include "tools/ptool.hpp"
 
 namespace ptool {
 

@@ -35,7 +35,7 @@
 #include "libcommon/file_tree.hpp"
 #include "libcommon/output.hpp"
 #include "libcommon/progress.hpp"
-#include "tools/registry.hpp"
+#include "tools/ptool.hpp"
 
 namespace ptool {
 

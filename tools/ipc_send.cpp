@@ -27,7 +27,7 @@
 #include "libcommon/ipc.hpp"
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
-#include "tools/registry.hpp"
+#include "tools/ptool.hpp"
 
 namespace ptool {
 

@@ -23,7 +23,7 @@
 #include "libcommon/procfs.hpp"
 #include "libcommon/proctree.hpp"
 #include "libcommon/terminfo.hpp"
-#include "tools/registry.hpp"
+#include "tools/ptool.hpp"
 
 namespace ptool {
 

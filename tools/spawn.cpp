@@ -23,7 +23,7 @@
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
 #include "libcommon/relay.hpp"
-#include "tools/registry.hpp"
+#include "tools/ptool.hpp"
 
 namespace ptool {
 

@@ -1,5 +1,6 @@
-// The one table of subcommands (busybox's applets.src.h): it drives dispatch,
-// `--list`, `--install` and the did-you-mean suggestion.
+// What ptool and its subcommands share: the one table of subcommands (busybox's
+// applets.src.h, kept in tools/ptool.cpp), which drives dispatch, `--list`,
+// `--install` and the did-you-mean suggestion.
 #pragma once
 
 #include <functional>

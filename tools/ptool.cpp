@@ -1,10 +1,12 @@
-// ptool's entry point: multi-call dispatch on basename(argv[0]) as busybox and
-// toybox do, the top-level options, and the one place errors are caught.
+// ptool itself (man/ptool.1): the one table of subcommands, multi-call dispatch on
+// basename(argv[0]) as busybox and toybox do, the top-level options, and the one
+// place errors are caught.
 #include <signal.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -15,10 +17,25 @@
 
 #include "libcommon/error.hpp"
 #include "libcommon/output.hpp"
-#include "tools/registry.hpp"
+#include "tools/ptool.hpp"
 
 namespace ptool {
 namespace {
+
+// Keep sorted by name; a subcommand not built yet is simply absent.
+constexpr std::array<ToolEntry, 8> kTools = {
+    ToolEntry{"bufdump", "hex dumps and encodings (xxd, hexdump -C, base64, Node Buffer)",
+              setup_bufdump},
+    ToolEntry{"daemonize", "run a program as a daemon (daemonize, start-stop-daemon)",
+              setup_daemonize},
+    ToolEntry{"exec", "run a command, capture its output (Node exec)", setup_exec},
+    ToolEntry{"fork-cluster", "supervise N workers sharing listening sockets (Node cluster)",
+              setup_fork_cluster},
+    ToolEntry{"hashfile", "file digests (sha256sum, b3sum, xxhsum, openssl dgst)", setup_hashfile},
+    ToolEntry{"ipc-send", "send a message to a process over its IPC channel", setup_ipc_send},
+    ToolEntry{"pstree", "show the process tree (psmisc pstree)", setup_pstree},
+    ToolEntry{"spawn", "run a program, stream its output (Node spawn)", setup_spawn},
+};
 
 // Optimal string alignment distance: a transposition ("hsahfile") costs one edit.
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -164,6 +181,17 @@ int dispatch(int argc, char** argv) {
 }
 
 }  // namespace
+
+std::span<const ToolEntry> tool_table() {
+    return kTools;
+}
+
+const ToolEntry* find_tool(std::string_view name) {
+    auto it = std::find_if(kTools.begin(), kTools.end(),
+                           [&](const ToolEntry& t) { return t.name == name; });
+    return it == kTools.end() ? nullptr : &*it;
+}
+
 }  // namespace ptool
 
 int main(int argc, char** argv) {
