@@ -357,9 +357,18 @@ TEST_CASE("fork-cluster restart never leaves a clean exit alone and exits with i
 }
 
 TEST_CASE("fork-cluster graceful shutdown SIGKILLs a worker that ignores TERM after the grace") {
+    // "online" comes at exec, before sh has run its trap: each worker marks when it has.
+    TempDir dir;
     Master m({"-w", "2", "--ready", "exec", "--grace", "300ms", "--", "sh", "-c",
-              "trap '' TERM; while :; do sleep 0.05; done"});
+              "trap '' TERM; : > " + shell_quote(dir / "trapped") +
+                  ".$$; while :; do sleep 0.05; done"});
     REQUIRE(m.wait_events("online", 2));
+    REQUIRE(wait_until(
+        [&] {
+            auto entries = std::filesystem::directory_iterator(dir.path());
+            return std::distance(begin(entries), end(entries)) == 2;
+        },
+        std::chrono::seconds(10)));
     kill(m.pid(), SIGTERM);
     CHECK(m.wait_exit() == 0);
     auto exits = m.events_named("exit");
