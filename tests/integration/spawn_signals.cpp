@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -140,4 +141,36 @@ TEST_CASE("spawn names an empty program name as ''") {
     auto r = run_ptool({"spawn", "--", ""});
     CHECK(r.status == 127);
     CHECK(r.err == "ptool spawn: '': No such file or directory\n");
+}
+
+TEST_CASE("daemonize --respawn's supervisor forwards the same signals and outlives them") {
+    // Before: its own list (TERM INT QUIT HUP USR1 USR2); SIGALRM killed the supervisor.
+    TempDir dir;
+    std::string ack = dir / "ack";
+    std::vector<int> signals;
+    for (int sig : documented_forwarded_signals())
+        if (sig != SIGTERM && sig != SIGINT && sig != SIGQUIT) signals.push_back(sig);
+    std::vector<std::string> args = {
+        "daemonize", "--respawn", "--", kPython, fixture("await_signals.py"), ack};
+    for (int sig : signals) args.push_back(std::to_string(sig));
+    auto r = run_ptool(args);
+    REQUIRE(r.status == 0);
+    int supervisor = std::stoi(r.out);
+    auto has_line = [&](const std::string& line) {
+        return wait_until([&] {
+            std::string text = std::filesystem::exists(ack) ? read_file(ack) : "";
+            return text.find(line + "\n") != std::string::npos;
+        });
+    };
+    REQUIRE(has_line("ready"));
+    ::kill(supervisor, SIGXCPU);
+    ::kill(supervisor, SIGXFSZ);
+    for (int sig : signals) {
+        ::kill(supervisor, sig);
+        CHECK(has_line("got " + std::to_string(sig)));
+    }
+    CHECK(process_alive(supervisor));
+    // The program has had every signal and exited 0: the supervisor ends with it.
+    CHECK(wait_until([&] { return !process_alive(supervisor); }));
+    if (process_alive(supervisor)) ::kill(supervisor, SIGKILL);
 }
