@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "libcommon/error.hpp"
+#include "libcommon/signals.hpp"
 
 namespace ptool {
 
@@ -250,19 +251,31 @@ void arm_child_timeout(EventLoop& loop, Child& child, const ChildTimeout& timeou
     loop.add_timer(timeout.after, [&loop, &child, timeout, on_timeout = std::move(on_timeout)] {
         if (!child.running()) return;
         if (on_timeout) on_timeout();
-        child.signal_tree(timeout.signal);
-        if (timeout.kill_after.count() > 0)
-            loop.add_timer(timeout.kill_after, [&child] { child.signal_tree(SIGKILL); });
+        stop_child(loop, child, timeout.signal, timeout.kill_after);
     });
+}
+
+void stop_child(EventLoop& loop, Child& child, int signal, std::chrono::nanoseconds kill_after,
+                std::function<void()> on_kill) {
+    child.signal_tree(signal);
+    // A stopped child would keep the signal pending forever.
+    if (signal != SIGKILL && signal != SIGCONT) child.signal_tree(SIGCONT);
+    if (kill_after.count() > 0)
+        loop.add_timer(kill_after, [&child, on_kill = std::move(on_kill)] {
+            child.signal_tree(SIGKILL);
+            if (on_kill) on_kill();
+        });
 }
 
 void forward_signals(EventLoop& loop, Child& child) {
     pid_t own_group = ::getpgrp();
-    for (int sig : kForwardedSignals)
+    for (int sig : forwarded_signals())
         loop.watch_signal(sig, [&child, own_group](const signalfd_siginfo& info) {
+            if (!child.running()) return;
             if (info.ssi_code == SI_KERNEL && !child.leads_group() &&
                 ::getpgid(child.pid()) == own_group)
                 return;
+            if (info.ssi_code <= 0 && static_cast<pid_t>(info.ssi_pid) == child.pid()) return;
             child.signal_tree(static_cast<int>(info.ssi_signo));
         });
 }

@@ -109,18 +109,23 @@ struct ChildTimeout {
     int signal = SIGTERM;
     std::chrono::nanoseconds kill_after{};  // zero: no SIGKILL follow-up
 };
-// After `timeout.after`, runs `on_timeout` and sends the signal to the child's tree
-// (Child::signal_tree); SIGKILL follows `kill_after` later if the child still runs.
+// After `timeout.after`, runs `on_timeout` and stops the child with stop_child.
 // `child` must outlive the loop's run. The timers keep run() going: stop() the loop
 // once the child is done rather than waiting for run() to run dry.
 void arm_child_timeout(EventLoop& loop, Child& child, const ChildTimeout& timeout,
                        std::function<void()> on_timeout);
 
-// The signals spawn and exec pass on to their child: INT TERM HUP QUIT USR1 USR2.
-inline constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-// Forwards them to the child's tree (Child::signal_tree) while the loop runs, except a
-// terminal's signal that already reached a child sharing ptool's process group.
-// Call it before launching, so that no signal slips in between (they are blocked).
+// Sends `signal` to the child's tree (Child::signal_tree), then SIGCONT so that a
+// stopped child acts on it (as timeout(1)); if the child still runs `kill_after`
+// later (zero: never), SIGKILL to its tree and `on_kill` (called even when the child
+// had ended by then). `child` must outlive the loop's run.
+void stop_child(EventLoop& loop, Child& child, int signal, std::chrono::nanoseconds kill_after,
+                std::function<void()> on_kill = {});
+
+// Forwards every signal of forwarded_signals() (libcommon/signals.hpp) to the child's
+// tree while the loop runs, except a terminal's signal that already reached a child
+// sharing ptool's process group, and one the child sent ptool itself. Call it before
+// launching, so that no signal slips in between (they are blocked).
 void forward_signals(EventLoop& loop, Child& child);
 
 }  // namespace ptool

@@ -222,7 +222,8 @@ LaunchError exec_failure(const ChildSpec& spec, const std::string& tried, int er
     std::string path = tried;
     if (!spec.cwd.empty() && !path.starts_with("/")) path = spec.cwd + "/" + path;
     if (err == EACCES && is_directory(path)) err = EISDIR;
-    return LaunchError(LaunchStep::exec, err, spec.argv[0],
+    // An empty name is shown as '' (as a shell would quote it): "ptool spawn: '': ...".
+    return LaunchError(LaunchStep::exec, err, spec.argv[0].empty() ? "''" : spec.argv[0],
                        err == ENOENT ? missing_interpreter(path) : std::string());
 }
 

@@ -25,6 +25,7 @@
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
 #include "libcommon/pidfile.hpp"
+#include "libcommon/signals.hpp"
 #include "tools/ptool.hpp"
 
 namespace ptool {
@@ -198,7 +199,8 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         });
         delay = std::min<Duration>(delay * 2, 30s);
     };
-    for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2}) {
+    // TERM, INT and QUIT also end the supervisor; the others are only passed on.
+    for (int sig : forwarded_signals()) {
         loop.watch_signal(sig, [&, sig](const signalfd_siginfo&) {
             if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
                 stopping = true;

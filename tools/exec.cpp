@@ -1,6 +1,7 @@
 // ptool exec [OPTIONS] 'SHELL COMMAND' | --file PROGRAM [ARGS...]: run a command and
 // capture its output (Node child_process.exec / execFile).
 //   --max-buffer SIZE (each stream, default 1M)  --timeout DUR  --kill-signal SIG
+//   --kill-after DUR (default 5s)
 //   --cwd DIR  --env K=V  --env-clear  --input TEXT  --input-file F
 //   --json  --encoding utf8|hex|base64
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
 
 #include "libcommon/codec.hpp"
 #include "libcommon/error.hpp"
@@ -33,6 +35,7 @@ struct Options {
     std::string max_buffer = "1M";
     std::string timeout;
     std::string kill_signal = "TERM";
+    std::optional<std::string> kill_after;
     std::string cwd;
     std::vector<std::string> env;
     bool env_clear = false;
@@ -45,6 +48,9 @@ struct Options {
 // Pipes as large as an unprivileged process may make them (the default
 // /proc/sys/fs/pipe-max-size): fewer wakeups and copies for big outputs.
 constexpr int kPipeSize = 1 << 20;
+// How long a command killed for --timeout or --max-buffer gets before SIGKILL: exec
+// never waits forever on a command that ignores the kill signal.
+constexpr auto kDefaultKillAfter = std::chrono::seconds(5);
 
 using Json = nlohmann::ordered_json;
 
@@ -59,6 +65,8 @@ ToolRunner setup_exec(CLI::App& app) {
                    "largest output kept per stream; past it the command is killed (default 1M)");
     app.add_option("--timeout", opts->timeout, "kill the command after DUR; exit 124");
     app.add_option("--kill-signal", opts->kill_signal, "signal for timeout and max-buffer (TERM)");
+    app.add_option("--kill-after", opts->kill_after,
+                   "SIGKILL this long after the kill signal (default 5s)");
     app.add_option("--cwd", opts->cwd, "run the command in DIR");
     app.add_option("--env", opts->env, "set K=V in the environment (repeatable)");
     app.add_flag("--env-clear", opts->env_clear, "start from an empty environment");
@@ -110,7 +118,9 @@ ChildSpec build_spec(const Options& opts, int input_fd) {
     spec.stdio[1] = StdioSpec::pipe();
     spec.stdio[2] = StdioSpec::pipe();
     spec.pipe_size = kPipeSize;
-    if (!opts.timeout.empty()) spec.new_process_group = true;  // the timeout kills the group
+    // Its own process group, so that forwarded signals, the timeout and --max-buffer
+    // reach the shell's children too (as timeout(1)); its stdin is never the terminal.
+    spec.new_process_group = true;
     return spec;
 }
 
@@ -165,6 +175,13 @@ int run_exec(const Options& opts) {
     ChildTimeout timeout;
     if (!opts.timeout.empty()) timeout.after = parse_duration(opts.timeout);
     timeout.signal = parse_signal(opts.kill_signal);
+    std::chrono::nanoseconds kill_after = kDefaultKillAfter;
+    if (opts.kill_after) {
+        if (opts.kill_after->empty()) throw UsageError("--kill-after: empty duration");
+        kill_after = parse_duration(*opts.kill_after);
+        if (kill_after.count() <= 0)
+            throw UsageError("--kill-after must be more than 0 (--kill-signal KILL kills at once)");
+    }
 
     Result result;
     result.command = command_text(opts);
@@ -186,20 +203,33 @@ int run_exec(const Options& opts) {
     }
 
     bool exited = false;
+    bool killing = false;
+    bool killed = false;  // SIGKILL sent: pipes a stray grandchild holds are not waited for
     std::optional<PipeCapture> out, err;
     auto maybe_stop = [&] {
-        if (exited && out->done() && err->done()) loop.stop();
+        if (exited && ((out->done() && err->done()) || killed)) loop.stop();
+    };
+    auto kill_command = [&] {
+        if (std::exchange(killing, true)) return;
+        stop_child(loop, child, timeout.signal, kill_after, [&] {
+            killed = true;
+            maybe_stop();
+        });
     };
     auto overflow = [&](const char* which) {
         if (!result.overflowed) result.overflowed = which;
-        child.signal_tree(timeout.signal);
+        kill_command();
     };
     out.emplace(
         loop, std::move(child.stdio[1]), limit, [&] { overflow("stdout"); }, maybe_stop);
     err.emplace(
         loop, std::move(child.stdio[2]), limit, [&] { overflow("stderr"); }, maybe_stop);
     if (timeout.after.count() > 0)
-        arm_child_timeout(loop, child, timeout, [&] { result.timed_out = true; });
+        loop.add_timer(timeout.after, [&] {
+            if (!child.running()) return;
+            result.timed_out = true;
+            kill_command();
+        });
     loop.watch_child(child, [&](const ExitStatus& st) {
         result.status = st;
         exited = true;

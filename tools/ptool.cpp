@@ -17,6 +17,7 @@
 
 #include "libcommon/error.hpp"
 #include "libcommon/output.hpp"
+#include "libcommon/signals.hpp"
 #include "tools/ptool.hpp"
 
 namespace ptool {
@@ -195,9 +196,9 @@ const ToolEntry* find_tool(std::string_view name) {
 }  // namespace ptool
 
 int main(int argc, char** argv) {
-    // Writes to a closed pipe or socket return EPIPE instead of killing us mid-job;
-    // the output layer then ends quietly with SIGPIPE's status (as `yes | head`).
-    signal(SIGPIPE, SIG_IGN);
+    // Before anything opens an fd or starts a child: fds 0-2 exist, SIGCHLD is not
+    // ignored, SIGPIPE is (see libcommon/signals.hpp).
+    ptool::prepare_process_state();
     try {
         return ptool::dispatch(argc, argv);
     } catch (const ptool::Error& e) {
