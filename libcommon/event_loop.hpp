@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "libcommon/fd.hpp"
@@ -54,6 +55,8 @@ public:
     // Blocks `signo` (in this thread) and calls `callback` when it arrives.
     // Children started by launch() get an empty mask, so they still see it.
     void watch_signal(int signo, SignalCallback callback);
+    // The same callback for every signal of `signos`, with one mask change.
+    void watch_signals(std::span<const int> signos, SignalCallback callback);
     void unwatch_signal(int signo);
 
     // Reaps `child` when it ends (wait4 with rusage) and calls `callback` once.
