@@ -396,8 +396,11 @@ uid_t process_uid(pid_t pid) {
 
 // --stop and --status act only on the daemon itself: the process that holds the
 // pidfile open (so its lock), running as --user when given. Throws Error otherwise.
-void check_is_daemon(const Options& opts, const PidfileStatus& status) {
+// --status of another user's daemon cannot see its fds: it reports what the lock says.
+void check_is_daemon(const Options& opts, const PidfileStatus& status, bool to_signal) {
     std::string pid = std::to_string(status.pid);
+    if (!to_signal && ::access(("/proc/" + pid + "/fd").c_str(), R_OK) < 0 && errno == EACCES)
+        return;
     if (!process_holds_pidfile(status.pid, status))
         throw Error(opts.pidfile + ": pid " + pid +
                     " does not hold the pidfile's lock: not the daemon (refused)");
@@ -426,7 +429,7 @@ int stop_daemon(const Options& opts) {
     // signal, even should its pid be reused meanwhile.
     UniqueFd pidfd = open_pidfd(status.pid);
     if (!pidfd) throw SysError("pid " + std::to_string(status.pid), errno);
-    check_is_daemon(opts, status);
+    check_is_daemon(opts, status, true);
     auto send = [&](int s) {
         if (::syscall(SYS_pidfd_send_signal, pidfd.get(), s, nullptr, 0) < 0 && errno != ESRCH)
             throw SysError("kill pid " + std::to_string(status.pid), errno);
@@ -447,7 +450,8 @@ int daemon_status(const Options& opts) {
     PidfileStatus status;
     try {
         status = probe_pidfile(opts.pidfile);
-        if (status.state == PidfileState::running && status.pid > 0) check_is_daemon(opts, status);
+        if (status.state == PidfileState::running && status.pid > 0)
+            check_is_daemon(opts, status, false);
     } catch (const Error& e) {
         report_error(e.what());
         return 4;

@@ -312,3 +312,19 @@ TEST_CASE("daemonize --wait-ready leaves nothing in TMPDIR even when SIGKILLed")
     CHECK(r.out == "137\n");  // nothing listed, while waiting or after
     CHECK(std::filesystem::is_empty(tmp.path()));
 }
+
+TEST_CASE("daemonize --status as another user still sees root's daemon running") {
+    Reaper reaper;
+    TempDir dir;
+    REQUIRE(chmod(dir.path().c_str(), 0755) == 0);
+    std::string pidfile = dir / "d.pid";
+    auto r = run_ptool({"daemonize", "--pidfile", pidfile, "--", "sleep", "30"});
+    REQUIRE(r.status == 0);
+    int pid = reaper.add(parse_pid_line(r.out));
+    auto status = run(as_nobody({ptool_bin(), "daemonize", "--status", "--pidfile", pidfile}));
+    CHECK(status.status == 0);
+    CHECK(status.out == "running (pid " + std::to_string(pid) + ")\n");
+    auto stop = run(as_nobody({ptool_bin(), "daemonize", "--stop", "--pidfile", pidfile}));
+    CHECK(stop.status == 1);  // it cannot tell, so it does not signal
+    CHECK(process_alive(pid));
+}
