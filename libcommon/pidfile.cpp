@@ -114,22 +114,15 @@ PidfileLock PidfileLock::acquire(const std::string& path) {
     size_t slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
     std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-    lock.temp_template_ = dir + "/." + base + ".XXXXXX";
-    // An unnamed file (O_TMPFILE) gets a name only at publish(): a caller SIGKILLed
-    // while it waits for readiness leaves no temporary file behind.
-    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-        std::string temp = lock.temp_template_;
-        fd = ::mkostemp(temp.data(), O_CLOEXEC);  // a filesystem without O_TMPFILE
-        if (fd >= 0) lock.temp_path_ = temp;
-    }
+    std::string temp = dir + "/." + base + ".XXXXXX";
+    int fd = ::mkostemp(temp.data(), O_CLOEXEC);
     if (fd < 0) {
         int err = errno;
         lock.discard();
         throw SysError(path, err, exit_code::launch_failed);
     }
     lock.temp_fd_.reset(fd);
-    std::string temp = lock.temp_path_.empty() ? lock.temp_template_ : lock.temp_path_;
+    lock.temp_path_ = temp;
     ::fchmod(fd, 0644);
     try_lock(fd, LOCK_EX, temp);  // nobody else knows this file: always succeeds
     return lock;
@@ -157,18 +150,6 @@ void PidfileLock::write_pid(pid_t pid) {
 }
 
 void PidfileLock::publish() {
-    // An unnamed file: link it under a fresh temporary name, then rename that into
-    // place (linkat cannot replace), so readers still see the whole pid or the old file.
-    for (int attempt = 0; temp_path_.empty(); ++attempt) {
-        std::string temp = temp_template_;
-        std::string self = "/proc/self/fd/" + std::to_string(temp_fd_.get());
-        temp.replace(temp.size() - 6, 6,
-                     std::to_string(::getpid()) + "-" + std::to_string(attempt));
-        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0)
-            temp_path_ = temp;
-        else if (errno != EEXIST || attempt == 100)
-            throw SysError(path_, errno, exit_code::launch_failed);
-    }
     if (::rename(temp_path_.c_str(), path_.c_str()) < 0)
         throw SysError(path_, errno, exit_code::launch_failed);
     temp_path_.clear();

@@ -44,10 +44,9 @@ private:
     void discard() noexcept;
 
     std::string path_;
-    std::string temp_path_;      // the new file's name; empty while it is unnamed (O_TMPFILE)
-    std::string temp_template_;  // "DIR/.BASE.XXXXXX"
-    UniqueFd temp_fd_;           // the new pidfile, locked
-    UniqueFd held_fd_;           // what is at path_ now (stale or placeholder), locked
+    std::string temp_path_;
+    UniqueFd temp_fd_;  // the new pidfile, locked
+    UniqueFd held_fd_;  // what is at path_ now (stale or placeholder), locked
     bool created_placeholder_ = false;
     bool published_ = false;
 };

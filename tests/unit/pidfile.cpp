@@ -1,7 +1,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -170,19 +169,4 @@ TEST_CASE("remove_own_pidfile removes only the file its lock is on") {
     again.publish();
     remove_own_pidfile(path, again.lock_fd());
     CHECK_FALSE(std::filesystem::exists(path));
-}
-
-TEST_CASE("PidfileLock keeps its new file unnamed until publish, so a SIGKILL leaves no temp") {
-    test::TempDir dir;
-    std::string path = dir / "d.pid";
-    PidfileLock lock = PidfileLock::acquire(path);
-    lock.write_pid(4242);
-    CHECK(entries(dir) == 1);  // only the placeholder: nothing for a killed caller to leave
-    lock.publish();
-    CHECK(entries(dir) == 1);
-    CHECK(test::read_file(path) == "4242\n");
-    struct stat by_fd, by_name;
-    REQUIRE(fstat(lock.lock_fd(), &by_fd) == 0);
-    REQUIRE(stat(path.c_str(), &by_name) == 0);
-    CHECK(by_fd.st_ino == by_name.st_ino);  // the daemon's locked fd is the published file
 }
