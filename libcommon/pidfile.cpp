@@ -75,6 +75,26 @@ pid_t pid_of_locked(const std::string& path) {
     return 0;
 }
 
+// Temp files of starts whose caller was SIGKILLed before publishing: ours, and
+// locked by nobody (a daemon still running unpublished keeps its own locked).
+void remove_orphaned_temps(const std::string& dir, const std::string& base) {
+    std::string prefix = "." + base + ".";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0)
+            continue;
+        std::string path = entry.path().string();
+        try {
+            UniqueFd fd = open_existing(path, O_RDONLY, exit_code::launch_failed);
+            if (fd && try_lock(fd.get(), LOCK_EX, path) && same_file(fd.get(), path))
+                ::unlink(path.c_str());
+        } catch (const Error&) {
+            // not ours to remove
+        }
+    }
+}
+
 }  // namespace
 
 pid_t parse_pid(std::string_view text) {
@@ -114,6 +134,7 @@ PidfileLock PidfileLock::acquire(const std::string& path) {
     size_t slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
     std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    remove_orphaned_temps(dir, base);  // we hold the name: no start of ours is racing
     std::string temp = dir + "/." + base + ".XXXXXX";
     int fd = ::mkostemp(temp.data(), O_CLOEXEC);
     if (fd < 0) {
