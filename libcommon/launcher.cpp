@@ -36,8 +36,14 @@ struct PreparedChild {
     std::vector<FdMapping> mappings;    // parent fd (> max_target) -> child fd
     std::vector<UniqueFd> owned_fds;    // opened files, /dev/null, high copies
     int max_target = 2;
+    // The identity the child takes (build_identity): when set_identity, groups, gid
+    // and uid are all set, so nothing of ptool's own (root's groups) is kept.
+    bool set_identity = false;
+    bool privileged = false;  // ptool runs as root: a failed setgroups is fatal
     std::vector<gid_t> groups;
-    Child child;  // receives the parent ends of pipes
+    gid_t gid = 0;
+    std::string identity;  // "user NAME" / "uid N" / "gid N", for launch errors
+    Child child;           // receives the parent ends of pipes
 };
 
 struct ChildFailure {
@@ -178,6 +184,38 @@ void build_fds(const ChildSpec& spec, PreparedChild& p) {
     }
 }
 
+// Changing uid or gid always sets the supplementary groups explicitly: initgroups'
+// list for a user with a passwd entry, else exactly the gid; never ptool's (root's).
+void build_identity(const ChildSpec& spec, PreparedChild& p) {
+    if (!spec.uid && !spec.gid && !spec.groups) return;
+    p.set_identity = true;
+    p.privileged = ::geteuid() == 0;
+    std::optional<UserInfo> user;
+    if (spec.uid) user = lookup_user(std::to_string(*spec.uid));
+    if (spec.gid) {
+        p.gid = *spec.gid;
+    } else if (user && user->gid != static_cast<gid_t>(-1)) {
+        p.gid = user->gid;  // the primary group
+    } else if (spec.uid) {
+        throw UsageError("uid " + std::to_string(*spec.uid) +
+                         " has no passwd entry, so no primary group: name a group too");
+    } else {
+        p.gid = ::getegid();  // groups alone
+    }
+    if (spec.groups)
+        p.groups = *spec.groups;
+    else if (user && !user->name.empty())
+        p.groups = user_groups(user->name, p.gid);
+    else
+        p.groups = {p.gid};
+    if (user && !user->name.empty())
+        p.identity = "user " + user->name;
+    else if (spec.uid)
+        p.identity = "uid " + std::to_string(*spec.uid);
+    else
+        p.identity = "gid " + std::to_string(p.gid);
+}
+
 PreparedChild prepare(const ChildSpec& spec) {
     if (spec.argv.empty()) throw LaunchError(LaunchStep::prepare, EINVAL, "empty command");
     PreparedChild p;
@@ -188,7 +226,7 @@ PreparedChild prepare(const ChildSpec& spec) {
     for (auto& s : p.argv_strings) p.argv.push_back(s.data());
     p.argv.push_back(nullptr);
     build_fds(spec, p);
-    if (spec.groups) p.groups = *spec.groups;
+    build_identity(spec, p);
     return p;
 }
 
@@ -338,16 +376,17 @@ void format_pid(char* out, pid_t pid) {
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) < 0)
         child_fail(error_fd, LaunchStep::chdir, errno);
     // Raw syscalls: glibc's set*id wrappers synchronise threads that the child lacks.
-    if (spec.groups) {
-        if (::syscall(SYS_setgroups, p.groups.size(), p.groups.data()) < 0)
+    if (p.set_identity) {
+        // Unprivileged, setgroups always fails and setresgid/setresuid decide; as root
+        // a failure would leave root's groups, so it is fatal.
+        if (::syscall(SYS_setgroups, p.groups.size(), p.groups.data()) < 0 &&
+            (p.privileged || errno != EPERM))
             child_fail(error_fd, LaunchStep::groups, errno);
-    } else if (spec.uid || spec.gid) {
-        ::syscall(SYS_setgroups, 0, nullptr);  // drop ptool's groups if allowed (as libuv)
+        if (::syscall(SYS_setresgid, p.gid, p.gid, p.gid) < 0)
+            child_fail(error_fd, LaunchStep::gid, errno);
+        if (spec.uid && ::syscall(SYS_setresuid, *spec.uid, *spec.uid, *spec.uid) < 0)
+            child_fail(error_fd, LaunchStep::uid, errno);
     }
-    if (spec.gid && ::syscall(SYS_setresgid, *spec.gid, *spec.gid, *spec.gid) < 0)
-        child_fail(error_fd, LaunchStep::gid, errno);
-    if (spec.uid && ::syscall(SYS_setresuid, *spec.uid, *spec.uid, *spec.uid) < 0)
-        child_fail(error_fd, LaunchStep::uid, errno);
     pid_t self = ::getpid();
     for (size_t slot : p.own_pid_slots) {
         std::string& entry = p.env_strings[slot];
@@ -405,6 +444,8 @@ pid_t launch_fork(const ChildSpec& spec, PreparedChild& p) {
             throw exec_failure(spec, p.candidates.size() == 1 ? p.candidates[0] : spec.argv[0],
                                failure.err);
         if (step == LaunchStep::chdir) throw LaunchError(step, failure.err, "--cwd " + spec.cwd);
+        if (step == LaunchStep::groups || step == LaunchStep::gid || step == LaunchStep::uid)
+            throw LaunchError(step, failure.err, p.identity);
         throw LaunchError(step, failure.err, spec.argv[0]);
     }
     return pid;
@@ -429,10 +470,20 @@ const char* step_prefix(LaunchStep step) {
 
 }  // namespace
 
+namespace {
+
+// Identity steps name whom ptool tried to become, then the operation: "user root: setgroups".
+std::string launch_what(LaunchStep step, std::string_view what) {
+    std::string prefix = step_prefix(step);
+    if (step == LaunchStep::groups || step == LaunchStep::gid || step == LaunchStep::uid)
+        return std::string(what) + ": " + prefix.substr(0, prefix.size() - 2);
+    return prefix + std::string(what);
+}
+
+}  // namespace
+
 LaunchError::LaunchError(LaunchStep step, int err, std::string_view what, std::string_view note)
-    : SysError(std::string(step_prefix(step)) + std::string(what), err, exit_status_for(step, err),
-               note),
-      step_(step) {}
+    : SysError(launch_what(step, what), err, exit_status_for(step, err), note), step_(step) {}
 
 bool ExitStatus::exited() const {
     return WIFEXITED(wait_status);

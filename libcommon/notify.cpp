@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -97,29 +98,14 @@ std::vector<std::pair<std::string, std::string>> parse_notify_fields(std::string
 }
 
 NotifyReceiver NotifyReceiver::create() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/ptool-notify.XXXXXX";
-    // The socket path must fit sun_path; a long $TMPDIR falls back to /tmp.
-    if (tmpl.size() + sizeof "/notify" > sizeof(sockaddr_un::sun_path))
-        tmpl = "/tmp/ptool-notify.XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw SysError(tmpl, errno);
-    NotifyReceiver receiver;
-    receiver.dir_ = tmpl;
-    try {
-        NotifyReceiver bound = bind_to(tmpl + "/notify");
-        receiver.fd_ = std::move(bound.fd_);
-        receiver.address_ = std::move(bound.address_);
-        bound.address_.clear();
-    } catch (...) {
-        ::rmdir(tmpl.c_str());
-        receiver.dir_.clear();
-        throw;
+    // The name holds our pid and a counter, so only a foreign squatter can collide.
+    for (int attempt = 0;; ++attempt) {
+        try {
+            return bind_to("@ptool-notify/" + random_suffix());
+        } catch (const SysError& e) {
+            if (e.err() != EADDRINUSE || attempt == 8) throw;
+        }
     }
-    return receiver;
-}
-
-NotifyReceiver NotifyReceiver::create_abstract() {
-    return bind_to("@ptool-notify/" + random_suffix());
 }
 
 NotifyReceiver NotifyReceiver::bind_to(std::string_view address) {
@@ -138,14 +124,14 @@ NotifyReceiver NotifyReceiver::bind_to(std::string_view address) {
 NotifyReceiver::NotifyReceiver(NotifyReceiver&& other) noexcept
     : fd_(std::move(other.fd_)),
       address_(std::exchange(other.address_, {})),
-      dir_(std::exchange(other.dir_, {})) {}
+      allowed_uids_(std::move(other.allowed_uids_)) {}
 
 NotifyReceiver& NotifyReceiver::operator=(NotifyReceiver&& other) noexcept {
     if (this != &other) {
         remove_path();
         fd_ = std::move(other.fd_);
         address_ = std::exchange(other.address_, {});
-        dir_ = std::exchange(other.dir_, {});
+        allowed_uids_ = std::move(other.allowed_uids_);
     }
     return *this;
 }
@@ -156,19 +142,29 @@ NotifyReceiver::~NotifyReceiver() {
 
 void NotifyReceiver::remove_path() noexcept {
     if (!address_.empty() && address_[0] == '/') ::unlink(address_.c_str());
-    if (!dir_.empty()) ::rmdir(dir_.c_str());
     address_.clear();
-    dir_.clear();
     fd_.reset();
 }
 
 void NotifyReceiver::allow_owner(uid_t uid, gid_t gid) {
+    allowed_uids_.push_back(uid);
     if (address_.empty() || address_[0] != '/') return;  // abstract: no permissions
-    if (!dir_.empty() && ::chown(dir_.c_str(), uid, gid) < 0) throw SysError(dir_, errno);
     if (::chown(address_.c_str(), uid, gid) < 0) throw SysError(address_, errno);
 }
 
+bool NotifyReceiver::accepts(uid_t uid) const {
+    return uid == 0 || uid == ::geteuid() ||
+           std::find(allowed_uids_.begin(), allowed_uids_.end(), uid) != allowed_uids_.end();
+}
+
 std::optional<NotifyMessage> NotifyReceiver::receive() {
+    for (;;) {
+        std::optional<NotifyMessage> message = receive_any();
+        if (!message || accepts(message->sender_uid)) return message;
+    }
+}
+
+std::optional<NotifyMessage> NotifyReceiver::receive_any() {
     // systemd caps a notification well below this; larger datagrams are truncated.
     char data[16384];
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int) * 253)];

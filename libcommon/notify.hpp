@@ -37,14 +37,14 @@ struct NotifyMessage {
 std::vector<std::pair<std::string, std::string>> parse_notify_fields(std::string_view datagram);
 
 // A bound, non-blocking SOCK_DGRAM socket receiving sd_notify datagrams. Its fd
-// plugs into an epoll loop (readable = a datagram waits). A filesystem socket lives
-// in a private directory (mode 0700) that the destructor removes.
+// plugs into an epoll loop (readable = a datagram waits). Abstract addresses have no
+// file permissions (and /proc/net/unix lists them), so receive() accepts datagrams
+// only from root, ptool's own uid and the uids given to allow_owner().
 class NotifyReceiver {
 public:
-    // A socket at a fresh path under $TMPDIR (or /tmp) in a private directory.
+    // A socket at a fresh abstract address ("@ptool-notify/PID-N-RANDOM"): nothing on
+    // disk, so no exit, not even SIGKILL, leaves a file behind.
     static NotifyReceiver create();
-    // A socket at a fresh abstract address ("@ptool-notify/PID/RANDOM").
-    static NotifyReceiver create_abstract();
     // A socket at a given NOTIFY_SOCKET-style address: "/path" or "@abstract".
     static NotifyReceiver bind_to(std::string_view address);
 
@@ -59,21 +59,23 @@ public:
     const std::string& address() const { return address_; }
     // "NOTIFY_SOCKET=<address>", ready for an environment.
     std::string env_entry() const { return "NOTIFY_SOCKET=" + address_; }
-    // Lets a process running as uid/gid (after a privilege drop) send to a
-    // filesystem socket: hands the private directory and the socket to it.
+    // Lets a process running as uid/gid (after a privilege drop) send: its datagrams
+    // are accepted, and a filesystem socket is handed to it.
     void allow_owner(uid_t uid, gid_t gid);
 
-    // Reads one datagram; nullopt when none is waiting. File descriptors sent
-    // along (FDSTORE=1) are closed: nothing leaks into the receiver.
+    // Reads one datagram from an accepted sender; nullopt when none is waiting. File
+    // descriptors sent along (FDSTORE=1) are closed: nothing leaks into the receiver.
     std::optional<NotifyMessage> receive();
 
 private:
     NotifyReceiver() = default;
     void remove_path() noexcept;
+    bool accepts(uid_t uid) const;
+    std::optional<NotifyMessage> receive_any();  // from any sender
 
     UniqueFd fd_;
     std::string address_;
-    std::string dir_;  // private directory of a filesystem socket, else empty
+    std::vector<uid_t> allowed_uids_;  // besides root and ptool's own
 };
 
 // sd_notify(3) client: sends `state` ("READY=1") to the NOTIFY_SOCKET-style

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
@@ -25,6 +26,7 @@
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
 #include "libcommon/pidfile.hpp"
+#include "libcommon/safe_open.hpp"
 #include "libcommon/signals.hpp"
 #include "tools/ptool.hpp"
 
@@ -71,7 +73,9 @@ ToolRunner setup_daemonize(CLI::App& app) {
     app.add_option("--wait-ready", opts->wait_ready,
                    "wait up to DUR for READY=1 on NOTIFY_SOCKET (sd_notify)")
         ->type_name("DUR");
-    app.add_option("--user", opts->user, "run as USER[:GROUP] (initgroups, setgid, setuid)")
+    app.add_option("--user", opts->user,
+                   "run as USER[:GROUP] (initgroups, setgid, setuid); with --stop/--status: "
+                   "the daemon must run as USER")
         ->type_name("USER[:GROUP]");
     app.add_flag("--respawn", opts->respawn, "restart the program when it dies (with backoff)");
     app.add_option("--max-restarts", opts->max_restarts,
@@ -136,17 +140,36 @@ void send_report(int fd, int status, pid_t pid, std::string_view message) noexce
 // execve's ENOENT for a program file that exists means its #! interpreter is missing.
 // Points 0-2 of this (starter) process at what the daemon gets: the program and,
 // under --respawn, the supervisor inherit them. Relative paths are the caller's.
+// Log files are opened as pidfiles are (safe_open): a symlink planted in /tmp
+// never makes root append the daemon's output to a file of its choosing.
 void redirect_stdio(const Options& opts) {
     int flags = O_WRONLY | O_CREAT | O_APPEND;
     UniqueFd null = open_file("/dev/null", O_RDWR);
     const std::string& out_path = opts.log.empty() ? opts.stdout_path : opts.log;
     const std::string& err_path = opts.log.empty() ? opts.stderr_path : opts.log;
-    UniqueFd out = out_path.empty() ? UniqueFd() : open_file(out_path, flags, 0666);
-    UniqueFd err = !opts.log.empty() || err_path.empty() ? UniqueFd() : open_file(err_path, flags);
+    auto open_log = [&](const std::string& path) {
+        return safe_open(path, flags, 0666,
+                         SafeOpenOptions{.exit_status = exit_code::launch_failed})
+            .fd;
+    };
+    UniqueFd out = out_path.empty() ? UniqueFd() : open_log(out_path);
+    UniqueFd err = !opts.log.empty() || err_path.empty() ? UniqueFd() : open_log(err_path);
     int err_fd = !opts.log.empty() ? out.get() : err ? err.get() : null.get();
     if (::dup2(null.get(), 0) < 0 || ::dup2(out ? out.get() : null.get(), 1) < 0 ||
         ::dup2(err_fd, 2) < 0)
         throw SysError("dup2", errno, exit_code::launch_failed);
+}
+
+// A failed privilege change names the operation and the --user it was for.
+std::string launch_failure_message(const Options& opts, const Error& e) {
+    const auto* launch = dynamic_cast<const LaunchError*>(&e);
+    if (!launch || opts.user.empty()) return e.what();
+    const char* op = launch->step() == LaunchStep::groups ? "setgroups"
+                     : launch->step() == LaunchStep::gid  ? "setgid"
+                     : launch->step() == LaunchStep::uid  ? "setuid"
+                                                          : nullptr;
+    if (!op) return e.what();
+    return "--user " + opts.user + ": " + op + ": " + std::strerror(launch->err());
 }
 
 // --respawn: runs in the daemon's place, restarting the program when it dies.
@@ -213,7 +236,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
     try {
         start();
     } catch (const Error& e) {
-        send_report(report_fd, e.exit_status(), 0, e.what());
+        send_report(report_fd, e.exit_status(), 0, launch_failure_message(opts, e));
         return e.exit_status();
     }
     send_report(report_fd, 0, ::getpid(), "");
@@ -260,7 +283,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         Child child = launch(spec);
         send_report(report_fd, 0, child.release(), "");
     } catch (const Error& e) {
-        send_report(report_fd, e.exit_status(), 0, e.what());
+        send_report(report_fd, e.exit_status(), 0, launch_failure_message(opts, e));
     } catch (const std::exception& e) {
         send_report(report_fd, exit_code::launch_failed, 0, e.what());
     }
@@ -290,6 +313,20 @@ ChildSpec make_spec(const Options& opts) {
             spec.env_set = {{"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}};
     }
     return spec;
+}
+
+UniqueFd open_pidfd(pid_t pid) {
+    return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
+
+// A start that failed stops the daemon's whole process group (a shell wrapper's
+// children too): TERM, up to `grace` for the daemon to go, then KILL for the rest.
+void stop_session_group(pid_t group, pid_t pid, Duration grace) {
+    UniqueFd pidfd = open_pidfd(pid);
+    ::kill(-group, SIGTERM);
+    ::kill(-group, SIGCONT);  // a stopped member must see the TERM
+    if (pidfd) wait_readable(pidfd.get(), grace);
+    ::kill(-group, SIGKILL);
 }
 
 int start_daemon(const Options& opts) {
@@ -333,7 +370,7 @@ int start_daemon(const Options& opts) {
     pid_t pid = report.pid;
     if (receiver) {
         if (auto failure = wait_for_ready(*receiver, pid, *ready_limit, opts.command[0])) {
-            stop_process(pid, SIGTERM, 1s);
+            stop_session_group(starter, pid, 1s);  // the starter's setsid made the group
             throw Error(*failure);
         }
     }
@@ -341,8 +378,41 @@ int start_daemon(const Options& opts) {
         pidfile->write_pid(pid);
         pidfile->publish();
     }
-    write_or_die(STDOUT_FILENO, std::to_string(pid) + "\n");
+    // The daemon runs, so the exit status says so even when nobody can read its pid.
+    if (write_full(STDOUT_FILENO, std::to_string(pid) + "\n") < 0)
+        report_error("started pid " + std::to_string(pid) + ", but " +
+                     errno_message("stdout", errno));
     return exit_code::ok;
+}
+
+// The real uid of a process ("Uid:\tREAL\tEFFECTIVE..." in /proc/PID/status).
+uid_t process_uid(pid_t pid) {
+    std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    size_t at = status.find("\nUid:");
+    if (at == std::string::npos) return static_cast<uid_t>(-1);
+    size_t begin = status.find_first_not_of(" \t", at + 5);
+    size_t end = status.find_first_of(" \t\n", begin);
+    auto uid = parse_int(std::string_view(status).substr(begin, end - begin));
+    return uid ? static_cast<uid_t>(*uid) : static_cast<uid_t>(-1);
+}
+
+// --stop and --status act only on the daemon itself: the process that holds the
+// pidfile open (so its lock), running as --user when given. Throws Error otherwise.
+// --status of another user's daemon cannot see its fds: it reports what the lock says.
+void check_is_daemon(const Options& opts, const PidfileStatus& status, bool to_signal) {
+    std::string pid = std::to_string(status.pid);
+    if (!to_signal && ::access(("/proc/" + pid + "/fd").c_str(), R_OK) < 0 && errno == EACCES)
+        return;
+    if (!process_holds_pidfile(status.pid, status))
+        throw Error(opts.pidfile + ": pid " + pid +
+                    " does not hold the pidfile's lock: not the daemon (refused)");
+    if (!opts.user.empty()) {
+        UserInfo user = lookup_user(opts.user.substr(0, opts.user.find(':')));
+        uid_t actual = process_uid(status.pid);
+        if (actual != user.uid)
+            throw Error(opts.pidfile + ": pid " + pid + " runs as uid " + std::to_string(actual) +
+                        ", not --user " + opts.user + " (refused)");
+    }
 }
 
 int stop_daemon(const Options& opts) {
@@ -357,9 +427,22 @@ int stop_daemon(const Options& opts) {
                     std::to_string(status.pid) + ")");
     }
     if (status.pid == 0) throw Error(opts.pidfile + ": locked but holds no pid (starting?)");
-    if (!stop_process(status.pid, sig, timeout))
-        throw Error("pid " + std::to_string(status.pid) + " survived SIGKILL");
-    if (probe_pidfile(opts.pidfile).pid == status.pid) ::unlink(opts.pidfile.c_str());
+    // The pidfd is taken before the checks: if they pass, it is that very process we
+    // signal, even should its pid be reused meanwhile.
+    UniqueFd pidfd = open_pidfd(status.pid);
+    if (!pidfd) throw SysError("pid " + std::to_string(status.pid), errno);
+    check_is_daemon(opts, status, true);
+    auto send = [&](int s) {
+        if (::syscall(SYS_pidfd_send_signal, pidfd.get(), s, nullptr, 0) < 0 && errno != ESRCH)
+            throw SysError("kill pid " + std::to_string(status.pid), errno);
+    };
+    send(sig);
+    if (!wait_readable(pidfd.get(), timeout)) {
+        send(SIGKILL);
+        if (!wait_readable(pidfd.get(), 5s))
+            throw Error("pid " + std::to_string(status.pid) + " survived SIGKILL");
+    }
+    remove_stale_pidfile(opts.pidfile);  // unless a successor holds it already
     return exit_code::ok;
 }
 
@@ -369,7 +452,9 @@ int daemon_status(const Options& opts) {
     PidfileStatus status;
     try {
         status = probe_pidfile(opts.pidfile);
-    } catch (const SysError& e) {
+        if (status.state == PidfileState::running && status.pid > 0)
+            check_is_daemon(opts, status, false);
+    } catch (const Error& e) {
         report_error(e.what());
         return 4;
     }

@@ -81,10 +81,29 @@ std::string top_level_help() {
     return out;
 }
 
+// An empty value never means "default" or "none" (as runuser, setpriv and timeout):
+// `--uid ''` must not run as root, `--pidfile ''` must not be taken. Options whose
+// value is optional (`--tag`, `--wait`) give their bare form a meaning and are left out.
+void reject_empty_values(CLI::App& app) {
+    static const CLI::Validator kNonEmpty(
+        [](std::string& value) {
+            return value.empty() ? std::string("empty value") : std::string();
+        },
+        "", "NONEMPTY");
+    for (CLI::Option* option : app.get_options()) {
+        if (!option->nonpositional() || option->get_type_size_max() == 0 ||
+            option->get_expected_min() == 0)
+            continue;
+        option->transform(kNonEmpty);  // first, before a range or set check speaks
+    }
+    for (CLI::App* sub : app.get_subcommands({})) reject_empty_values(*sub);
+}
+
 int run_tool(const ToolEntry& tool, int argc, char** argv) {
     set_program_name("ptool " + std::string(tool.name));
     CLI::App app(std::string(tool.summary), "ptool " + std::string(tool.name));
     ToolRunner runner = tool.setup(app);
+    reject_empty_values(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {

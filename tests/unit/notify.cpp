@@ -60,19 +60,15 @@ TEST_CASE("NotifyMessage accessors read the last value of a key") {
     CHECK(m.status() == "x");
 }
 
-TEST_CASE("NotifyReceiver creates a private socket that is close-on-exec and non-blocking") {
+TEST_CASE("NotifyReceiver creates an abstract socket that is close-on-exec and non-blocking") {
     test::TempDir tmp;
     setenv("TMPDIR", tmp.path().c_str(), 1);
     NotifyReceiver receiver = NotifyReceiver::create();
     unsetenv("TMPDIR");
     std::string address = receiver.address();
-    CHECK(address.rfind(tmp.path().string() + "/ptool-notify.", 0) == 0);
+    CHECK(address.rfind("@ptool-notify/", 0) == 0);
     CHECK(receiver.env_entry() == "NOTIFY_SOCKET=" + address);
-    struct stat st;
-    REQUIRE(lstat(address.c_str(), &st) == 0);
-    CHECK(S_ISSOCK(st.st_mode));
-    REQUIRE(stat(std::filesystem::path(address).parent_path().c_str(), &st) == 0);
-    CHECK((st.st_mode & 0777) == 0700);
+    CHECK(std::filesystem::is_empty(tmp.path()));  // nothing on disk
     CHECK(fcntl(receiver.fd(), F_GETFD) & FD_CLOEXEC);
     CHECK(fcntl(receiver.fd(), F_GETFL) & O_NONBLOCK);
     CHECK_FALSE(receiver.receive());
@@ -90,7 +86,7 @@ TEST_CASE("NotifyReceiver gets a datagram with the sender pid") {
 }
 
 TEST_CASE("NotifyReceiver on an abstract address round-trips") {
-    NotifyReceiver receiver = NotifyReceiver::create_abstract();
+    NotifyReceiver receiver = NotifyReceiver::create();
     REQUIRE(receiver.address().size() > 1);
     CHECK(receiver.address()[0] == '@');
     notify_send(receiver.address(), "STOPPING=1");
@@ -99,16 +95,16 @@ TEST_CASE("NotifyReceiver on an abstract address round-trips") {
     CHECK(m.sender_pid == getpid());
 }
 
-TEST_CASE("NotifyReceiver removes its socket and private directory on destruction") {
+TEST_CASE("NotifyReceiver releases its abstract address on destruction") {
     std::string address;
     {
         NotifyReceiver receiver = NotifyReceiver::create();
         address = receiver.address();
         NotifyReceiver moved = std::move(receiver);
-        CHECK(std::filesystem::exists(std::filesystem::symlink_status(address)));
+        CHECK_THROWS_AS(NotifyReceiver::bind_to(address), SysError);
     }
-    CHECK_FALSE(std::filesystem::exists(std::filesystem::symlink_status(address)));
-    CHECK_FALSE(std::filesystem::exists(std::filesystem::path(address).parent_path()));
+    NotifyReceiver again = NotifyReceiver::bind_to(address);
+    CHECK(again.address() == address);
 }
 
 TEST_CASE("NotifyReceiver binds to a given path and removes only that path") {
@@ -159,7 +155,7 @@ TEST_CASE("NotifyReceiver hears systemd-notify run as a child with NOTIFY_SOCKET
 TEST_CASE("notify_send_env sends to NOTIFY_SOCKET and is a no-op without it") {
     unsetenv("NOTIFY_SOCKET");
     CHECK_FALSE(notify_send_env("READY=1"));
-    NotifyReceiver receiver = NotifyReceiver::create_abstract();
+    NotifyReceiver receiver = NotifyReceiver::create();
     setenv("NOTIFY_SOCKET", receiver.address().c_str(), 1);
     CHECK(notify_send_env("READY=1\nMAINPID=77"));
     unsetenv("NOTIFY_SOCKET");

@@ -170,3 +170,18 @@ TEST_CASE("remove_own_pidfile removes only the file its lock is on") {
     remove_own_pidfile(path, again.lock_fd());
     CHECK_FALSE(std::filesystem::exists(path));
 }
+
+TEST_CASE("PidfileLock removes unlocked temp files a SIGKILLed start left, never locked ones") {
+    test::TempDir dir;
+    std::string path = dir / "d.pid";
+    std::string orphan = dir / ".d.pid.ABCDEF", live = dir / ".d.pid.GHIJKL";
+    test::write_file(orphan, "");
+    test::write_file(live, "");
+    test::write_file(dir / ".other.pid.ABCDEF", "");
+    UniqueFd held = open_file(live, O_RDONLY);
+    REQUIRE(flock(held.get(), LOCK_EX) == 0);  // a daemon that still runs unpublished
+    PidfileLock lock = PidfileLock::acquire(path);
+    CHECK_FALSE(std::filesystem::exists(orphan));
+    CHECK(std::filesystem::exists(live));
+    CHECK(std::filesystem::exists(dir / ".other.pid.ABCDEF"));
+}
