@@ -2,6 +2,8 @@
 
 #include <exception>
 #include <new>
+#include <utility>
+#include <vector>
 
 #include "libcommon/error.hpp"
 
@@ -70,6 +72,10 @@ constexpr Command kCommands[] = {
 };
 
 IpcJson dispatch(const IpcDecoded& request, ControlActions& actions) {
+    if (request.kind != IpcDecoded::Kind::invalid &&
+        nests_deeper_than(request.data, kMaxMessageDepth))
+        return error_reply("invalid request: nested deeper than " +
+                           std::to_string(kMaxMessageDepth) + " levels");
     if (request.kind == IpcDecoded::Kind::invalid)
         return error_reply("invalid JSON" +
                            (request.error.empty() ? std::string() : ": " + request.error));
@@ -131,6 +137,19 @@ std::string printable_excerpt(std::string_view text, size_t max) {
     }
     if (i < text.size()) out += "...";
     return out;
+}
+
+bool nests_deeper_than(const IpcJson& value, size_t max) {
+    std::vector<std::pair<const IpcJson*, size_t>> todo{{&value, 0}};
+    while (!todo.empty()) {
+        auto [v, depth] = todo.back();
+        todo.pop_back();
+        if (!v->is_structured()) continue;
+        if (depth >= max) return true;
+        for (const auto& child : *v)
+            if (child.is_structured()) todo.emplace_back(&child, depth + 1);
+    }
+    return false;
 }
 
 std::string ipc_error_words(std::string_view error) {

@@ -41,6 +41,12 @@ IpcJson answer_control_message(IpcChannel& channel, IpcMessage message,
 // invalid UTF-8 as \xNN.
 std::string printable_excerpt(std::string_view text, size_t max = 64);
 
+// Nesting deeper than this is refused: copying or printing a value recurses once per
+// level (nlohmann), and 100,000 levels overflow the stack.
+inline constexpr size_t kMaxMessageDepth = 512;
+// Whether `value` nests deeper than `max` arrays/objects (checked without recursion).
+bool nests_deeper_than(const IpcJson& value, size_t max);
+
 // A decoder's error in the project's words: a library's tag ("[json.exception.x.N] ")
 // taken off, the rest made printable.
 std::string ipc_error_words(std::string_view error);
