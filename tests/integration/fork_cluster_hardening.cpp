@@ -101,8 +101,9 @@ TEST_CASE("fork-cluster control socket answers a hostile corpus in its own words
 }
 
 TEST_CASE("fork-cluster drops a control client that sends requests and never reads") {
-    Master m({"-w", "1", "--ready", "exec", "--control", "CTL", "--", "sleep", "30"});
-    REQUIRE(m.wait_events("online", 1));
+    // 8 workers: each status reply is ~1 KB, so the cap is reached in fewer requests.
+    Master m({"-w", "8", "--ready", "exec", "--control", "CTL", "--", "sleep", "30"});
+    REQUIRE(m.wait_events("online", 8));
     std::string ctl = m.dir() / "ctl";
     long rss_before = max_rss_kb(m.pid());
     int fd = connect_control(ctl);
@@ -140,13 +141,13 @@ TEST_CASE("fork-cluster answers its control socket while nobody reads its stderr
     close(pipefd[1]);
     std::string ctl = m.dir() / "ctl";
     REQUIRE(wait_until([&] { return std::filesystem::exists(ctl); }, 10s));
-    // 4,000 "message" events of ~300 bytes: far more than the 64 KiB the pipe holds.
+    // 800 "message" events of ~2 KB: more than the pipe (64 KiB) and the buffer (1 MiB).
     std::string lines;
-    std::string pad(256, 'x');
-    for (int i = 0; i < 4000; ++i)
+    std::string pad(2000, 'x');
+    for (int i = 0; i < 800; ++i)
         lines += R"({"cmd":"send","to":"master","data":")" + pad + "\"}\n";
     auto replies = control_exchange(ctl, lines);
-    CHECK(replies.size() == 4000);
+    CHECK(replies.size() == 800);
     auto status = json::parse(control_request(ctl, R"({"cmd":"status"})"));
     CHECK(status["ok"] == true);
     // Read the pipe now: the events that fit, then the count of the dropped ones.

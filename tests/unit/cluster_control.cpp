@@ -2,11 +2,15 @@
 // the {cmd -> handler} table, and replies in ptool's words whatever the line holds.
 #include "libcommon/cluster_control.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <stdexcept>
+
+#include "libcommon/output.hpp"
 
 using namespace ptool;
 
@@ -138,4 +142,41 @@ TEST_CASE("split_simple_command executes plain commands directly") {
     for (const char* shell : {"a && b", "a; b", "a | b", "a > f", "$X", "a `b`", "A=1 node", "a *",
                               "'open", "exec", ""})
         CHECK_FALSE(split_simple_command(shell));
+}
+
+TEST_CASE("EventWriter never blocks on a full pipe and reports what it dropped") {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    std::string line(1000, 'x');
+    line += '\n';
+    size_t dropped;
+    {
+        EventWriter w(fds[1], 8 * 1024,
+                      [](size_t n) { return "dropped " + std::to_string(n) + "\n"; });
+        REQUIRE(w.poll_fd() >= 0);
+        for (int i = 0; i < 200; ++i) w.write_line(line);  // 200 KB into a 64 KiB pipe: no wait
+        dropped = w.dropped_total();
+        CHECK(dropped > 0);
+        CHECK(w.buffered() <= 8 * 1024 + line.size());
+        CHECK(w.wants_write());
+        // Drain the pipe, then the writer catches up and says how many lines it lost.
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        std::string got;
+        char buf[65536];
+        for (int round = 0; round < 100 && got.find("dropped") == std::string::npos; ++round) {
+            for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+                got.append(buf, static_cast<size_t>(n));
+            w.flush();
+        }
+        for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+            got.append(buf, static_cast<size_t>(n));
+        CHECK(got.find("dropped " + std::to_string(dropped) + "\n") != std::string::npos);
+        size_t whole = std::count(got.begin(), got.end(), '\n');
+        CHECK(whole == 200 - dropped + 1);  // whole lines only, then the notice
+        CHECK_FALSE(w.wants_write());
+        // The pipe's own file description stays blocking for everyone else.
+        CHECK((fcntl(fds[1], F_GETFL) & O_NONBLOCK) == 0);
+    }
+    close(fds[0]);
+    close(fds[1]);
 }
