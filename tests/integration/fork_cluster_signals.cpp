@@ -170,7 +170,8 @@ TEST_CASE("fork-cluster --subreaper stops an orphan it adopted in its own sessio
     int orphan = std::stoi(read_file(pidfile));
     // Reparented to the master, not to init: --subreaper is in effect.
     REQUIRE(wait_until([&] { return stat_field(orphan, 4) == m.pid(); }));
-    CHECK(stat_field(orphan, 6) == orphan);  // its own session
+    // Its own session (setsid(1) may not have run yet when the subshell is gone).
+    CHECK(wait_until([&] { return stat_field(orphan, 6) == orphan; }));
     kill(m.pid(), SIGTERM);
     int status = m.wait_exit();
     bool gone = !process_alive(orphan);
