@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -16,11 +17,13 @@
 #include <random>
 #include <set>
 
+#include "libcommon/cluster_control.hpp"
 #include "libcommon/error.hpp"
 #include "libcommon/event_loop.hpp"
 #include "libcommon/ipc.hpp"
 #include "libcommon/launcher.hpp"
 #include "libcommon/notify.hpp"
+#include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
 #include "libcommon/procfs.hpp"
 
@@ -56,12 +59,75 @@ std::optional<RouteTarget> parse_route_target(std::string_view text) {
     return std::nullopt;
 }
 
+std::vector<int> cluster_forwarded_signals() {
+    static constexpr int excluded[] = {
+        SIGTERM, SIGINT, SIGQUIT, SIGHUP,  SIGTTIN, SIGTTOU, SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV,
+        SIGBUS,  SIGFPE, SIGILL,  SIGTRAP, SIGSYS,  SIGABRT, SIGXCPU, SIGXFSZ, SIGPIPE, SIGURG,
+    };
+    std::vector<int> out;
+    for (int sig = 1; sig <= SIGRTMAX; ++sig) {
+        if (sig > 31 && sig < SIGRTMIN) continue;  // the C library's own
+        if (std::find(std::begin(excluded), std::end(excluded), sig) != std::end(excluded))
+            continue;
+        out.push_back(sig);
+    }
+    return out;
+}
+
+std::optional<std::vector<std::string>> split_simple_command(std::string_view command) {
+    std::vector<std::string> words;
+    std::string word;
+    bool in_word = false;
+    for (size_t i = 0; i < command.size(); ++i) {
+        char c = command[i];
+        if (c == ' ' || c == '\t') {
+            if (in_word) words.push_back(std::move(word)), word.clear(), in_word = false;
+            continue;
+        }
+        in_word = true;
+        if (c == '\'') {
+            size_t end = command.find('\'', i + 1);
+            if (end == std::string_view::npos) return std::nullopt;
+            word.append(command.substr(i + 1, end - i - 1));
+            i = end;
+        } else if (c == '"') {
+            for (++i; i < command.size() && command[i] != '"'; ++i) {
+                if (command[i] == '$' || command[i] == '`') return std::nullopt;
+                if (command[i] == '\\' && i + 1 < command.size() &&
+                    std::string_view("$`\"\\").find(command[i + 1]) != std::string_view::npos)
+                    ++i;
+                word += command[i];
+            }
+            if (i >= command.size()) return std::nullopt;
+        } else if (c == '\\') {
+            if (i + 1 >= command.size() || command[i + 1] == '\n') return std::nullopt;
+            word += command[++i];
+        } else if (std::string_view("|&;<>()$`*?[]{}~#!\n\r").find(c) != std::string_view::npos) {
+            return std::nullopt;  // shell syntax
+        } else {
+            word += c;
+        }
+    }
+    if (in_word) words.push_back(std::move(word));
+    if (!words.empty() && words[0] == "exec") words.erase(words.begin());
+    // An assignment "A=b cmd" is shell syntax too.
+    if (words.empty() || words[0].empty() || words[0].starts_with("-") ||
+        words[0].find('=') != std::string::npos)
+        return std::nullopt;
+    return words;
+}
+
 namespace {
 
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 constexpr auto kReplace = Json::error_handler_t::replace;
 constexpr size_t kMaxControlClients = 64;
+// Replies a control client has not read yet; past this it is dropped (a client that
+// sends requests and never reads must not grow the master).
+constexpr size_t kMaxClientOutput = 1024 * 1024;
+// Event lines waiting for a slow reader of stderr; past this they are dropped, counted.
+constexpr size_t kMaxEventBuffer = 1024 * 1024;
 
 long long to_ms(Duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -100,12 +166,34 @@ struct ControlClient {
     bool closing = false;
 };
 
-class Master {
+std::string json_drop_notice(size_t dropped) {
+    return Json{{"event", "events_dropped"}, {"count", dropped}}.dump() + "\n";
+}
+
+std::string text_drop_notice(size_t dropped) {
+    return program_name() + ": " + std::to_string(dropped) +
+           " event lines dropped: the reader of stderr fell behind\n";
+}
+
+class Master final : public ControlActions {
 public:
     explicit Master(const ClusterConfig& config)
-        : config_(config), budget_(config.max_restarts, config.restart_window) {}
-    ~Master();
+        : config_(config),
+          budget_(config.max_restarts, config.restart_window),
+          events_(STDERR_FILENO, kMaxEventBuffer,
+                  config.json ? json_drop_notice : text_drop_notice) {}
+    ~Master() override;
     int run();
+
+    // ControlActions: what a control request can do.
+    IpcJson status() override;
+    bool shutting_down() const override { return shutting_down_; }
+    void reload() override;
+    int scale(int workers) override;
+    int send(const RouteTarget& target, const IpcJson& data, int fd) override {
+        return route(data, fd, target, nullptr);
+    }
+    void stop() override { begin_shutdown(0); }
 
 private:
     // setup
@@ -123,18 +211,21 @@ private:
     void stop_proc(Proc* p);
     void retire(Proc* p);
     void schedule_restart(int id, Duration uptime);
+    void on_stop_signal(const signalfd_siginfo& si);
+    void forward_signal(const signalfd_siginfo& si);
     void begin_shutdown(int code);
+    void force_stop();
     void finish();
-    void reload();
     void advance_reload();
-    void scale(int workers);
     void reap_orphans();
+    void stop_orphans();
     // messages
     void on_channel(Proc* p, uint32_t events);
     void on_message(Proc* p, IpcDecoded message);
     void handle_message(Proc* p, IpcDecoded message);
     int route(const Json& data, int fd, const RouteTarget& target, const Proc* from);
     void deliver(Proc* p, const Json& data, int fd);
+    void send_failed(Proc* p, const Json& to, const std::string& why, const Json& data);
     void flush_channels();
     void update_channel_watch(Proc* p);
     void on_notify();
@@ -142,10 +233,10 @@ private:
     // control socket
     void on_control_accept();
     void on_control_client(int fd, uint32_t events);
-    Json handle_request(IpcDecoded request);
-    Json status() const;
     // events
     void emit(Json event, const Proc* p, const std::string& human);
+    void report(const std::string& message);  // an error line, as an "error" event
+    void watch_events_fd();
 
     const ClusterConfig& config_;
     EventLoop loop_;
@@ -166,10 +257,16 @@ private:
     bool last_failed_ = false;
     int exit_code_ = 0;
     std::mt19937 rng_{std::random_device{}()};
+    pid_t stop_sender_ = -1;  // the first stop signal's si_pid (-1: not stopped by a signal)
+    Clock::time_point stop_at_;
+    std::set<pid_t> orphans_;  // adopted descendants being stopped at shutdown
+    bool orphans_killed_ = false;
+    EventWriter events_;
 };
 
 Master::~Master() {
     for (auto& [fd, client] : clients_) loop_.unwatch_fd(fd);
+    if (events_.poll_fd() >= 0) loop_.unwatch_fd(events_.poll_fd());
     if (control_) ::unlink(config_.control_path.c_str());
     for (const auto& a : bound_)
         if (a.kind == ListenAddress::Kind::unix_path) ::unlink(a.path.c_str());
@@ -229,20 +326,49 @@ void Master::setup_control() {
 
 void Master::watch_signals() {
     for (int sig : {SIGTERM, SIGINT, SIGQUIT})
-        loop_.watch_signal(sig, [this](const signalfd_siginfo& si) {
-            emit(Json{{"event", "signal"}, {"signal", signal_name(static_cast<int>(si.ssi_signo))}},
-                 nullptr, "received " + signal_name(static_cast<int>(si.ssi_signo)));
-            begin_shutdown(0);
-        });
+        loop_.watch_signal(sig, [this](const signalfd_siginfo& si) { on_stop_signal(si); });
+    for (int sig : cluster_forwarded_signals())
+        loop_.watch_signal(sig, [this](const signalfd_siginfo& si) { forward_signal(si); });
     loop_.watch_signal(SIGHUP, [this](const signalfd_siginfo&) { reload(); });
     loop_.watch_signal(SIGTTIN, [this](const signalfd_siginfo&) { scale(target_workers_ + 1); });
     loop_.watch_signal(
         SIGTTOU, [this](const signalfd_siginfo&) { scale(std::max(1, target_workers_ - 1)); });
 }
 
+void Master::on_stop_signal(const signalfd_siginfo& si) {
+    std::string name = signal_name(static_cast<int>(si.ssi_signo));
+    auto sender = static_cast<pid_t>(si.ssi_pid);
+    emit(Json{{"event", "signal"}, {"signal", name}, {"sender_pid", sender}}, nullptr,
+         "received " + name);
+    if (!shutting_down_) {
+        stop_sender_ = sender;
+        stop_at_ = Clock::now();
+        begin_shutdown(0);
+        return;
+    }
+    // One request delivered twice (to ptool, then to its process group) is not "force".
+    if (sender == stop_sender_ && Clock::now() - stop_at_ <= kForceStopInterval) return;
+    force_stop();
+}
+
+void Master::forward_signal(const signalfd_siginfo& si) {
+    int sig = static_cast<int>(si.ssi_signo);
+    int n = 0;
+    for (auto& p : procs_) n += p->child.signal_tree(sig) ? 1 : 0;
+    emit(Json{{"event", "signal"}, {"signal", signal_name(sig)}, {"forwarded", n}}, nullptr,
+         "received " + signal_name(sig) + "; forwarded to " + std::to_string(n) + " processes");
+}
+
 Proc* Master::launch_proc(int id, bool agent) {
     ChildSpec spec;
-    spec.argv = agent ? std::vector<std::string>{"/bin/sh", "-c", config_.agent} : config_.command;
+    if (agent) {
+        // Executed directly like a worker when it is a plain command, so that the death
+        // signal reaches the agent itself, not a shell between.
+        auto words = split_simple_command(config_.agent);
+        spec.argv = words ? *words : std::vector<std::string>{"/bin/sh", "-c", config_.agent};
+    } else {
+        spec.argv = config_.command;
+    }
     spec.new_process_group = true;  // a graceful stop reaches the worker's own children too
     spec.parent_death_signal = SIGKILL;
     spec.env_unset = {"LISTEN_FDS",
@@ -276,7 +402,11 @@ Proc* Master::launch_proc(int id, bool agent) {
         spec.env_set.emplace_back("PTOOL_AGENT", "1");
     }
     IpcPair pair = make_ipc_pair();
-    int channel_fd = next_fd;
+    int channel_fd = std::max(next_fd, kClusterChannelFd);
+    rlimit nofile{};
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+        static_cast<rlim_t>(channel_fd) >= nofile.rlim_cur)
+        channel_fd = std::max(next_fd, static_cast<int>(nofile.rlim_cur) - 1);
     spec.extra_fds.push_back({pair.child.get(), channel_fd});
     for (const auto& kv : ipc_child_env(channel_fd))
         spec.env_set.push_back(parse_env_assignment(kv));
@@ -315,7 +445,7 @@ void Master::start_slot(int id) {
         launch_proc(id, false);
     } catch (const LaunchError& e) {
         if (starting_up_) throw;
-        report_error(e.what());
+        report(e.what());
         last_failed_ = true;
         schedule_restart(id, Duration::zero());
     }
@@ -339,8 +469,9 @@ void Master::on_exit(Proc* p, const ExitStatus& st) {
     procs_.remove_if([p](const auto& q) { return q.get() == p; });
 
     bool failed = !(st.exited() && st.code() == 0);
+    if (config_.subreaper || ::getpid() == 1) reap_orphans();  // they may have waited behind it
     if (shutting_down_) {
-        if (procs_.empty()) finish();
+        if (procs_.empty()) stop_orphans();
         return;
     }
     if (!expected) last_failed_ = failed;
@@ -391,7 +522,7 @@ void Master::schedule_restart(int id, Duration uptime) {
             try {
                 launch_proc(0, true);
             } catch (const LaunchError& e) {
-                report_error(e.what());
+                report(e.what());
                 schedule_restart(0, Duration::zero());
             }
         } else {
@@ -438,11 +569,15 @@ void Master::retire(Proc* p) {
     }
 }
 
+void Master::force_stop() {
+    emit(Json{{"event", "force_stop"}, {"workers", procs_.size()}}, nullptr,
+         "asked again to stop: killing the workers now");
+    for (auto& p : procs_) p->child.signal_tree(SIGKILL);
+    for (pid_t pid : orphans_) ::kill(pid, SIGKILL);
+}
+
 void Master::begin_shutdown(int code) {
-    if (shutting_down_) {  // asked twice: do not wait for the grace period
-        for (auto& p : procs_) p->child.signal_tree(SIGKILL);
-        return;
-    }
+    if (shutting_down_) return;  // a repeat: see on_stop_signal
     shutting_down_ = true;
     exit_code_ = code;
     emit(Json{{"event", "shutdown"}, {"workers", procs_.size()}}, nullptr, "shutting down");
@@ -453,7 +588,35 @@ void Master::begin_shutdown(int code) {
         p->retiring = false;
         stop_proc(p.get());
     }
-    if (procs_.empty()) finish();
+    if (procs_.empty()) stop_orphans();
+}
+
+// At shutdown, once the workers are gone: the descendants a subreaper adopted (a
+// daemon a worker started in its own session) get the stop signal, SIGKILL after the
+// grace, and the master ends when they are reaped.
+void Master::stop_orphans() {
+    if (!(config_.subreaper || ::getpid() == 1)) return finish();
+    reap_orphans();
+    std::vector<ProcessInfo> table;
+    try {
+        table = read_process_table(ProcReadOptions{});
+    } catch (const Error&) {
+    }
+    pid_t self = ::getpid();
+    for (const auto& proc : table)
+        if (proc.ppid == self && proc.state != 'Z' && !orphans_.count(proc.pid)) {
+            orphans_.insert(proc.pid);
+            ::kill(proc.pid, orphans_killed_ ? SIGKILL : config_.stop_signal);
+            ::kill(proc.pid, SIGCONT);
+        }
+    if (orphans_.empty()) return finish();
+    emit(Json{{"event", "stop_orphans"}, {"count", orphans_.size()}}, nullptr,
+         "stopping " + std::to_string(orphans_.size()) + " adopted orphan processes");
+    if (!orphans_killed_)
+        loop_.add_timer(config_.grace, [this] {
+            orphans_killed_ = true;
+            for (pid_t pid : orphans_) ::kill(pid, SIGKILL);
+        });
 }
 
 void Master::finish() {
@@ -463,14 +626,17 @@ void Master::finish() {
         } catch (const SysError&) {
         }
     }
+    events_.flush_blocking(200);
     loop_.stop();
 }
 
 void Master::reload() {
     if (shutting_down_) return;
     emit(Json{{"event", "reload"}, {"workers", slots_.size()}}, nullptr, "rolling reload");
+    // Every worker older than this HUP goes, the one being replaced now included: its
+    // replacement started before the HUP, so it is queued again.
     for (const auto& [id, slot] : slots_)
-        if (id > 0 && id != reload_slot_ &&
+        if (id > 0 &&
             std::find(reload_queue_.begin(), reload_queue_.end(), id) == reload_queue_.end())
             reload_queue_.push_back(id);
     if (reload_slot_ == 0) advance_reload();
@@ -492,8 +658,8 @@ void Master::advance_reload() {
     }
 }
 
-void Master::scale(int workers) {
-    if (shutting_down_ || workers < 0) return;
+int Master::scale(int workers) {
+    if (shutting_down_ || workers < 0) return target_workers_;
     int before = target_workers_;
     target_workers_ = workers;
     if (before != workers && !starting_up_)
@@ -516,21 +682,25 @@ void Master::scale(int workers) {
             if (!p->agent && p->id == id) stop_proc(p.get());
         if (id == reload_slot_) advance_reload();
     }
+    return target_workers_;
 }
 
+// tini's loop: every child that ended is reaped, except our own workers, which the
+// event loop reaps with their status. waitid(WNOWAIT) shows the next ended child
+// without reaping it; when that is one of ours the loop stops, and on_exit() calls
+// again once the event loop has reaped it.
 void Master::reap_orphans() {
-    std::set<pid_t> ours;
-    for (const auto& p : procs_) ours.insert(p->child.pid());
-    pid_t self = ::getpid();
-    std::vector<ProcessInfo> table;
-    try {
-        table = read_process_table(ProcReadOptions{});
-    } catch (const Error&) {
-        return;
+    for (;;) {
+        siginfo_t info{};
+        if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+        pid_t pid = info.si_pid;
+        if (std::any_of(procs_.begin(), procs_.end(),
+                        [pid](const auto& p) { return p->child.pid() == pid; }))
+            return;
+        ::waitpid(pid, nullptr, WNOHANG);
+        if (orphans_.erase(pid) && orphans_.empty() && shutting_down_ && procs_.empty())
+            stop_orphans();  // any they left behind, or finish
     }
-    for (const auto& proc : table)
-        if (proc.ppid == self && proc.state == 'Z' && !ours.count(proc.pid))
-            ::waitpid(proc.pid, nullptr, WNOHANG);
 }
 
 void Master::on_channel(Proc* p, uint32_t events) {
@@ -584,12 +754,13 @@ void Master::update_channel_watch(Proc* p) {
 void Master::on_message(Proc* p, IpcDecoded m) {
     try {
         handle_message(p, std::move(m));
-    } catch (const nlohmann::json::exception& e) {  // a worker's odd message never stops the master
+    } catch (...) {  // a worker's odd message never stops the master
+        const char* why = "a message the master cannot handle";
         emit(Json{{"event", "bad_message"},
                   {"worker_id", p->id},
                   {"pid", p->child.pid()},
-                  {"error", e.what()}},
-             p, std::string("sent a message the master cannot use: ") + e.what());
+                  {"error", why}},
+             p, std::string("sent ") + why);
     }
 }
 
@@ -599,8 +770,17 @@ void Master::handle_message(Proc* p, IpcDecoded m) {
         emit(Json{{"event", "bad_message"},
                   {"worker_id", p->id},
                   {"pid", p->child.pid()},
-                  {"error", m.error}},
-             p, "sent a message that is not JSON: " + m.error);
+                  {"error", ipc_error_words(m.error)}},
+             p, "sent a message that is not JSON: " + ipc_error_words(m.error));
+        return;
+    }
+    if (nests_deeper_than(m.data, kMaxMessageDepth)) {
+        std::string why = "nested deeper than " + std::to_string(kMaxMessageDepth) + " levels";
+        emit(Json{{"event", "bad_message"},
+                  {"worker_id", p->id},
+                  {"pid", p->child.pid()},
+                  {"error", why}},
+             p, "sent a message " + why);
         return;
     }
     const Json data = Json(std::move(m.data));
@@ -618,6 +798,10 @@ void Master::handle_message(Proc* p, IpcDecoded m) {
         auto target = data.contains("to") && data["to"].is_string()
                           ? parse_route_target(data["to"].get<std::string>())
                           : std::nullopt;
+        Json payload = data.contains("data") ? data["data"] : Json(nullptr);
+        std::string to = data.contains("to") && data["to"].is_string()
+                             ? data["to"].get<std::string>()
+                             : std::string();
         if (!target) {
             emit(Json{{"event", "bad_message"},
                       {"worker_id", p->id},
@@ -625,9 +809,20 @@ void Master::handle_message(Proc* p, IpcDecoded m) {
                       {"error", "unknown target"},
                       {"data", data}},
                  p, "ptool:send to an unknown target: " + data.dump(-1, ' ', false, kReplace));
+            send_failed(p, data.contains("to") ? data["to"] : Json(nullptr), "unknown target",
+                        payload);
             return;
         }
-        route(data.contains("data") ? data["data"] : Json(nullptr), m.fd.get(), *target, p);
+        if (route(payload, m.fd.get(), *target, p) == 0) {
+            std::string why = "no process matches '" + printable_excerpt(to) + "'";
+            emit(Json{{"event", "message"},
+                      {"worker_id", p->id},
+                      {"pid", p->child.pid()},
+                      {"undelivered", why},
+                      {"data", data}},
+                 p, "ptool:send not delivered: " + why);
+            send_failed(p, data["to"], why, payload);
+        }
     } else {
         emit(Json{{"event", "message"},
                   {"worker_id", p->id},
@@ -635,6 +830,13 @@ void Master::handle_message(Proc* p, IpcDecoded m) {
                   {"data", data}},
              p, "message " + data.dump(-1, ' ', false, kReplace));
     }
+}
+
+// Tells a worker that its ptool:send reached nobody.
+void Master::send_failed(Proc* p, const Json& to, const std::string& why, const Json& data) {
+    if (p->channel.is_open())
+        deliver(p, Json{{"cmd", "ptool:send-failed"}, {"to", to}, {"error", why}, {"data", data}},
+                -1);
 }
 
 int Master::route(const Json& data, int fd, const RouteTarget& target, const Proc* from) {
@@ -745,13 +947,18 @@ void Master::on_control_client(int fd, uint32_t events) {
             std::vector<IpcMessage> requests;
             open = c.channel.read(requests);
             for (auto& r : requests) {
-                Json reply;
-                try {
-                    reply = handle_request(c.channel.decode(std::move(r)));
-                } catch (const nlohmann::json::exception& e) {
-                    reply = Json{{"ok", false}, {"error", e.what()}};
+                c.channel.send(answer_control_message(c.channel, std::move(r), *this));
+                if (c.channel.queued_bytes() > kMaxClientOutput) {
+                    emit(Json{{"event", "control_client_dropped"},
+                              {"queued_bytes", c.channel.queued_bytes()}},
+                         nullptr,
+                         "control client dropped: it does not read its replies (" +
+                             std::to_string(c.channel.queued_bytes()) + " bytes unread)");
+                    loop_.unwatch_fd(fd);
+                    clients_.erase(it);
+                    flush_channels();
+                    return;
                 }
-                c.channel.send(reply);
             }
             flush_channels();
         }
@@ -770,45 +977,7 @@ void Master::on_control_client(int fd, uint32_t events) {
                             (c.channel.wants_write() ? uint32_t{EPOLLOUT} : 0u));
 }
 
-Json Master::handle_request(IpcDecoded request) {
-    auto error = [](const std::string& why) { return Json{{"ok", false}, {"error", why}}; };
-    if (request.kind == IpcDecoded::Kind::invalid) return error("invalid JSON: " + request.error);
-    if (request.kind == IpcDecoded::Kind::internal) return error("unexpected internal message");
-    const Json req = Json(std::move(request.data));
-    if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
-        return error("expected an object with a \"cmd\" string");
-    std::string cmd = req["cmd"];
-    if (cmd == "status") return status();
-    if (shutting_down_ && cmd != "stop") return error("shutting down");
-    if (cmd == "reload") {
-        reload();
-        return Json{{"ok", true}};
-    }
-    if (cmd == "scale") {
-        if (!req.contains("workers") || !req["workers"].is_number_integer() ||
-            req["workers"].get<long long>() < 0 || req["workers"].get<long long>() > 4096)
-            return error("\"workers\" must be an integer from 0 to 4096");
-        scale(req["workers"].get<int>());
-        return Json{{"ok", true}, {"workers", target_workers_}};
-    }
-    if (cmd == "send") {
-        if (!req.contains("to") || !req["to"].is_string())
-            return error("\"to\" must be a target string");
-        auto target = parse_route_target(req["to"].get<std::string>());
-        if (!target) return error("unknown target '" + req["to"].get<std::string>() + "'");
-        int n = route(req.contains("data") ? req["data"] : Json(nullptr), request.fd.get(), *target,
-                      nullptr);
-        if (n == 0) return error("no process matches '" + req["to"].get<std::string>() + "'");
-        return Json{{"ok", true}, {"delivered", n}};
-    }
-    if (cmd == "stop") {
-        begin_shutdown(0);
-        return Json{{"ok", true}};
-    }
-    return error("unknown cmd '" + cmd + "'");
-}
-
-Json Master::status() const {
+IpcJson Master::status() {
     auto now = Clock::now();
     auto describe = [&](const Proc& p) {
         auto slot = slots_.find(p.agent ? 0 : p.id);
@@ -848,7 +1017,21 @@ void Master::emit(Json event, const Proc* p, const std::string& human) {
         line += human;
     }
     line += '\n';
-    (void)write_full(STDERR_FILENO, line);
+    events_.write_line(line);
+    watch_events_fd();
+}
+
+// While lines wait for the reader of stderr, the loop writes them when it can.
+void Master::watch_events_fd() {
+    int fd = events_.poll_fd();
+    if (fd < 0 || !events_.wants_write() || loop_.watching_fd(fd)) return;
+    loop_.watch_fd(fd, EPOLLOUT, [this, fd](uint32_t) {
+        if (events_.flush() && !events_.wants_write()) loop_.unwatch_fd(fd);
+    });
+}
+
+void Master::report(const std::string& message) {
+    emit(Json{{"event", "error"}, {"error", message}}, nullptr, message);
 }
 
 }  // namespace

@@ -67,6 +67,32 @@ private:
     std::deque<std::chrono::steady_clock::time_point> times_;
 };
 
+// The signals the master gives no meaning of its own: every catchable signal but
+// TERM INT QUIT (stop), HUP (reload), TTIN TTOU (scale), CHLD, the faults a process
+// raises on itself (SEGV BUS FPE ILL TRAP SYS ABRT XCPU XFSZ), PIPE and URG. Each
+// is forwarded to every worker's and the agent's process group, as tini does; none
+// ends the master. The one list of them (the master's part of libcommon's shared
+// forwarding rule).
+std::vector<int> cluster_forwarded_signals();
+
+// A stop signal that repeats while the master is stopping forces the stop (SIGKILL
+// now, no grace) only when it comes from another sender than the first (si_pid), or
+// more than this long after it: `timeout 3 ptool fork-cluster` signals ptool and then
+// its process group, one sender a moment apart, which is one request.
+inline constexpr std::chrono::seconds kForceStopInterval{1};
+
+// The fd a child's IPC channel gets (NODE_CHANNEL_FD), unless the listening sockets
+// reach it: far above the fds a program opens for itself at start, so that a
+// descendant that inherits NODE_CHANNEL_FD but not the fd (Python's subprocess closes
+// it) finds it closed -- which Node ignores -- rather than reused by its own epoll fd,
+// which makes Node abort.
+inline constexpr int kClusterChannelFd = 100;
+
+// The argv of `command` when it is a plain list of words (quotes and backslashes as in
+// sh, an initial "exec" dropped), so it can be executed directly; nullopt when it uses
+// shell syntax (operators, redirections, $, `, globs, ...) and needs /bin/sh -c.
+std::optional<std::vector<std::string>> split_simple_command(std::string_view command);
+
 // A message route: master, all, workers, agent, random, worker:ID, pid:PID.
 struct RouteTarget {
     enum class Kind { master, all, workers, agent, random, worker_id, pid };

@@ -1,9 +1,14 @@
 #include "libcommon/output.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -72,6 +77,107 @@ bool use_color(ColorMode mode, int fd) {
     const char* no_color = std::getenv("NO_COLOR");
     if (no_color && *no_color) return false;
     return ::isatty(fd) == 1;
+}
+
+EventWriter::EventWriter(int fd, size_t capacity, Notice notice)
+    : fd_(fd), out_fd_(fd), capacity_(capacity), notice_(notice) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return;
+    if (S_ISSOCK(st.st_mode)) {
+        socket_ = pollable_ = true;
+    } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+        // A new open file description of the same pipe or tty, ours alone to make O_NONBLOCK.
+        std::string path = "/proc/self/fd/" + std::to_string(fd);
+        int own = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (own >= 0) {
+            out_fd_ = own;
+            own_fd_ = pollable_ = true;
+        }
+    }
+}
+
+EventWriter::~EventWriter() {
+    if (own_fd_) ::close(out_fd_);
+}
+
+ssize_t EventWriter::write_some(const char* data, size_t size) {
+    for (;;) {
+        ssize_t n = socket_ ? ::send(out_fd_, data, size, MSG_DONTWAIT | MSG_NOSIGNAL)
+                            : ::write(out_fd_, data, size);
+        if (n < 0 && errno == EINTR) continue;
+        return n;
+    }
+}
+
+void EventWriter::write_line(std::string_view line) {
+    if (failed_) return;
+    if (dropped_ == 0 && buffer_.size() == offset_) {  // the common case: straight out
+        buffer_.clear();
+        offset_ = 0;
+        size_t done = 0;
+        while (done < line.size()) {
+            ssize_t n = write_some(line.data() + done, line.size() - done);
+            if (n <= 0) break;
+            done += static_cast<size_t>(n);
+        }
+        if (done == line.size()) return;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            failed_ = true;  // nobody can be told: stderr itself is gone
+            return;
+        }
+        buffer_.assign(line.substr(done));  // the rest of one line may exceed the capacity
+        return;
+    }
+    if (buffer_.size() - offset_ + line.size() > capacity_) {
+        ++dropped_;
+        ++dropped_total_;
+        flush();
+        return;
+    }
+    if (offset_ > capacity_ / 2) {  // keeps the buffer within 1.5 x capacity
+        buffer_.erase(0, offset_);
+        offset_ = 0;
+    }
+    buffer_.append(line);
+    flush();
+}
+
+bool EventWriter::flush() {
+    if (failed_) return true;
+    for (;;) {
+        while (offset_ < buffer_.size()) {
+            ssize_t n = write_some(buffer_.data() + offset_, buffer_.size() - offset_);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+                failed_ = true;
+                buffer_.clear();
+                offset_ = 0;
+                return true;
+            }
+            offset_ += static_cast<size_t>(n);
+        }
+        buffer_.clear();
+        offset_ = 0;
+        if (dropped_ == 0) return true;
+        // Drained after drops: say how many lines were lost, then carry on.
+        size_t count = dropped_;
+        dropped_ = 0;
+        buffer_ = notice_ ? notice_(count)
+                          : program_name() + ": " + std::to_string(count) +
+                                " event lines dropped: the reader of stderr fell behind\n";
+    }
+}
+
+void EventWriter::flush_blocking(int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!flush()) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now())
+                        .count();
+        if (left <= 0 || !pollable_) return;
+        pollfd p{out_fd_, POLLOUT, 0};
+        if (::poll(&p, 1, static_cast<int>(left)) == 0) return;
+    }
 }
 
 }  // namespace ptool

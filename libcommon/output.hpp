@@ -4,8 +4,11 @@
 // write error is thrown, so partial output is never passed off as success.
 #pragma once
 
+#include <sys/types.h>
 #include <cstddef>
+
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace ptool {
@@ -56,5 +59,54 @@ enum class ColorMode { automatic, always, never };
 ColorMode parse_color_mode(std::string_view text);
 // Color on `fd`: always/never as asked; auto = a terminal and NO_COLOR unset or empty.
 bool use_color(ColorMode mode, int fd);
+
+}  // namespace ptool
+
+namespace ptool {
+
+// Event and log lines for a program that runs an event loop (fork-cluster's master):
+// writing them never blocks the loop, whoever holds the other end of the fd. Lines
+// that do not fit wait in a bounded buffer (flush() when the fd is writable); past
+// `capacity` whole lines are dropped and counted, never cut, and once the buffer
+// drains `notice(count)` is written first, so a reader learns what it missed.
+// A pipe or terminal is written through an O_NONBLOCK open of its own (the fd's file
+// description, shared with others, keeps its flags); a socket with MSG_DONTWAIT; a
+// regular file with plain writes (they do not wait for a reader).
+class EventWriter {
+public:
+    using Notice = std::string (*)(size_t dropped);
+    explicit EventWriter(int fd, size_t capacity = 1024 * 1024, Notice notice = nullptr);
+    EventWriter(const EventWriter&) = delete;
+    EventWriter& operator=(const EventWriter&) = delete;
+    ~EventWriter();
+
+    // Queues `line` (it should end with "\n") and writes what it can now.
+    void write_line(std::string_view line);
+    // Writes what it can without blocking; true when nothing is left.
+    bool flush();
+    // Waits up to `timeout_ms` for the rest to go (at exit).
+    void flush_blocking(int timeout_ms);
+    bool wants_write() const { return !buffer_.empty() || dropped_ != 0; }
+    // The fd to watch for EPOLLOUT while wants_write(); -1 when it cannot be polled.
+    int poll_fd() const { return pollable_ ? out_fd_ : -1; }
+    size_t dropped_total() const { return dropped_total_; }
+    size_t buffered() const { return buffer_.size(); }
+
+private:
+    ssize_t write_some(const char* data, size_t size);
+
+    int fd_;
+    int out_fd_;
+    bool own_fd_ = false;
+    bool socket_ = false;
+    bool pollable_ = false;
+    bool failed_ = false;  // a write error other than EAGAIN: drop everything quietly
+    size_t capacity_;
+    Notice notice_;
+    std::string buffer_;
+    size_t offset_ = 0;  // bytes of buffer_ already written
+    size_t dropped_ = 0;
+    size_t dropped_total_ = 0;
+};
 
 }  // namespace ptool

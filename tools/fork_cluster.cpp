@@ -6,7 +6,8 @@
 //   --max-restarts N (10, 0 = no limit) within --restart-window DUR (60s)
 //   --min-uptime DUR (1s)    --stop-signal SIG (TERM)   --grace DUR (10s)
 //   --subreaper   --agent 'COMMAND'   --json   --control PATH
-// Signals: TERM/INT/QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer.
+// Signals: TERM/INT/QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer;
+// every other catchable signal is forwarded to the workers and the agent.
 #include <sched.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
@@ -70,7 +71,8 @@ ToolRunner setup_fork_cluster(CLI::App& app) {
     app.add_option("--grace", opts->grace, "time a stopping worker gets before SIGKILL (10s)");
     app.add_flag("--subreaper", opts->subreaper, "reap orphaned descendants (automatic as PID 1)");
     app.add_option("--agent", opts->agent,
-                   "run COMMAND (sh -c) as a singleton agent beside the workers");
+                   "run COMMAND as a singleton agent beside the workers (directly when it is "
+                   "plain words, else through sh -c)");
     app.add_flag("--json", opts->json, "events as JSON lines on stderr");
     app.add_option("--control", opts->control, "serve JSON-line requests on the Unix socket PATH");
     app.add_option("command", opts->command, "PROGRAM [ARGS...]")->required()->expected(-1);

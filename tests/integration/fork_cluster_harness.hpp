@@ -1,0 +1,195 @@
+// The fork-cluster test harness shared by fork_cluster_signals.cpp and
+// fork_cluster_hardening.cpp: a master in the background with its --json events in
+// a file, control-socket requests, and /proc look-ups (from fork_cluster.cpp).
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace cluster_test {
+
+using namespace ptool::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+inline std::string fixture(const std::string& name) {
+    return source_dir() + "/tests/fixtures/cluster/" + name;
+}
+
+// A fork-cluster master running in the background with --json events in a file.
+class Master {
+public:
+    // `stderr_fd` >= 0: the master's stderr (events then are not read back here).
+    explicit Master(std::vector<std::string> args,
+                    std::map<std::string, std::string> extra_env = {}, int stderr_fd = -1) {
+        events_path_ = dir_ / "events.jsonl";
+        for (auto& a : args)
+            if (a == "CTL") a = dir_ / "ctl";  // the control socket lives in the test's directory
+        std::vector<std::string> argv = {ptool_bin(), "fork-cluster", "--json"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        std::vector<std::string> env_strings;
+        for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+        env_strings.push_back("PTOOL=" + ptool_bin());
+        for (const auto& [k, v] : extra_env) env_strings.push_back(k + "=" + v);
+        std::vector<char*> envp, argp;
+        for (auto& s : env_strings) envp.push_back(s.data());
+        envp.push_back(nullptr);
+        for (auto& s : argv) argp.push_back(s.data());
+        argp.push_back(nullptr);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        if (stderr_fd >= 0)
+            posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
+        else
+            posix_spawn_file_actions_addopen(&fa, 2, events_path_.c_str(),
+                                             O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        int rc = posix_spawn(&pid_, argp[0], &fa, &attr, argp.data(), envp.data());
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        REQUIRE(rc == 0);
+    }
+    ~Master() {
+        if (pid_ > 0 && status_ < 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    pid_t pid() const { return pid_; }
+    const TempDir& dir() const { return dir_; }
+
+    std::vector<json> events() const {
+        std::vector<json> out;
+        std::string text = read_file(events_path_);
+        size_t start = 0;
+        for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+            try {
+                out.push_back(json::parse(text.substr(start, nl - start)));
+            } catch (const json::parse_error&) {
+                out.push_back(json{{"event", "text"}, {"text", text.substr(start, nl - start)}});
+            }
+        }
+        return out;
+    }
+    std::vector<json> events_named(const std::string& name) const {
+        std::vector<json> out;
+        for (auto& e : events())
+            if (e.value("event", "") == name) out.push_back(e);
+        return out;
+    }
+    // Waits until `count` events named `name` were logged.
+    bool wait_events(const std::string& name, size_t count,
+                     std::chrono::milliseconds timeout = 10s) const {
+        return wait_until([&] { return events_named(name).size() >= count; }, timeout);
+    }
+    int port() const {
+        if (!wait_events("listen", 1)) return 0;
+        std::string a = events_named("listen")[0]["address"];
+        return std::stoi(a.substr(a.rfind(':') + 1));
+    }
+    // Waits for the master to exit; returns its status (128+N for a signal) or -1.
+    int wait_exit(std::chrono::milliseconds timeout = 15s) {
+        if (status_ >= 0) return status_;
+        wait_until(
+            [&] {
+                int st;
+                if (waitpid(pid_, &st, WNOHANG) != pid_) return false;
+                status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                return true;
+            },
+            timeout);
+        return status_;
+    }
+
+private:
+    TempDir dir_;
+    std::string events_path_;
+    pid_t pid_ = -1;
+    int status_ = -1;
+};
+
+// A connection to a control socket with a 5 s read timeout, or -1.
+inline int connect_control(const std::string& path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::strncpy(sun.sun_path, path.c_str(), sizeof sun.sun_path - 1);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
+        close(fd);
+        return -1;
+    }
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+// Sends one JSON line to a control socket and returns the reply line.
+inline std::string control_request(const std::string& path, const std::string& line) {
+    int fd = connect_control(path);
+    if (fd < 0) return "connect failed";
+    std::string msg = line + "\n";
+    (void)!write(fd, msg.data(), msg.size());
+    std::string reply;
+    char c;
+    while (read(fd, &c, 1) == 1 && c != '\n') reply += c;
+    close(fd);
+    return reply;
+}
+
+inline std::vector<int> worker_pids(const Master& m) {
+    auto status = json::parse(control_request(m.dir() / "ctl", R"({"cmd":"status"})"));
+    std::vector<int> pids;
+    for (auto& w : status["workers"]) pids.push_back(w["pid"]);
+    return pids;
+}
+
+// Field `index` (1-based, as in proc(5): 4 ppid, 5 pgrp) of /proc/PID/stat, or -1.
+inline long stat_field(int pid, int index) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    for (int i = 3; rest >> field; ++i)
+        if (i == index) return std::stol(field);
+    return -1;
+}
+
+// Live (non-zombie) processes whose process group is `pgid`.
+inline std::vector<int> group_members(int pgid) {
+    std::vector<int> out;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        std::string name = e.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        int pid = std::stoi(name);
+        if (stat_field(pid, 5) == pgid && process_alive(pid)) out.push_back(pid);
+    }
+    return out;
+}
+
+}  // namespace cluster_test
