@@ -26,6 +26,7 @@
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
 #include "libcommon/procfs.hpp"
+#include "libcommon/signals.hpp"
 
 namespace ptool {
 
@@ -60,17 +61,13 @@ std::optional<RouteTarget> parse_route_target(std::string_view text) {
 }
 
 std::vector<int> cluster_forwarded_signals() {
-    static constexpr int excluded[] = {
-        SIGTERM, SIGINT, SIGQUIT, SIGHUP,  SIGTTIN, SIGTTOU, SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV,
-        SIGBUS,  SIGFPE, SIGILL,  SIGTRAP, SIGSYS,  SIGABRT, SIGXCPU, SIGXFSZ, SIGPIPE, SIGURG,
-    };
-    std::vector<int> out;
-    for (int sig = 1; sig <= SIGRTMAX; ++sig) {
-        if (sig > 31 && sig < SIGRTMIN) continue;  // the C library's own
-        if (std::find(std::begin(excluded), std::end(excluded), sig) != std::end(excluded))
-            continue;
-        out.push_back(sig);
-    }
+    // spawn's list (libcommon/signals.hpp) less the signals the master gives a meaning:
+    // stop (TERM INT QUIT), reload (HUP); TTIN/TTOU (scale) are not in that list. TSTP is
+    // passed on too: a supervisor that stops with its terminal would stop supervising.
+    static constexpr int own[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
+    std::vector<int> out{SIGTSTP};
+    for (int sig : forwarded_signals())
+        if (std::find(std::begin(own), std::end(own), sig) == std::end(own)) out.push_back(sig);
     return out;
 }
 
@@ -327,8 +324,8 @@ void Master::setup_control() {
 void Master::watch_signals() {
     for (int sig : {SIGTERM, SIGINT, SIGQUIT})
         loop_.watch_signal(sig, [this](const signalfd_siginfo& si) { on_stop_signal(si); });
-    for (int sig : cluster_forwarded_signals())
-        loop_.watch_signal(sig, [this](const signalfd_siginfo& si) { forward_signal(si); });
+    loop_.watch_signals(cluster_forwarded_signals(),
+                        [this](const signalfd_siginfo& si) { forward_signal(si); });
     loop_.watch_signal(SIGHUP, [this](const signalfd_siginfo&) { reload(); });
     loop_.watch_signal(SIGTTIN, [this](const signalfd_siginfo&) { scale(target_workers_ + 1); });
     loop_.watch_signal(
