@@ -465,9 +465,13 @@ void XxdReverseDecoder::feed(std::string_view text, std::string& out) {
     const auto* end = p + text.size();
     const unsigned char* line_begin = p;  // the column of p is (p - line_begin) + col0
     size_t col0 = column_;
-    out.reserve(out.size() + text.size() / 2 + 1);
+    // Bytes go straight into `out`, sized for the most this chunk can give;
+    // it is cut to what was written before a move and at the end.
+    size_t start = out.size();
+    out.resize(start + text.size() / 2 + 1);
+    char* o = out.data() + start;
     auto emit = [&](int hi, int lo) {
-        out.push_back(static_cast<char>((hi << 4) | lo));
+        *o++ = static_cast<char>((hi << 4) | lo);
         ++have_;
         ++want_;
         n1_ = -1;
@@ -523,7 +527,11 @@ void XxdReverseDecoder::feed(std::string_view text, std::string& out) {
             } else {
                 if (want_ != have_) {
                     column_ = static_cast<size_t>(p - line_begin) + col0;
+                    out.resize(static_cast<size_t>(o - out.data()));
                     move_to(want_, out);
+                    size_t kept = out.size();
+                    out.resize(kept + static_cast<size_t>(end - p) / 2 + 1);
+                    o = out.data() + kept;
                 }
                 if (n2_ >= 0 && n1_ >= 0) {
                     int n3 = n3_;
@@ -545,6 +553,7 @@ void XxdReverseDecoder::feed(std::string_view text, std::string& out) {
         line_begin = p + 1;
         col0 = 1;
     }
+    out.resize(static_cast<size_t>(o - out.data()));
     column_ = static_cast<size_t>(end - line_begin) + col0;
 }
 
