@@ -2,7 +2,8 @@
 // the first byte picks the parser and where the input is cut into two chunks,
 // so carrying state across chunks is fuzzed too. A DecodeError is a fine
 // outcome; a crash, a leak or undefined behaviour is not. Valid hex and base64
-// must also decode to what re-encoding the result gives back.
+// must also decode to what re-encoding the result gives back. xxd dumps are
+// read as xxd -r reads them (columns 1 to 32, from the first byte).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -16,7 +17,7 @@ namespace {
 
 std::unique_ptr<ptool::ByteDecoder> make_decoder(unsigned which) {
     switch (which % 4) {
-        case 0: return std::make_unique<ptool::XxdReverseDecoder>();
+        case 0: return std::make_unique<ptool::XxdReverseDecoder>(1 + (which >> 2) % 32);
         case 1: return std::make_unique<ptool::HexDecoder>();
         case 2: return std::make_unique<ptool::Base64Decoder>();
         default: return std::make_unique<ptool::JsonBufferDecoder>();

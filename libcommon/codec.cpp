@@ -531,7 +531,7 @@ void HexDecoder::feed(std::string_view text, std::string& out) {
         } else if (v == kNewline) {
             ++line_;
             cur = Cursor{p + 1, 1};
-        } else if (v != kSpace) {
+        } else if (v != kSpace && !ignore_garbage_) {
             out.resize(static_cast<size_t>(o - out.data()));
             throw DecodeError(describe_char(*p, "hex"), line_, cur.column(p));
         }
@@ -606,7 +606,7 @@ void Base64Decoder::feed(std::string_view text, std::string& out) {
         } else if (v == kNewline) {
             ++line_;
             cur = Cursor{p + 1, 1};
-        } else if (v != kSpace) {
+        } else if (v != kSpace && !ignore_garbage_) {
             out.resize(static_cast<size_t>(o - out.data()));
             throw DecodeError(describe_char(*p, "base64"), line_, cur.column(p));
         }

@@ -95,25 +95,31 @@ protected:
 };
 
 // Hex digits (either case); whitespace anywhere is skipped (as `xxd -r -p`),
-// anything else is an error, as is an odd number of digits.
+// anything else is an error (skipped too with `ignore_garbage`, as base64 -i),
+// as is an odd number of digits.
 class HexDecoder : public ByteDecoder {
 public:
+    explicit HexDecoder(bool ignore_garbage = false) : ignore_garbage_(ignore_garbage) {}
     void feed(std::string_view text, std::string& out) override;
     void finish(std::string& out) override;
 
 private:
+    bool ignore_garbage_;
     int pending_ = -1;  // the first digit of a pair
     size_t pending_line_ = 0, pending_column_ = 0;
 };
 
 // base64 or base64url (both alphabets accepted, as Buffer.from(s, 'base64')),
-// whitespace skipped, padding optional but only at the end.
+// whitespace skipped, padding optional but only at the end. With
+// `ignore_garbage` (base64 -i) characters outside both alphabets are skipped too.
 class Base64Decoder : public ByteDecoder {
 public:
+    explicit Base64Decoder(bool ignore_garbage = false) : ignore_garbage_(ignore_garbage) {}
     void feed(std::string_view text, std::string& out) override;
     void finish(std::string& out) override;
 
 private:
+    bool ignore_garbage_;
     uint32_t acc_ = 0;
     int count_ = 0;     // sextets in acc_
     int padding_ = 0;   // '=' seen

@@ -444,102 +444,120 @@ constexpr auto kNibbles = make_nibbles();
 
 }  // namespace
 
+void XxdReverseDecoder::move_to(uint64_t position, std::string& out) {
+    if (on_seek) {
+        if (!on_seek(out, have_, position))
+            throw DecodeError(position < have_ ? "cannot seek backwards in the output"
+                                               : "cannot seek in the output",
+                              line_, column_);
+    } else if (position > have_ && position - have_ <= max_gap) {
+        out.append(static_cast<size_t>(position - have_), '\0');
+    } else {
+        throw DecodeError(position < have_ ? "offset goes backwards" : "offset jumps too far ahead",
+                          line_, column_);
+    }
+    have_ = position;
+}
+
+// xxd's loop, character by character, with a fast path for the usual "hhhh hhhh" run.
 void XxdReverseDecoder::feed(std::string_view text, std::string& out) {
-    size_t pos = 0;
-    if (!carry_.empty()) {
-        size_t nl = text.find('\n');
-        if (nl == std::string_view::npos) {
-            carry_.append(text);
-            return;
-        }
-        carry_.append(text.substr(0, nl));
-        std::string line = std::move(carry_);
-        carry_.clear();
-        parse_line(line, out);
-        pos = nl + 1;
-    }
-    for (;;) {
-        size_t nl = text.find('\n', pos);
-        if (nl == std::string_view::npos) break;
-        parse_line(text.substr(pos, nl - pos), out);
-        pos = nl + 1;
-    }
-    carry_.assign(text.substr(pos));
-}
-
-void XxdReverseDecoder::finish(std::string& out) {
-    if (!carry_.empty()) {
-        std::string line = std::move(carry_);
-        carry_.clear();
-        parse_line(line, out);
-    }
-}
-
-void XxdReverseDecoder::parse_line(std::string_view line, std::string& out) {
-    const size_t line_no = line_++;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const auto* begin = reinterpret_cast<const unsigned char*>(line.data());
-    const auto* end = begin + line.size();
-    const auto* p = begin;
-    auto fail = [&](std::string why, const unsigned char* at) {
-        throw DecodeError(std::move(why), line_no, static_cast<size_t>(at - begin) + 1);
-    };
-    while (p < end && (*p == ' ' || *p == '\t')) ++p;
-    if (p == end) return;
-    if (*p == '*' && p + 1 == end) return;  // xxd -a's marker for skipped lines
-
-    uint64_t offset = 0;
-    const auto* digits = p;
-    while (p < end && kNibbles[*p] >= 0) {
-        if (p - digits >= 16) fail("offset too long", p);
-        offset = (offset << 4) | static_cast<unsigned>(kNibbles[*p]);
-        ++p;
-    }
-    if (p == digits) fail("expected a hex offset", p);
-    if (p == end || *p != ':') fail("expected ':' after the offset", p);
-    ++p;
-
-    if (offset < written_) fail("offset goes backwards", digits);
-    if (offset > written_) {
-        uint64_t gap = offset - written_;
-        if (on_gap) {
-            on_gap(out, gap);
-        } else if (gap <= max_gap) {
-            out.append(static_cast<size_t>(gap), '\0');
-        } else {
-            fail("offset jumps too far ahead", digits);
-        }
-        written_ = offset;
-    }
-
-    // Hex pairs, single spaces between groups; two spaces start the text column.
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* end = p + text.size();
+    const unsigned char* line_begin = p;  // the column of p is (p - line_begin) + col0
+    size_t col0 = column_;
+    // Bytes go straight into `out`, sized for the most this chunk can give;
+    // it is cut to what was written before a move and at the end.
     size_t start = out.size();
-    out.resize(start + static_cast<size_t>(end - p) / 2 + 1);
+    out.resize(start + text.size() / 2 + 1);
     char* o = out.data() + start;
-    while (end - p >= 2) {
-        int hi = kNibbles[p[0]], lo = kNibbles[p[1]];
-        if ((hi | lo) >= 0) {
-            *o++ = static_cast<char>((hi << 4) | lo);
-            p += 2;
-            continue;
+    auto emit = [&](int hi, int lo) {
+        *o++ = static_cast<char>((hi << 4) | lo);
+        ++have_;
+        ++want_;
+        n1_ = -1;
+        n2_ = hi;
+        n3_ = -1;
+        if (++p_ >= columns_) skip_line_ = true;
+    };
+    for (; p < end; ++p) {
+        bool ends_line = false;  // xxd's reset at a newline: back to the offset
+        if (skip_line_) {
+            const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+            if (!nl) {
+                p = end;
+                break;
+            }
+            p = static_cast<const unsigned char*>(nl);
+            skip_line_ = false;
+            ends_line = true;
+        } else {
+            // Right after a byte, with nothing to move: pairs, or a separator and a pair.
+            while (n1_ < 0 && n2_ >= 0 && p_ < columns_ && !skip_line_ && want_ == have_) {
+                if (end - p >= 2 && (kNibbles[p[0]] | kNibbles[p[1]]) >= 0) {
+                    emit(kNibbles[p[0]], kNibbles[p[1]]);
+                    p += 2;
+                } else if (end - p >= 3 && kNibbles[p[0]] < 0 && p[0] != '\r' && p[0] != '\n' &&
+                           (kNibbles[p[1]] | kNibbles[p[2]]) >= 0) {
+                    emit(kNibbles[p[1]], kNibbles[p[2]]);
+                    p += 3;
+                } else {
+                    break;
+                }
+            }
+            if (p == end) break;
+            if (skip_line_) {
+                --p;  // the loop's ++p comes back to the character after the last byte
+                continue;
+            }
+            unsigned char c = *p;
+            if (c == '\r') continue;
+            n3_ = n2_;
+            n2_ = n1_;
+            n1_ = kNibbles[c];
+            if (n1_ < 0 && skip_garbage_) {
+                // Leading garbage; the line's state is fresh already.
+            } else if (skip_garbage_ = false; p_ >= columns_) {
+                // The offset: its digits, ended by the first other character (a
+                // newline too, which then does not end the line: xxd's quirk, kept).
+                if (n1_ < 0) {
+                    p_ = 0;
+                } else {
+                    want_ = (want_ << 4) | static_cast<unsigned>(n1_);
+                }
+            } else {
+                if (want_ != have_) {
+                    column_ = static_cast<size_t>(p - line_begin) + col0;
+                    out.resize(static_cast<size_t>(o - out.data()));
+                    move_to(want_, out);
+                    size_t kept = out.size();
+                    out.resize(kept + static_cast<size_t>(end - p) / 2 + 1);
+                    o = out.data() + kept;
+                }
+                if (n2_ >= 0 && n1_ >= 0) {
+                    int n3 = n3_;
+                    emit(n2_, n1_);
+                    n3_ = n3;
+                } else if (n1_ < 0 && n2_ < 0 && n3_ < 0 && c != '\n') {
+                    skip_line_ = true;  // three non-hex characters in a row: the text column
+                }
+                ends_line = c == '\n';
+            }
+            if (c != '\n') continue;
         }
-        if (p[0] == ' ') {
-            if (p[1] == ' ') break;
-            ++p;
-            continue;
+        if (ends_line) {
+            want_ = 0;
+            p_ = columns_;
+            skip_garbage_ = true;
         }
-        out.resize(static_cast<size_t>(o - out.data()));
-        if (hi >= 0) fail(p[1] == ' ' ? "odd number of hex digits" : "invalid hex digit", p + 1);
-        fail("invalid hex digit", p);
+        ++line_;
+        line_begin = p + 1;
+        col0 = 1;
     }
-    if (end - p == 1 && *p != ' ') {
-        out.resize(static_cast<size_t>(o - out.data()));
-        fail(kNibbles[*p] >= 0 ? "odd number of hex digits" : "invalid hex digit", p);
-    }
-    size_t n = static_cast<size_t>(o - (out.data() + start));
-    out.resize(start + n);
-    written_ += n;
+    out.resize(static_cast<size_t>(o - out.data()));
+    column_ = static_cast<size_t>(end - line_begin) + col0;
 }
+
+void XxdReverseDecoder::finish(std::string&) {}
 
 }  // namespace ptool
 
@@ -623,7 +641,7 @@ void EncodedTextWriter::write(std::string_view bytes) {
             emit(scratch_.data(), scratch_.size());
             bytes.remove_prefix(take);
         }
-        if (column_ == 0 && wrap_ + 1 <= out_.capacity()) {
+        if (column_ == 0 && wrap_ < out_.capacity()) {
             // Many lines a call, so the vector encoders run on without a scalar
             // tail each line; then each line is copied out with its newline.
             auto copy_lines = [&](auto width, size_t lines) {
@@ -665,7 +683,7 @@ void EncodedTextWriter::finish() {
         emit(quad, static_cast<size_t>(end - quad));
         pending_.clear();
     }
-    if (wrap_ != 0 && column_ != 0) {
+    if (wrap_ != 0 && (column_ != 0 || wrap_ == kOneLine)) {  // xxd -p -c0: "\n" for nothing
         out_.put('\n');
         column_ = 0;
     }

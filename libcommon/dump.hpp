@@ -73,25 +73,40 @@ private:
 // Writes `offset` in lower-case hex, at least `width` digits; returns the end.
 char* format_hex_offset(char* out, uint64_t offset, int width);
 
-// `xxd -r` for xxd dumps (any -c/-g/-u): each line is `OFFSET: HEX...` and an
-// optional text column after two spaces; blank lines and `*` lines are skipped.
-// Stricter than xxd: anything else is a DecodeError naming line and column.
-// A forward jump in offsets is filled with zero bytes (as xxd -r into a pipe);
-// a backward one is an error.
+// `xxd -r` for xxd dumps, read as xxd 2022 reads them (its huntype()), one
+// character at a time so that no line is ever held: on each line, leading
+// non-hex characters are skipped, hex digits up to the first other character
+// are the offset (no colon needed), then hex pairs are bytes, any one
+// non-hex character (a space, a TAB) may stand between pairs, two end the
+// line's data (the text column), and after `columns` bytes the rest of the
+// line is ignored. CR is ignored everywhere. Nothing is an error but an
+// offset the output cannot reach.
 class XxdReverseDecoder : public ByteDecoder {
 public:
-    // Called for a gap of `zeros` bytes with the bytes decoded so far in `out`;
-    // without it, gaps up to max_gap are appended to `out` and larger ones fail.
-    std::function<void(std::string& out, uint64_t zeros)> on_gap;
+    explicit XxdReverseDecoder(size_t columns = 16) : columns_(columns), p_(columns) {}
+    // Called when the next byte goes elsewhere than after the last one, with
+    // the bytes decoded so far in `out` (write them first), the position after
+    // them and that of the next byte, both from the start of the output.
+    // Returns false when the output cannot go there (a pipe, backwards): a
+    // DecodeError follows. Without it, forward moves up to max_gap are filled
+    // with zeros in `out`.
+    std::function<bool(std::string& out, uint64_t from, uint64_t to)> on_seek;
     uint64_t max_gap = uint64_t(1) << 20;
 
     void feed(std::string_view text, std::string& out) override;
     void finish(std::string& out) override;
 
 private:
-    void parse_line(std::string_view line, std::string& out);
-    std::string carry_;
-    uint64_t written_ = 0;
+    void move_to(uint64_t position, std::string& out);
+    size_t columns_;
+    // xxd's own state: the last three characters' digit values (-1: not hex),
+    // bytes on this line (columns_: still in the offset), the line's offset,
+    // where the output is.
+    int n1_ = -1, n2_ = 0, n3_ = 0;
+    size_t p_;
+    bool skip_garbage_ = true;  // at a line's start: non-hex characters are skipped
+    bool skip_line_ = false;    // the rest of this line is ignored
+    uint64_t want_ = 0, have_ = 0;
 };
 
 // ---- Writers: bytes in any chunk sizes -> one output form on an OutputBuffer ----
@@ -140,10 +155,12 @@ private:
 };
 
 // hex, base64 or base64url text, a newline every `wrap` characters and after a
-// last partial line (as base64 and xxd -p); wrap 0: one line, no newline.
+// last partial line (as base64 and xxd -p); wrap 0: one line, no newline;
+// wrap kOneLine: one line and a newline (xxd -p -c0).
 class EncodedTextWriter : public ByteWriter {
 public:
     enum class Form { hex, base64, base64url };
+    static constexpr size_t kOneLine = SIZE_MAX;
     EncodedTextWriter(OutputBuffer& out, Form form, size_t wrap, bool upper)
         : ByteWriter(out), form_(form), wrap_(wrap), upper_(upper) {}
     void write(std::string_view bytes) override;

@@ -59,6 +59,30 @@ std::optional<long long> parse_int(std::string_view text) {
     return value;
 }
 
+uint64_t parse_count(std::string_view what, std::string_view text, uint64_t max) {
+    std::string shown =
+        text.size() > 20 ? std::string(text.substr(0, 20)) + "..." : std::string(text);
+    std::string range = "a number from 0 to " + std::to_string(max);
+    auto fail = [&](const std::string& why) { throw UsageError(std::string(what) + ": " + why); };
+    if (text.empty()) fail("expected " + range + ", not an empty value");
+    if (text[0] == '-' && text.size() > 1 && std::isdigit(static_cast<unsigned char>(text[1])))
+        fail("'" + shown + "' is negative (expected " + range + ")");
+    uint64_t value = 0;
+    bool too_large = false;
+    for (char c : text) {
+        if (c < '0' || c > '9') fail("'" + shown + "' is not " + range);
+        unsigned digit = static_cast<unsigned>(c - '0');
+        if (value > (UINT64_MAX - digit) / 10) {
+            too_large = true;
+        } else {
+            value = value * 10 + digit;
+        }
+    }
+    if (too_large || value > max)
+        fail("'" + shown + "' is too large (at most " + std::to_string(max) + ")");
+    return value;
+}
+
 Duration parse_duration(std::string_view text) {
     std::string_view number = text;
     size_t unit_at = 0;

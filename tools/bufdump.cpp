@@ -2,7 +2,7 @@
 //
 //   ptool bufdump [-f FORMAT] [-s OFFSET] [-n LENGTH] [-c COLS] [-g BYTES] [-u]
 //                 [--wrap N] [--color WHEN] [FILE]
-//   ptool bufdump -r [-f FORMAT] [FILE]
+//   ptool bufdump -r [-f FORMAT] [-c COLS] [-i] [FILE [OUTFILE]]
 //   ptool bufdump --from ENC --to ENC [FILE]
 //
 // FORMAT: xxd (default), hexdump, hex, base64, base64url, utf8, latin1, ascii,
@@ -35,14 +35,17 @@ namespace {
 struct Options {
     std::string format = "xxd";
     std::string file = "-";
+    std::string outfile = "-";
     std::string seek;
     std::string length;
-    long columns = -1;  // -1: the format's default
-    long group = -1;
+    // Counts arrive as text: parse_count reads them in decimal, with one-line errors.
+    std::optional<std::string> columns;
+    std::optional<std::string> group;
     bool upper = false;
-    long wrap = -1;
+    std::optional<std::string> wrap;
     std::string color = "auto";
     bool reverse = false;
+    bool ignore_garbage = false;
     std::string from;
     std::string to;
 };
@@ -64,9 +67,13 @@ ToolRunner setup_bufdump(CLI::App& app) {
     app.add_option("--wrap", opts->wrap, "Characters a line for hex/base64 (0: one line)");
     app.add_option("--color", opts->color, "Color bytes by class: auto, always, never");
     app.add_flag("-r,--reverse", opts->reverse, "Turn FORMAT's text back into bytes");
+    app.add_flag("-i,--ignore-garbage", opts->ignore_garbage,
+                 "With -r -f hex/base64: skip characters outside the alphabet");
     app.add_option("--from", opts->from, "Convert from this encoding (with --to)");
     app.add_option("--to", opts->to, "Convert to this encoding (with --from)");
     app.add_option("file", opts->file, "Input file (default: standard input)");
+    app.add_option("outfile", opts->outfile,
+                   "Output file (default: standard output); with -r patched in place, as xxd -r");
     return [opts] { return run_bufdump(*opts); };
 }
 
@@ -121,6 +128,27 @@ Encoding parse_encoding(std::string_view what, std::string_view name) {
 bool is_charset(Encoding e) {
     return e == Encoding::utf8 || e == Encoding::latin1 || e == Encoding::ascii ||
            e == Encoding::utf16le;
+}
+
+// The counts, read once; -1 where an option was not given.
+struct Counts {
+    int64_t columns = -1;
+    int64_t group = -1;
+    int64_t wrap = -1;
+};
+
+constexpr uint64_t kMaxXxdColumns = 256;  // as xxd
+constexpr uint64_t kMaxCount = uint64_t(1) << 30;
+
+Counts parse_counts(const Options& opts) {
+    Counts c;
+    auto read = [](const char* what, const std::optional<std::string>& text, uint64_t max) {
+        return text ? static_cast<int64_t>(parse_count(what, *text, max)) : int64_t(-1);
+    };
+    c.columns = read("-c", opts.columns, kMaxCount);
+    c.group = read("-g", opts.group, kMaxCount);
+    c.wrap = read("--wrap", opts.wrap, INT64_MAX);
+    return c;
 }
 
 // ---- Stage one: input bytes -> bytes or UTF-8 text ----
@@ -214,15 +242,17 @@ std::string_view read_block(Input& in, std::string& buf, const std::string& name
     return std::string_view(buf.data(), static_cast<size_t>(n));
 }
 
-std::unique_ptr<ByteWriter> make_writer(const Options& opts, Encoding to, OutputBuffer& out,
-                                        uint64_t offset) {
+std::unique_ptr<ByteWriter> make_writer(const Options& opts, const Counts& counts, Encoding to,
+                                        OutputBuffer& out, uint64_t offset) {
     bool upper = opts.upper;
     auto columns = [&](size_t fallback) {
-        return opts.columns > 0 ? static_cast<size_t>(opts.columns) : fallback;
+        return counts.columns > 0 ? static_cast<size_t>(counts.columns) : fallback;
     };
     auto wrap = [&](size_t fallback) {
-        return opts.wrap >= 0 ? static_cast<size_t>(opts.wrap) : fallback;
+        return counts.wrap >= 0 ? static_cast<size_t>(counts.wrap) : fallback;
     };
+    // hex with -c 0: one line and its newline, as xxd -p -c0.
+    size_t hex_wrap = counts.columns == 0 ? EncodedTextWriter::kOneLine : 2 * columns(30);
     bool color = use_color(parse_color_mode(opts.color), STDOUT_FILENO);
     switch (to) {
         case Encoding::xxd:
@@ -230,9 +260,9 @@ std::unique_ptr<ByteWriter> make_writer(const Options& opts, Encoding to, Output
             XxdLayout layout;
             layout.bits = to == Encoding::bits;
             layout.columns = columns(layout.bits ? 6 : 16);
-            if (layout.columns > 256) throw UsageError("-c: at most 256 columns");
+            if (layout.columns > kMaxXxdColumns) throw UsageError("-c: at most 256 columns");
             layout.group =
-                opts.group >= 0 ? static_cast<size_t>(opts.group) : (layout.bits ? 1 : 2);
+                counts.group >= 0 ? static_cast<size_t>(counts.group) : (layout.bits ? 1 : 2);
             layout.upper = upper;
             layout.color = color;
             return std::make_unique<XxdWriter>(out, layout, offset);
@@ -240,7 +270,7 @@ std::unique_ptr<ByteWriter> make_writer(const Options& opts, Encoding to, Output
         case Encoding::hexdump: return std::make_unique<HexdumpWriter>(out, offset, color);
         case Encoding::hex:
             return std::make_unique<EncodedTextWriter>(out, EncodedTextWriter::Form::hex,
-                                                       wrap(2 * columns(30)), upper);
+                                                       wrap(hex_wrap), upper);
         case Encoding::base64:
         case Encoding::base64url:
             return std::make_unique<EncodedTextWriter>(out,
@@ -304,31 +334,90 @@ Plan make_plan(const Options& opts) {
     return plan;
 }
 
+std::unique_ptr<ByteDecoder> make_decoder(const Options& opts, const Counts& counts, Encoding e) {
+    if (opts.ignore_garbage && e != Encoding::hex && e != Encoding::base64 &&
+        e != Encoding::base64url)
+        throw UsageError("-i goes with reading hex, base64 or base64url");
+    switch (e) {
+        case Encoding::xxd: {
+            size_t columns = counts.columns > 0 ? static_cast<size_t>(counts.columns) : 16;
+            if (columns > kMaxXxdColumns) throw UsageError("-c: at most 256 columns");
+            return std::make_unique<XxdReverseDecoder>(columns);
+        }
+        case Encoding::hex: return std::make_unique<HexDecoder>(opts.ignore_garbage);
+        case Encoding::base64:
+        case Encoding::base64url: return std::make_unique<Base64Decoder>(opts.ignore_garbage);
+        default: return make_byte_decoder(e);
+    }
+}
+
+// The output: standard output or OUTFILE, which -r patches in place (opened
+// without O_TRUNC, as xxd -r opens it); a dump replaces it.
+struct Output {
+    UniqueFd owned;
+    int fd = STDOUT_FILENO;
+};
+
+Output open_output(const Options& opts) {
+    Output o;
+    if (opts.outfile == "-") return o;
+    if (opts.outfile.empty()) throw UsageError("OUTFILE: empty name");
+    o.owned = open_file(opts.outfile, O_WRONLY | O_CREAT | O_NOCTTY | (opts.reverse ? 0 : O_TRUNC));
+    o.fd = o.owned.get();
+    return o;
+}
+
+// Where xxd -r's offsets take the bytes: a seekable output is sought (holes in
+// a new file stay sparse, bytes between patches stay as they were), any other
+// output gets zeros for a forward jump and cannot go back.
+void route_xxd_offsets(XxdReverseDecoder& xxd, ByteWriter& writer, OutputBuffer& out, bool raw) {
+    off_t start = raw ? ::lseek(out.fd(), 0, SEEK_CUR) : -1;
+    if (start >= 0) {
+        xxd.on_seek = [&writer, &out, start](std::string& decoded, uint64_t, uint64_t position) {
+            writer.write(decoded);
+            decoded.clear();
+            out.flush();
+            if (position > static_cast<uint64_t>(INT64_MAX - start)) return false;
+            return ::lseek(out.fd(), start + static_cast<off_t>(position), SEEK_SET) >= 0;
+        };
+        return;
+    }
+    xxd.on_seek = [&writer](std::string& decoded, uint64_t here, uint64_t position) {
+        writer.write(decoded);
+        decoded.clear();
+        if (position < here) return false;
+        static const std::string zeros(64 * 1024, '\0');
+        for (uint64_t left = position - here; left > 0;) {
+            size_t n = static_cast<size_t>(std::min<uint64_t>(left, zeros.size()));
+            writer.write(std::string_view(zeros).substr(0, n));
+            left -= n;
+        }
+        return true;
+    };
+}
+
 int run_bufdump(const Options& opts) {
     Plan plan = make_plan(opts);
-    if (opts.columns < -1) throw UsageError("-c: expected a positive number (0: the default)");
-    Input in = open_input(opts);
-    OutputBuffer out(STDOUT_FILENO, 1 << 20);
-    std::unique_ptr<ByteWriter> writer = plan.write ? make_writer(opts, *plan.write, out, in.offset)
-                                                    : std::make_unique<RawWriter>(out);
+    Counts counts = parse_counts(opts);
+    if (opts.ignore_garbage && !plan.decode_bytes)
+        throw UsageError("-i goes with -r (or --from) hex, base64 or base64url");
     std::unique_ptr<ByteDecoder> decoder =
-        plan.decode_bytes ? make_byte_decoder(*plan.decode_bytes) : nullptr;
-    if (auto* xxd = dynamic_cast<XxdReverseDecoder*>(decoder.get())) {
-        // Offsets that jump ahead are filled with zeros, written as they come.
-        xxd->on_gap = [&](std::string& decoded, uint64_t zeros) {
-            writer->write(decoded);
-            decoded.clear();
-            std::string block(static_cast<size_t>(std::min<uint64_t>(zeros, 1 << 20)), '\0');
-            for (; zeros > 0; zeros -= std::min<uint64_t>(zeros, block.size()))
-                writer->write(
-                    std::string_view(block).substr(0, std::min<uint64_t>(zeros, block.size())));
-        };
-    }
+        plan.decode_bytes ? make_decoder(opts, counts, *plan.decode_bytes) : nullptr;
+    Input in = open_input(opts);
+    Output output = open_output(opts);
+    OutputBuffer out(output.fd, 1 << 20);
+    std::unique_ptr<ByteWriter> writer =
+        plan.write ? make_writer(opts, counts, *plan.write, out, in.offset)
+                   : std::make_unique<RawWriter>(out);
+    if (auto* xxd = dynamic_cast<XxdReverseDecoder*>(decoder.get()))
+        route_xxd_offsets(*xxd, *writer, out, !plan.write);
     std::optional<CharsetDecoder> charset;
     if (plan.decode_charset) charset.emplace(*plan.decode_charset);
 
     // Blocks a whole number of dump lines and base64 groups long.
-    size_t line = opts.columns > 0 ? static_cast<size_t>(opts.columns) : 16;
+    size_t line = counts.columns > 0 && counts.columns <= int64_t(kMaxXxdColumns)
+                      ? static_cast<size_t>(counts.columns)
+                      : 16;
     std::string block((1 << 20) / (3 * line) * 3 * line + 3 * line, '\0');
     std::string decoded;
     const std::string name = opts.file;

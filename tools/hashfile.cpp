@@ -8,7 +8,8 @@
 //   -z, --zero            NUL line ends, names not escaped
 //   --json                JSON lines {"file","algo","digest","size"}
 //   -r, --recursive       descend into directories (depth first, entries in byte order)
-//   -j, --jobs N          hash N files at once (default: CPUs); output stays in input order
+//   -j, --jobs N          hash N files at once (default: CPUs; never more threads than
+//                         files, nor than 256); output stays in input order
 //   --hmac-key KEY, --hmac-key-file F    HMAC with the chosen algorithm
 //   -c, --check           verify sums listed in FILEs (GNU or BSD lines)
 //   --quiet --status --warn --strict --ignore-missing    as sha256sum -c
@@ -26,6 +27,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <system_error>
 #include <thread>
 
 #include "libcommon/checksum.hpp"
@@ -34,6 +36,7 @@
 #include "libcommon/fd.hpp"
 #include "libcommon/file_tree.hpp"
 #include "libcommon/output.hpp"
+#include "libcommon/parse.hpp"
 #include "libcommon/progress.hpp"
 #include "tools/ptool.hpp"
 
@@ -48,7 +51,7 @@ struct Options {
     bool zero = false;
     bool json = false;
     bool recursive = false;
-    unsigned jobs = 0;
+    std::optional<std::string> jobs;  // read by parse_count: one-line errors, decimal
     std::optional<std::string> hmac_key;
     std::optional<std::string> hmac_key_file;
     bool check = false;
@@ -90,6 +93,10 @@ ToolRunner setup_hashfile(CLI::App& app) {
 namespace {
 
 constexpr size_t kReadSize = 256 * 1024;
+// Threads at most, whatever -j says: each holds a read buffer, and past the
+// disks' queue depth more threads only add memory (-j 20000 was 250 MB).
+constexpr unsigned kMaxJobs = 256;
+constexpr uint64_t kMaxJobsOption = 1 << 20;
 constexpr uint64_t kProgressMinSize = 64ull << 20;
 
 struct Setup {
@@ -238,6 +245,7 @@ int hash_items(const Options& opts, const Setup& setup, const std::vector<TreeIt
         return status;
     }
 
+    jobs = static_cast<unsigned>(std::min<size_t>({jobs, items.size(), kMaxJobs}));
     std::vector<FileHasher> hashers;
     for (unsigned t = 0; t < jobs; ++t) hashers.emplace_back(setup, false);
     std::vector<FileHasher::Result> results(items.size());
@@ -247,17 +255,26 @@ int hash_items(const Options& opts, const Setup& setup, const std::vector<TreeIt
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
-    for (unsigned t = 0; t < jobs; ++t)
-        threads.emplace_back([&, t] {
-            for (size_t i; !stop && (i = next++) < items.size();) {
-                FileHasher::Result r;
-                if (!items[i].err) r = hashers[t].hash(items[i].path);
-                std::lock_guard lock(mutex);
-                results[i] = std::move(r);
-                done[i] = 1;
-                ready.notify_one();
-            }
-        });
+    auto work = [&](unsigned t) {
+        for (size_t i; !stop && (i = next++) < items.size();) {
+            FileHasher::Result r;
+            if (!items[i].err) r = hashers[t].hash(items[i].path);
+            std::lock_guard lock(mutex);
+            results[i] = std::move(r);
+            done[i] = 1;
+            ready.notify_one();
+        }
+    };
+    // A thread that cannot be created (EAGAIN: a process or memory limit) is not
+    // fatal: the ones that run take all the files, and with none this one hashes.
+    for (unsigned t = 0; t < jobs; ++t) {
+        try {
+            threads.emplace_back(work, t);
+        } catch (const std::system_error&) {
+            break;
+        }
+    }
+    if (threads.empty()) work(0);
     try {
         for (size_t i = 0; i < items.size(); ++i) {
             std::unique_lock lock(mutex);
@@ -395,7 +412,9 @@ int run_hashfile(const Options& opts) {
         items = list_file_tree(files);
     else
         for (const auto& f : files) items.push_back({f, 0});
-    unsigned jobs = opts.jobs ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+    uint64_t asked = opts.jobs ? parse_count("-j", *opts.jobs, kMaxJobsOption) : 0;
+    unsigned jobs = asked ? static_cast<unsigned>(std::min<uint64_t>(asked, kMaxJobs))
+                          : std::max(1u, std::thread::hardware_concurrency());
     // Standard input read by two threads at once would be split between them.
     if (std::count(files.begin(), files.end(), "-") > 1) jobs = 1;
     return hash_items(opts, setup, items, jobs);

@@ -1,0 +1,65 @@
+// hashfile -j: never more threads than files (nor than a cap), so a huge -j
+// neither aborts nor costs memory; bad values are one line, exit 2.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "test_support.hpp"
+
+using namespace ptool::test;
+
+namespace {
+
+// Peak RSS in KiB of `args` run by ptool under /usr/bin/time, and its result.
+long peak_rss_kib(const std::vector<std::string>& args, RunResult& r) {
+    std::vector<std::string> cmd = {"/usr/bin/time", "-f", "%M", ptool_bin()};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    r = run(cmd);
+    std::string err = r.err;
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    return std::stol(err.substr(err.find_last_of('\n') + 1));
+}
+
+}  // namespace
+
+TEST_CASE("hashfile -j 40000 with two files hashes both, in order, on at most two threads") {
+    TempDir dir;
+    write_file(dir / "a", random_bytes(100000, 1));
+    write_file(dir / "b", "b\n");
+    auto want = run({"sha256sum", dir / "a", dir / "b"});
+    for (const char* jobs : {"40000", "20000", "2", "1"}) {
+        INFO("-j " << jobs);
+        RunResult r;
+        long kib = peak_rss_kib({"hashfile", "-j", jobs, dir / "a", dir / "b"}, r);
+        CHECK(r.status == 0);
+        CHECK(r.out == want.out);
+        CHECK(kib < 96 * 1024);  // -j 20000 held 250 MB of thread stacks and buffers
+    }
+}
+
+TEST_CASE("hashfile -j with many files keeps output in input order") {
+    TempDir dir;
+    std::vector<std::string> args = {"hashfile", "-a", "xxh64", "-j", "1000"};
+    std::vector<std::string> peer = {"xxhsum", "-H1"};
+    for (int i = 0; i < 300; ++i) {
+        std::string f = dir / ("f" + std::to_string(i));
+        write_file(f, random_bytes(static_cast<size_t>(i) * 37, static_cast<uint64_t>(i)));
+        args.push_back(f);
+        peer.push_back(f);
+    }
+    auto want = run(peer);
+    auto got = run_ptool(args);
+    CHECK(got.status == 0);
+    CHECK(got.out == want.out);
+}
+
+TEST_CASE("hashfile -j rejects negative, junk and huge values in one line with exit 2") {
+    for (const char* jobs : {"-1", "x", "", "99999999999", "0x10"}) {
+        INFO("-j '" << jobs << "'");
+        auto r = run_ptool({"hashfile", "-j", jobs, "/dev/null"});
+        CHECK(r.status == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.rfind("ptool hashfile: -j: ", 0) == 0);
+        CHECK(r.err.find('\n') == r.err.size() - 1);
+    }
+}
