@@ -290,6 +290,7 @@ Proc* Master::launch_proc(int id, bool agent) {
     pair.child.reset();
     proc->channel = IpcChannel(std::move(pair.parent));
     proc->channel.set_auto_flush(false);  // flushed once per batch: flush_channels()
+    proc->channel.set_max_message(config_.max_message);
     Proc* p = proc.get();
     procs_.push_back(std::move(proc));
     loop_.watch_child(p->child, [this, p](const ExitStatus& st) { on_exit(p, st); });
@@ -600,7 +601,7 @@ void Master::handle_message(Proc* p, IpcDecoded m) {
                   {"worker_id", p->id},
                   {"pid", p->child.pid()},
                   {"error", m.error}},
-             p, "sent a message that is not JSON: " + m.error);
+             p, "sent a message that was dropped: " + m.error);
         return;
     }
     const Json data = Json(std::move(m.data));
@@ -717,6 +718,7 @@ void Master::on_control_accept() {
         if (fd < 0) return;  // EAGAIN, or a client that went away meanwhile
         auto client = std::make_unique<ControlClient>();
         client->channel = IpcChannel(UniqueFd(fd));
+        client->channel.set_max_message(config_.max_message);
         ucred cred{};
         socklen_t len = sizeof cred;
         bool allowed = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
@@ -772,7 +774,7 @@ void Master::on_control_client(int fd, uint32_t events) {
 
 Json Master::handle_request(IpcDecoded request) {
     auto error = [](const std::string& why) { return Json{{"ok", false}, {"error", why}}; };
-    if (request.kind == IpcDecoded::Kind::invalid) return error("invalid JSON: " + request.error);
+    if (request.kind == IpcDecoded::Kind::invalid) return error(request.error);
     if (request.kind == IpcDecoded::Kind::internal) return error("unexpected internal message");
     const Json req = Json(std::move(request.data));
     if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
