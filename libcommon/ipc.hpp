@@ -147,7 +147,7 @@ struct IpcDecoded {
 };
 
 // Bytes IpcChannel::read() takes per call.
-inline constexpr size_t kIpcReadBudget = 256 * 1024;
+inline constexpr size_t kIpcReadBudget = 64 * 1024;
 
 // A message size limit as a user gives it ("4M", "65536"): from 1 byte to 1 GiB;
 // throws UsageError otherwise.

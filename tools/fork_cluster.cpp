@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "libcommon/cluster.hpp"
@@ -42,7 +43,7 @@ struct Options {
     std::string agent;
     bool json = false;
     std::string control;
-    std::string max_message;
+    std::optional<std::string> max_message;
 };
 
 int run_fork_cluster(const Options& opts);
@@ -130,7 +131,7 @@ int run_fork_cluster(const Options& opts) {
     config.agent = opts.agent;
     config.json = opts.json;
     config.control_path = opts.control;
-    if (!opts.max_message.empty()) config.max_message = parse_message_limit(opts.max_message);
+    if (opts.max_message) config.max_message = parse_message_limit(*opts.max_message);
     return run_cluster(config);
 }
 

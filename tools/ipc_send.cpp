@@ -42,7 +42,7 @@ struct Options {
     std::optional<std::string> string_text;
     int pass_fd = -1;
     std::optional<std::string> wait;  // "" when given without a value
-    std::string max_message;
+    std::optional<std::string> max_message;
 };
 
 using Json = nlohmann::ordered_json;          // keys stay in the order given
@@ -185,7 +185,7 @@ int run_ipc_send(const Options& opts) {
         throw SysError("--fd " + std::to_string(opts.pass_fd), errno, exit_code::usage);
     if (opts.wait && !opts.wait->empty()) parse_duration(*opts.wait);  // usage error early
     size_t max_message =
-        opts.max_message.empty() ? kDefaultMaxMessage : parse_message_limit(opts.max_message);
+        opts.max_message ? parse_message_limit(*opts.max_message) : kDefaultMaxMessage;
 
     // Validate before connecting, so bad JSON sends nothing.
     std::optional<Json> single;

@@ -50,7 +50,7 @@ struct Options {
     std::string uid;
     std::string gid;
     bool ipc = false;
-    std::string max_message;
+    std::optional<std::string> max_message;
     bool json = false;
     std::string events;
 };
@@ -359,10 +359,7 @@ private:
             return;
         }
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.find_first_not_of(" \t") == std::string_view::npos) {
-            --line_number_;  // blank lines are not messages and not counted
-            return;
-        }
+        if (line.find_first_not_of(" \t") == std::string_view::npos) return;  // not a message
         JsonParse parsed = parse_json_text(line);
         if (!parsed) {
             drop("invalid JSON " + parsed.error);
@@ -415,9 +412,9 @@ int run_spawn(const Options& opts) {
     timeout.signal = parse_signal(opts.kill_signal);
     if (!opts.kill_after.empty()) timeout.kill_after = parse_duration(opts.kill_after);
     size_t max_message = kDefaultMaxMessage;
-    if (!opts.max_message.empty()) {
+    if (opts.max_message) {
         if (!opts.ipc) throw UsageError("--max-message needs --ipc");
-        max_message = parse_message_limit(opts.max_message);
+        max_message = parse_message_limit(*opts.max_message);
     }
     EventLog events(opts);
     std::optional<IpcPair> ipc;
