@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -127,6 +128,9 @@ void LineBuffer::finish(OnLine&& on_line) {
 // with it (empty when none). `error` says why a message could not be taken
 // whole (too large, cut off by EOF); its text is then empty.
 struct IpcMessage {
+    IpcMessage() = default;
+    IpcMessage(std::string text_, UniqueFd fd_ = {}, std::string error_ = {})
+        : text(std::move(text_)), fd(std::move(fd_)), error(std::move(error_)) {}
     std::string text;
     UniqueFd fd;
     std::string error;
