@@ -589,8 +589,8 @@ void Master::on_message(Proc* p, IpcDecoded m) {
         emit(Json{{"event", "bad_message"},
                   {"worker_id", p->id},
                   {"pid", p->child.pid()},
-                  {"error", e.what()}},
-             p, std::string("sent a message the master cannot use: ") + e.what());
+                  {"error", json_error_words(e)}},
+             p, "sent a message the master cannot use: " + json_error_words(e));
     }
 }
 
@@ -751,7 +751,7 @@ void Master::on_control_client(int fd, uint32_t events) {
                 try {
                     reply = handle_request(c.channel.decode(std::move(r)));
                 } catch (const nlohmann::json::exception& e) {
-                    reply = Json{{"ok", false}, {"error", e.what()}};
+                    reply = Json{{"ok", false}, {"error", json_error_words(e)}};
                 }
                 c.channel.send(reply);
             }

@@ -88,6 +88,15 @@ std::string at(std::string_view text, size_t position, std::string_view why) {
 
 }  // namespace
 
+std::string json_error_words(const nlohmann::json::exception& e) {
+    std::string_view what = e.what();
+    if (what.starts_with("[json.exception.")) {
+        auto end = what.find("] ");
+        if (end != std::string_view::npos) what.remove_prefix(end + 2);
+    }
+    return std::string(what);
+}
+
 JsonParse parse_json_text(std::string_view text, size_t max_depth) noexcept {
     JsonParse out;
     try {

@@ -37,4 +37,8 @@ struct JsonParse {
 // Parses `text` as exactly one JSON text (surrounding whitespace allowed).
 JsonParse parse_json_text(std::string_view text, size_t max_depth = kMaxJsonDepth) noexcept;
 
+// A JSON library exception (a message of the wrong shape: type_error, out_of_range)
+// in ptool's words: its what() without the "[json.exception.type_error.302] " tag.
+std::string json_error_words(const nlohmann::json::exception& e);
+
 }  // namespace ptool

@@ -183,3 +183,12 @@ TEST_CASE("parse_message_limit: sizes from 1 byte to 1G") {
     CHECK_THROWS(ptool::parse_message_limit("2G"));
     CHECK_THROWS(ptool::parse_message_limit("-1"));
 }
+
+TEST_CASE("json_error_words: a library exception without its library tag") {
+    try {
+        (void)ptool::IpcJson(1).get<std::string>();
+        FAIL("no exception");
+    } catch (const nlohmann::json::exception& e) {
+        CHECK(ptool::json_error_words(e) == "type must be string, but is number");
+    }
+}
