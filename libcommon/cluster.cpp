@@ -417,6 +417,7 @@ Proc* Master::launch_proc(int id, bool agent) {
     pair.child.reset();
     proc->channel = IpcChannel(std::move(pair.parent));
     proc->channel.set_auto_flush(false);  // flushed once per batch: flush_channels()
+    proc->channel.set_max_message(config_.max_message);
     Proc* p = proc.get();
     procs_.push_back(std::move(proc));
     loop_.watch_child(p->child, [this, p](const ExitStatus& st) { on_exit(p, st); });
@@ -768,7 +769,7 @@ void Master::handle_message(Proc* p, IpcDecoded m) {
                   {"worker_id", p->id},
                   {"pid", p->child.pid()},
                   {"error", ipc_error_words(m.error)}},
-             p, "sent a message that is not JSON: " + ipc_error_words(m.error));
+             p, "sent a message that was dropped: " + ipc_error_words(m.error));
         return;
     }
     if (nests_deeper_than(m.data, kMaxMessageDepth)) {
@@ -916,6 +917,7 @@ void Master::on_control_accept() {
         if (fd < 0) return;  // EAGAIN, or a client that went away meanwhile
         auto client = std::make_unique<ControlClient>();
         client->channel = IpcChannel(UniqueFd(fd));
+        client->channel.set_max_message(config_.max_message);
         ucred cred{};
         socklen_t len = sizeof cred;
         bool allowed = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&

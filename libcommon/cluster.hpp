@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libcommon/ipc.hpp"
 #include "libcommon/listen.hpp"
 
 namespace ptool {
@@ -43,6 +44,7 @@ struct ClusterConfig {
     std::string agent;  // shell command, empty: none
     bool json = false;
     std::string control_path;
+    size_t max_message = kDefaultMaxMessage;  // per IPC message and control request
 };
 
 // Runs the master until it is stopped; returns the exit status (0 after a

@@ -43,6 +43,19 @@ int poll_one(int fd, short events, int timeout_ms) {
 
 }  // namespace
 
+size_t parse_message_limit(std::string_view text) {
+    uint64_t n = parse_size(text);
+    if (n == 0 || n > (uint64_t{1} << 30))
+        throw UsageError("message size limit '" + std::string(text) +
+                         "' must be from 1 byte to 1G");
+    return static_cast<size_t>(n);
+}
+
+std::string too_large_message(size_t bytes, size_t limit) {
+    return "message of " + std::to_string(bytes) + " bytes is larger than the limit of " +
+           std::to_string(limit) + " bytes; dropped";
+}
+
 IpcPair make_ipc_pair() {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -172,11 +185,31 @@ bool IpcChannel::flush_blocking(int timeout_ms) {
 }
 
 bool IpcChannel::read(std::vector<IpcMessage>& out) {
+    more_ = false;
     if (eof_) return false;
-    for (;;) {
-        size_t base = in_.size();
-        in_.resize(base + kReadChunk);
-        iovec iov{in_.data() + base, kReadChunk};
+    // An fd goes to the message that contains its anchor; a dropped message closes its fds.
+    auto on_line = [&](std::string_view text, uint64_t nl, size_t dropped) {
+        IpcMessage m;
+        for (auto it = in_fds_.begin(); it != in_fds_.end();) {
+            if (it->first <= nl) {
+                if (!m.fd && dropped == 0) m.fd = std::move(it->second);  // extras are closed
+                it = in_fds_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (dropped > 0) {
+            m.error = too_large_message(dropped, lines_.max());
+        } else {
+            if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+            if (text.empty() && !m.fd) return;
+            m.text.assign(text);
+        }
+        out.push_back(std::move(m));
+    };
+    char chunk[kReadChunk];
+    for (size_t taken = 0; taken < kIpcReadBudget;) {
+        iovec iov{chunk, sizeof chunk};
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerRead)];
         msghdr msg{};
         msg.msg_iov = &iov;
@@ -185,23 +218,20 @@ bool IpcChannel::read(std::vector<IpcMessage>& out) {
         msg.msg_controllen = sizeof control;
         ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         int err = errno;
-        in_.resize(base + (n > 0 ? static_cast<size_t>(n) : 0));
         if (n < 0) {
             if (err == EINTR) continue;
-            if (err == EAGAIN || err == EWOULDBLOCK) break;
-            if (err == ECONNRESET) {
-                eof_ = true;
-                break;
-            }
-            throw SysError("ipc channel: read", err);
+            if (err == EAGAIN || err == EWOULDBLOCK) return true;
+            if (err != ECONNRESET) throw SysError("ipc channel: read", err);
+            n = 0;
         }
+        std::string_view data(chunk, static_cast<size_t>(n));
         // The kernel ends a read right after the one write that carried fds, and
         // each write carries at most one message start: the fds belong to the last
         // message that starts within this chunk.
-        size_t anchor = base;
+        uint64_t anchor = in_offset_;
         if (n >= 2) {
-            size_t nl = in_.rfind('\n', base + static_cast<size_t>(n) - 2);
-            if (nl != std::string::npos && nl + 1 >= base) anchor = nl + 1;
+            size_t nl = data.rfind('\n', data.size() - 2);
+            if (nl != std::string_view::npos) anchor = in_offset_ + nl + 1;
         }
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
@@ -214,29 +244,25 @@ bool IpcChannel::read(std::vector<IpcMessage>& out) {
         }
         if (n == 0) {
             eof_ = true;
-            break;
+            // A message cut off by EOF is reported, not taken: Node's sender always ends
+            // a message with "\n", so the rest is a peer that died mid-write.
+            lines_.finish([&](std::string_view text, uint64_t, size_t dropped) {
+                IpcMessage m;
+                m.error = dropped > 0 ? too_large_message(dropped, lines_.max())
+                                      : "message of " + std::to_string(text.size()) +
+                                            " bytes cut off by the end of the channel (no "
+                                            "newline); dropped";
+                out.push_back(std::move(m));
+            });
+            in_fds_.clear();
+            return false;
         }
+        lines_.feed(data, on_line);
+        in_offset_ += static_cast<uint64_t>(n);
+        taken += static_cast<size_t>(n);
     }
-    // Split complete lines; an fd goes to the message that contains its anchor.
-    size_t start = 0;
-    for (size_t nl; (nl = in_.find('\n', start)) != std::string::npos; start = nl + 1) {
-        IpcMessage m;
-        m.text.assign(in_, start, nl - start);
-        if (!m.text.empty() && m.text.back() == '\r') m.text.pop_back();
-        for (auto it = in_fds_.begin(); it != in_fds_.end();) {
-            if (it->first <= nl) {
-                if (!m.fd) m.fd = std::move(it->second);  // extra fds are closed
-                it = in_fds_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        if (m.text.empty() && !m.fd) continue;
-        out.push_back(std::move(m));
-    }
-    in_.erase(0, start);
-    for (auto& entry : in_fds_) entry.first -= std::min(entry.first, start);
-    return !eof_;
+    more_ = true;
+    return true;
 }
 
 bool IpcChannel::read_blocking(std::vector<IpcMessage>& out, int timeout_ms) {
@@ -252,13 +278,18 @@ bool IpcChannel::read_blocking(std::vector<IpcMessage>& out, int timeout_ms) {
 
 IpcDecoded IpcChannel::decode(IpcMessage message) {
     IpcDecoded d;
-    try {
-        d.data = IpcJson::parse(message.text);
-    } catch (const IpcJson::parse_error& e) {
+    if (!message.error.empty()) {
         d.kind = IpcDecoded::Kind::invalid;
-        d.error = e.what();
+        d.error = std::move(message.error);
         return d;
     }
+    JsonParse parsed = parse_json_text(message.text);
+    if (!parsed) {
+        d.kind = IpcDecoded::Kind::invalid;
+        d.error = "invalid JSON " + parsed.error;
+        return d;
+    }
+    d.data = std::move(*parsed.value);
     if (!is_node_internal(d.data)) {
         d.fd = std::move(message.fd);
         return d;

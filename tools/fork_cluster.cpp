@@ -13,10 +13,12 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "libcommon/cluster.hpp"
 #include "libcommon/error.hpp"
+#include "libcommon/ipc.hpp"
 #include "libcommon/parse.hpp"
 #include "tools/ptool.hpp"
 
@@ -42,6 +44,7 @@ struct Options {
     std::string agent;
     bool json = false;
     std::string control;
+    std::optional<std::string> max_message;
 };
 
 int run_fork_cluster(const Options& opts);
@@ -75,6 +78,8 @@ ToolRunner setup_fork_cluster(CLI::App& app) {
                    "plain words, else through sh -c)");
     app.add_flag("--json", opts->json, "events as JSON lines on stderr");
     app.add_option("--control", opts->control, "serve JSON-line requests on the Unix socket PATH");
+    app.add_option("--max-message", opts->max_message,
+                   "drop IPC messages and control requests larger than SIZE (4MiB)");
     app.add_option("command", opts->command, "PROGRAM [ARGS...]")->required()->expected(-1);
     app.positionals_at_end();
     return [opts] { return run_fork_cluster(*opts); };
@@ -128,6 +133,7 @@ int run_fork_cluster(const Options& opts) {
     config.agent = opts.agent;
     config.json = opts.json;
     config.control_path = opts.control;
+    if (opts.max_message) config.max_message = parse_message_limit(*opts.max_message);
     return run_cluster(config);
 }
 

@@ -7,6 +7,7 @@
 //   --string TEXT   send TEXT as a JSON string
 //   --fd N          pass fd N along (SCM_RIGHTS; Node's NODE_HANDLE on a channel)
 //   --wait [DUR]    wait for one reply (channel) or at most DUR for each reply (socket)
+//   --max-message SIZE  the largest message (a stdin line, a reply) taken (4MiB)
 // With no JSON and no --string, each non-empty line of stdin is one message.
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include "libcommon/error.hpp"
 #include "libcommon/fd.hpp"
 #include "libcommon/ipc.hpp"
+#include "libcommon/json_text.hpp"
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
 #include "tools/ptool.hpp"
@@ -40,6 +42,7 @@ struct Options {
     std::optional<std::string> string_text;
     int pass_fd = -1;
     std::optional<std::string> wait;  // "" when given without a value
+    std::optional<std::string> max_message;
 };
 
 using Json = nlohmann::ordered_json;          // keys stay in the order given
@@ -59,24 +62,18 @@ ToolRunner setup_ipc_send(CLI::App& app) {
     app.add_option("--fd", opts->pass_fd, "pass file descriptor N with the message");
     app.add_option("--wait", opts->wait, "wait for a reply (at most DUR) and print it")
         ->expected(0, 1);
+    app.add_option("--max-message", opts->max_message,
+                   "the largest message taken, a stdin line or a reply (default 4MiB)");
     return [opts] { return run_ipc_send(*opts); };
 }
 
 namespace {
 
 // Parses one message; bad JSON is a usage error naming the position.
-Json parse_message(const std::string& text, const std::string& where) {
-    try {
-        return Json::parse(text);
-    } catch (const Json::parse_error& e) {
-        // nlohmann's what() is "[json.exception.parse_error.101] parse error at line 1,
-        // column 5: ..."; keep the part from "at line" on.
-        std::string why = e.what();
-        auto at = why.find("at line");
-        if (at == std::string::npos) at = why.find("at byte");
-        throw UsageError(where + "invalid JSON " +
-                         (at == std::string::npos ? why : why.substr(at)));
-    }
+Json parse_message(std::string_view text, const std::string& where) {
+    JsonParse parsed = parse_json_text(text);
+    if (!parsed) throw UsageError(where + "invalid JSON " + parsed.error);
+    return std::move(*parsed.value);
 }
 
 UniqueFd connect_unix(const std::string& path) {
@@ -132,8 +129,10 @@ private:
             if (!ch_.read_blocking(got, left())) return done();
             for (auto& m : got) {
                 std::string text = m.text;
-                if (ch_.decode(std::move(m)).kind != IpcDecoded::Kind::internal)
-                    replies_.push_back(std::move(text));
+                IpcDecoded d = ch_.decode(std::move(m));
+                if (d.kind == IpcDecoded::Kind::invalid && text.empty())
+                    throw Error("reply: " + d.error);  // too large, or cut off
+                if (d.kind != IpcDecoded::Kind::internal) replies_.push_back(std::move(text));
             }
         }
     }
@@ -158,11 +157,11 @@ bool send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool so
         auto reply = replies.next(wait_ms(opts.wait, kDefaultSocketReplyMs));
         if (!reply) throw Error(opts.socket_path + ": no reply" + (ch.eof() ? " (closed)" : ""));
         write_or_die(STDOUT_FILENO, *reply + "\n");
-        try {
-            auto parsed = Json::parse(*reply);
-            if (parsed.is_object() && parsed.value("ok", true) == false) return false;
-        } catch (const Json::parse_error&) {
-            // Any other JSON-lines peer: a reply at all is the acknowledgement.
+        // Any other JSON-lines peer: a reply at all is the acknowledgement.
+        JsonParse parsed = parse_json_text(*reply);
+        if (parsed && parsed.value->is_object()) {
+            auto ok = parsed.value->find("ok");
+            if (ok != parsed.value->end() && *ok == false) return false;
         }
         return true;
     }
@@ -185,6 +184,8 @@ int run_ipc_send(const Options& opts) {
     if (opts.pass_fd >= 0 && ::fcntl(opts.pass_fd, F_GETFD) < 0)
         throw SysError("--fd " + std::to_string(opts.pass_fd), errno, exit_code::usage);
     if (opts.wait && !opts.wait->empty()) parse_duration(*opts.wait);  // usage error early
+    size_t max_message =
+        opts.max_message ? parse_message_limit(*opts.max_message) : kDefaultMaxMessage;
 
     // Validate before connecting, so bad JSON sends nothing.
     std::optional<Json> single;
@@ -204,18 +205,24 @@ int run_ipc_send(const Options& opts) {
         ch = IpcChannel(UniqueFd(dup));
     }
 
+    ch.set_max_message(max_message);
     ReplyReader replies(ch);
     bool all_ok = true;
     if (single) {
         all_ok = send_one(ch, replies, opts, socket_mode, std::move(*single));
     } else {
-        std::string pending, chunk(64 * 1024, '\0');
+        // Lines are split as they come (linear, bounded by --max-message); a bad one
+        // is a usage error with its line number, after the lines before it went out.
+        LineBuffer lines(max_message);
+        std::string chunk(64 * 1024, '\0');
         long line_no = 0;
-        auto handle_line = [&](std::string line) {
+        auto handle_line = [&](std::string_view line, uint64_t, size_t dropped) {
             ++line_no;
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            if (line.find_first_not_of(" \t") == std::string::npos) return;
-            Json msg = parse_message(line, "stdin line " + std::to_string(line_no) + ": ");
+            std::string where = "stdin line " + std::to_string(line_no) + ": ";
+            if (dropped > 0) throw UsageError(where + too_large_message(dropped, max_message));
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+            Json msg = parse_message(line, where);
             all_ok = send_one(ch, replies, opts, socket_mode, std::move(msg)) && all_ok;
         };
         for (;;) {
@@ -223,13 +230,9 @@ int run_ipc_send(const Options& opts) {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw SysError("stdin", errno);
             if (n == 0) break;
-            pending.append(chunk.data(), static_cast<size_t>(n));
-            size_t start = 0;
-            for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
-                handle_line(pending.substr(start, nl - start));
-            pending.erase(0, start);
+            lines.feed(std::string_view(chunk.data(), static_cast<size_t>(n)), handle_line);
         }
-        if (!pending.empty()) handle_line(pending);
+        lines.finish(handle_line);
     }
 
     if (!socket_mode && opts.wait) {

@@ -4,7 +4,7 @@
 //   --stdin|--stdout|--stderr inherit|pipe|ignore|file:PATH|append:PATH|fd:N
 //   --tag[=TEXT] (default "[PID]")  --timestamps
 //   --timeout DUR  --kill-signal SIG  --kill-after DUR  (exit 124 on timeout)
-//   --detached  --uid USER  --gid GROUP  --ipc  --json  --events FILE
+//   --detached  --uid USER  --gid GROUP  --ipc  --max-message SIZE  --json  --events FILE
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +19,7 @@
 #include "libcommon/event_loop.hpp"
 #include "libcommon/fd.hpp"
 #include "libcommon/ipc.hpp"
+#include "libcommon/json_text.hpp"
 #include "libcommon/launcher.hpp"
 #include "libcommon/output.hpp"
 #include "libcommon/parse.hpp"
@@ -49,6 +50,7 @@ struct Options {
     std::string uid;
     std::string gid;
     bool ipc = false;
+    std::optional<std::string> max_message;
     bool json = false;
     std::string events;
 };
@@ -84,6 +86,8 @@ ToolRunner setup_spawn(CLI::App& app) {
     app.add_option("--uid", opts->uid, "run as USER (name or number)");
     app.add_option("--gid", opts->gid, "run with GROUP (name or number)");
     app.add_flag("--ipc", opts->ipc, "give the program a Node IPC channel (JSON lines on stdio)");
+    app.add_option("--max-message", opts->max_message,
+                   "with --ipc: drop messages larger than SIZE (default 4MiB)");
     app.add_flag("--json", opts->json, "lifecycle events as JSON lines on stderr");
     app.add_option("--events", opts->events, "write the --json events to FILE instead");
     app.add_option("command", opts->command, "PROGRAM [ARGS...]")->required()->expected(-1);
@@ -199,25 +203,55 @@ Json exit_event(pid_t pid, const ExitStatus& st, bool timed_out,
 
 // Relays the IPC channel: child messages to stdout as JSON lines, stdin lines to the
 // child; at stdin EOF only half-closes (Node drops queued sends once it sees EOF).
+// Both directions go through the one parser (parse_json_text) and the one line
+// splitter (LineBuffer): a bad or oversized message is dropped with a diagnostic (a
+// bad_message event under --json) and the child and ptool go on. Each direction
+// reads a bounded amount per loop turn, and stdin waits while the child is not
+// taking its messages, so neither side can grow ptool without bound.
 class IpcRelay {
 public:
-    IpcRelay(EventLoop& loop, UniqueFd channel) : loop_(loop), channel_(std::move(channel)) {
+    IpcRelay(EventLoop& loop, UniqueFd channel, EventLog& events, bool json, pid_t pid,
+             size_t max_message)
+        : loop_(loop),
+          channel_(std::move(channel)),
+          events_(events),
+          json_(json),
+          pid_(pid),
+          lines_(max_message) {
+        channel_.set_max_message(max_message);
         loop_.watch_fd(channel_.fd(), EPOLLIN, [this](uint32_t ev) { on_channel(ev); });
-        stdin_.emplace(
-            loop_, STDIN_FILENO, [this](std::string_view line) { on_line(line); },
-            [this] { on_stdin_eof(); });
+        watch_stdin();
     }
+    ~IpcRelay() {
+        if (stdin_watched_) loop_.unwatch_fd(STDIN_FILENO);
+        if (stdin_timer_) loop_.cancel_timer(stdin_timer_);
+    }
+    IpcRelay(const IpcRelay&) = delete;
+    IpcRelay& operator=(const IpcRelay&) = delete;
     // After the child exited: take what it sent before going.
     void drain() {
-        if (channel_.is_open()) read_messages();
+        while (channel_.is_open() && read_messages()) {
+        }
     }
 
 private:
+    static constexpr size_t kStdinChunk = 64 * 1024;
+    static constexpr size_t kStdinTurn = 4 * kStdinChunk;  // read per loop turn
+    // Queued for the child past which stdin is not read until the child catches up.
+    size_t backlog_limit() const { return lines_.max() + (1 << 20); }
+
+    // A message dropped: one diagnostic, an event under --json (and in --events).
+    void bad_message(Json event, const std::string& text) {
+        events_.emit(event);
+        if (!json_) report_error(text);
+    }
+
     void on_channel(uint32_t events) {
         if (events & EPOLLOUT) flush();
         if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_messages();
     }
-    void read_messages() {
+    // One budget's worth; true when more may be waiting.
+    bool read_messages() {
         std::vector<IpcMessage> messages;
         bool open;
         try {
@@ -228,30 +262,110 @@ private:
         for (auto& m : messages) {
             std::string text = m.text;  // printed as sent: keys keep their order
             IpcDecoded d = channel_.decode(std::move(m));
+            // Valid JSON holds no raw NUL or control byte: the text is safe to relay as is.
             if (d.kind == IpcDecoded::Kind::user)
                 write_or_die(STDOUT_FILENO, text + "\n");
             else if (d.kind == IpcDecoded::Kind::handle)  // the fd itself cannot be printed
                 write_or_die(STDOUT_FILENO, d.data.dump(-1, ' ', false, kReplace) + "\n");
             else if (d.kind == IpcDecoded::Kind::invalid)
-                report_error("ipc: invalid message from the child: " + d.error);
+                bad_message({{"event", "bad_message"},
+                             {"from", "child"},
+                             {"pid", pid_},
+                             {"error", d.error}},
+                            "ipc: message from the child dropped: " + d.error);
         }
         if (!open) {
             loop_.unwatch_fd(channel_.fd());
             channel_.close();
-            return;
+            if (!stdin_done_) pause_stdin();  // nobody to send to: stdin is left unread
+            return false;
         }
         flush();  // ACKs decode() queued
+        return channel_.more_to_read();
     }
-    void on_line(std::string_view line) {
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
-        ++line_number_;
+
+    void watch_stdin() {
         try {
-            auto message = Json::parse(line);
-            if (channel_.is_open()) channel_.send_text(message.dump(-1, ' ', false, kReplace));
-        } catch (const Json::parse_error& e) {
-            report_error("stdin line " + std::to_string(line_number_) +
-                         ": invalid JSON: " + e.what());
+            loop_.watch_fd(STDIN_FILENO, EPOLLIN, [this](uint32_t) { read_stdin(); });
+            stdin_watched_ = true;
+        } catch (const SysError& e) {
+            if (e.err() == EBADF) {  // no stdin at all: no messages
+                on_stdin_eof();
+                return;
+            }
+            if (e.err() != EPERM) throw;
+            // A regular file: always readable, so read it a turn at a time from timers.
+            stdin_timer_ = loop_.add_timer(std::chrono::nanoseconds(0), [this] {
+                stdin_timer_ = 0;
+                read_stdin();
+            });
         }
+    }
+    void pause_stdin() {
+        if (stdin_watched_) loop_.unwatch_fd(STDIN_FILENO);
+        if (stdin_timer_) loop_.cancel_timer(stdin_timer_);
+        stdin_watched_ = false;
+        stdin_timer_ = 0;
+        stdin_paused_ = true;
+    }
+    void resume_stdin() {
+        if (!stdin_paused_ || stdin_done_ || !channel_.is_open()) return;
+        stdin_paused_ = false;
+        watch_stdin();
+    }
+    void read_stdin() {
+        char buf[kStdinChunk];
+        // A watched stdin may be a blocking pipe: one read per readiness. A regular
+        // file never blocks: a few reads per turn.
+        size_t turn = stdin_watched_ ? sizeof buf : kStdinTurn;
+        for (size_t taken = 0; taken < turn;) {
+            ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) return;
+            if (n <= 0) {  // EOF (or a read error, taken as the end of the messages)
+                if (stdin_watched_) loop_.unwatch_fd(STDIN_FILENO);
+                stdin_watched_ = false;
+                lines_.finish([this](std::string_view l, uint64_t, size_t d) { on_line(l, d); });
+                on_stdin_eof();
+                return;
+            }
+            lines_.feed(std::string_view(buf, static_cast<size_t>(n)),
+                        [this](std::string_view l, uint64_t, size_t d) { on_line(l, d); });
+            taken += static_cast<size_t>(n);
+            if (channel_.is_open() && channel_.queued_bytes() > backlog_limit()) {
+                pause_stdin();
+                return;
+            }
+            if (stdin_paused_) return;
+        }
+        if (!stdin_watched_ && !stdin_paused_)  // a regular file: the next turn
+            stdin_timer_ = loop_.add_timer(std::chrono::nanoseconds(0), [this] {
+                stdin_timer_ = 0;
+                read_stdin();
+            });
+    }
+    void on_line(std::string_view line, size_t dropped) {
+        ++line_number_;
+        std::string where = "stdin line " + std::to_string(line_number_) + ": ";
+        auto drop = [&](const std::string& why) {
+            bad_message({{"event", "bad_message"},
+                         {"from", "stdin"},
+                         {"line", line_number_},
+                         {"error", why}},
+                        where + why);
+        };
+        if (dropped > 0) {
+            drop(too_large_message(dropped, lines_.max()));
+            return;
+        }
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.find_first_not_of(" \t") == std::string_view::npos) return;  // not a message
+        JsonParse parsed = parse_json_text(line);
+        if (!parsed) {
+            drop("invalid JSON " + parsed.error);
+            return;
+        }
+        if (channel_.is_open()) channel_.send_text(parsed.value->dump(-1, ' ', false, kReplace));
         flush();
     }
     void on_stdin_eof() {
@@ -265,18 +379,26 @@ private:
             done = channel_.flush();
         } catch (const SysError&) {  // the child closed its end: nothing more to send
             done = true;
+            if (!stdin_done_) pause_stdin();
             stdin_done_ = true;
         }
         if (done && stdin_done_ && !shut_) {
             channel_.shutdown_write();
             shut_ = true;
         }
+        if (stdin_paused_ && channel_.queued_bytes() <= backlog_limit() / 2) resume_stdin();
         loop_.modify_fd(channel_.fd(), done ? EPOLLIN : EPOLLIN | EPOLLOUT);
     }
 
     EventLoop& loop_;
     IpcChannel channel_;
-    std::optional<LineSource> stdin_;
+    EventLog& events_;
+    bool json_;
+    pid_t pid_;
+    LineBuffer lines_;
+    bool stdin_watched_ = false;
+    bool stdin_paused_ = false;
+    EventLoop::TimerId stdin_timer_ = 0;
     size_t line_number_ = 0;
     bool stdin_done_ = false;
     bool shut_ = false;
@@ -289,6 +411,11 @@ int run_spawn(const Options& opts) {
     if (!opts.timeout.empty()) timeout.after = parse_duration(opts.timeout);
     timeout.signal = parse_signal(opts.kill_signal);
     if (!opts.kill_after.empty()) timeout.kill_after = parse_duration(opts.kill_after);
+    size_t max_message = kDefaultMaxMessage;
+    if (opts.max_message) {
+        if (!opts.ipc) throw UsageError("--max-message needs --ipc");
+        max_message = parse_message_limit(*opts.max_message);
+    }
     EventLog events(opts);
     std::optional<IpcPair> ipc;
     if (opts.ipc) {
@@ -326,7 +453,9 @@ int run_spawn(const Options& opts) {
     std::optional<InputRelay> input;
     if (child.stdio[0]) input.emplace(loop, STDIN_FILENO, std::move(child.stdio[0]));
     std::optional<IpcRelay> ipc_relay;
-    if (ipc) ipc_relay.emplace(loop, std::move(ipc->parent));
+    if (ipc)
+        ipc_relay.emplace(loop, std::move(ipc->parent), events, opts.json, child.pid(),
+                          max_message);
 
     bool timed_out = false;
     if (timeout.after.count() > 0)

@@ -124,6 +124,7 @@ TEST_CASE("ipc channel writes a message larger than the socket buffer in pieces"
     auto pair = ptool::make_ipc_pair();
     IpcChannel a(std::move(pair.parent)), b(std::move(pair.child));
     std::string big(4 << 20, 'x');
+    b.set_max_message(big.size() + 2);  // just over the default limit (kDefaultMaxMessage)
     a.send(json(big));
     CHECK(a.wants_write());
     std::vector<IpcMessage> out;
