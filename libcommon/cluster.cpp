@@ -772,15 +772,6 @@ void Master::handle_message(Proc* p, IpcDecoded m) {
              p, "sent a message that was dropped: " + ipc_error_words(m.error));
         return;
     }
-    if (nests_deeper_than(m.data, kMaxMessageDepth)) {
-        std::string why = "nested deeper than " + std::to_string(kMaxMessageDepth) + " levels";
-        emit(Json{{"event", "bad_message"},
-                  {"worker_id", p->id},
-                  {"pid", p->child.pid()},
-                  {"error", why}},
-             p, "sent a message " + why);
-        return;
-    }
     const Json data = Json(std::move(m.data));
     std::string cmd = data.is_object() && data.contains("cmd") && data["cmd"].is_string()
                           ? data["cmd"].get<std::string>()

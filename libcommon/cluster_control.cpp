@@ -77,8 +77,7 @@ IpcJson dispatch(const IpcDecoded& request, ControlActions& actions) {
         return error_reply("invalid request: nested deeper than " +
                            std::to_string(kMaxMessageDepth) + " levels");
     if (request.kind == IpcDecoded::Kind::invalid)
-        return error_reply("invalid JSON" +
-                           (request.error.empty() ? std::string() : ": " + request.error));
+        return error_reply(request.error.empty() ? "invalid JSON" : request.error);
     if (request.kind == IpcDecoded::Kind::internal)
         return error_reply("unexpected internal message");
     const IpcJson& body = request.data;

@@ -10,6 +10,7 @@
 
 #include "libcommon/cluster.hpp"
 #include "libcommon/ipc.hpp"
+#include "libcommon/json_text.hpp"
 
 namespace ptool {
 
@@ -43,7 +44,7 @@ std::string printable_excerpt(std::string_view text, size_t max = 64);
 
 // Nesting deeper than this is refused: copying or printing a value recurses once per
 // level (nlohmann), and 100,000 levels overflow the stack.
-inline constexpr size_t kMaxMessageDepth = 512;
+inline constexpr size_t kMaxMessageDepth = kMaxJsonDepth;  // the parser's own limit
 // Whether `value` nests deeper than `max` arrays/objects (checked without recursion).
 bool nests_deeper_than(const IpcJson& value, size_t max);
 

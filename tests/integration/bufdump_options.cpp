@@ -37,7 +37,7 @@ TEST_CASE("bufdump rejects negative, empty and huge counts in one line with exit
     check_usage_error({"-c", huge}, "ptool bufdump: -c: '77777777777777777777...' is too large");
     check_usage_error({"-g", huge}, "ptool bufdump: -g: '77777777777777777777...' is too large");
     check_usage_error({"-f", "base64", "--wrap", huge}, "ptool bufdump: --wrap: ");
-    check_usage_error({"-c", ""}, "ptool bufdump: -c: expected a number");
+    check_usage_error({"-c", ""}, "ptool bufdump: --cols: empty value");  // as every option
     check_usage_error({"-g", "2x"}, "ptool bufdump: -g: '2x' is not a number");
     check_usage_error({"-c", "99999999999"}, "ptool bufdump: -c: '99999999999' is too large");
 }

@@ -90,8 +90,11 @@ TEST_CASE("fork-cluster control socket answers a hostile corpus in its own words
     auto empty = control_exchange(ctl, "\n");
     REQUIRE(empty.size() <= 1);
     if (!empty.empty()) CHECK(json::parse(empty[0])["ok"] == false);
-    // A request without "\n" before EOF is not one: no reply, the connection just ends.
-    CHECK(control_exchange(ctl, R"({"cmd":"status"})").empty());
+    // A request without "\n" before EOF is not one: it is refused, not run.
+    auto cut = control_exchange(ctl, R"({"cmd":"status"})");
+    REQUIRE(cut.size() == 1);
+    CHECK(json::parse(cut[0])["ok"] == false);
+    CHECK(json::parse(cut[0])["error"].get<std::string>().find("cut off") != std::string::npos);
     auto status = json::parse(control_request(ctl, R"({"cmd":"status"})"));
     CHECK(status["ok"] == true);
     CHECK(status["workers"].size() == 1);

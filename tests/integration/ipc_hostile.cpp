@@ -362,8 +362,9 @@ TEST_CASE("fork-cluster: hostile worker messages and control requests never stop
     Corpus corpus;
     write_file(dir / "msgs", "{\"cmd\":\"online\"}\n" + corpus.lines() + "\"" +
                                  std::string(2 << 20, 'b') + "\"\n{\"good\":1}\n");
+    // bash, not sh: the channel is fd 100 and dash redirects only fds 0-9.
     std::string script = "cat " + shell_quote(dir / "msgs") + " >&$NODE_CHANNEL_FD; exec sleep 30";
-    Master m({"-w", "1", "--max-message", "1M", "--control", "CTL", "--", "sh", "-c", script});
+    Master m({"-w", "1", "--max-message", "1M", "--control", "CTL", "--", "bash", "-c", script});
     REQUIRE(m.wait_events("online", 1));
     REQUIRE(m.wait_events("message", 2));  // {"first":1} and {"good":1}
     auto bad = m.events_named("bad_message");
