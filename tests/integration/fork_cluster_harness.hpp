@@ -1,6 +1,6 @@
-// The fork-cluster test harness shared by fork_cluster_signals.cpp and
-// fork_cluster_hardening.cpp: a master in the background with its --json events in
-// a file, control-socket requests, and /proc look-ups (from fork_cluster.cpp).
+// The fork-cluster test harness shared by every fork-cluster test file and ipc_hostile.cpp:
+// a master in the background with its --json events in a file, control-socket requests,
+// and /proc look-ups.
 #pragma once
 
 #include <fcntl.h>
@@ -81,6 +81,7 @@ public:
     }
     pid_t pid() const { return pid_; }
     const TempDir& dir() const { return dir_; }
+    std::string ctl() const { return dir_ / "ctl"; }  // where "CTL" in the arguments points
 
     std::vector<json> events() const {
         std::vector<json> out;
@@ -103,7 +104,7 @@ public:
     }
     // Waits until `count` events named `name` were logged.
     bool wait_events(const std::string& name, size_t count,
-                     std::chrono::milliseconds timeout = 10s) const {
+                     std::chrono::milliseconds timeout = 20s) const {
         return wait_until([&] { return events_named(name).size() >= count; }, timeout);
     }
     int port() const {
@@ -123,6 +124,11 @@ public:
             },
             timeout);
         return status_;
+    }
+    // SIGTERM, then wait_exit().
+    int stop(std::chrono::milliseconds timeout = 20s) {
+        if (status_ < 0) kill(pid_, SIGTERM);
+        return wait_exit(timeout);
     }
 
 private:

@@ -15,13 +15,13 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "fork_cluster_harness.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
+using cluster_test::Master;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-extern char** environ;
 
 namespace {
 
@@ -74,81 +74,6 @@ long max_rss_kb(std::vector<std::string> argv, const TempDir& dir, RunResult& ou
     auto text = read_file(dir / "rss");
     return std::stol(text.substr(text.find_last_of('\n', text.size() - 2) + 1));
 }
-
-// A fork-cluster master in the background, --json events in a file (stderr).
-class Master {
-public:
-    explicit Master(std::vector<std::string> args) {
-        events_ = dir_ / "events.jsonl";
-        for (auto& a : args)
-            if (a == "CTL") a = dir_ / "ctl";
-        std::vector<std::string> argv = {ptool_bin(), "fork-cluster", "--json"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        std::vector<std::string> env_strings;
-        for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-        env_strings.push_back("PTOOL=" + ptool_bin());
-        std::vector<char*> envp, argp;
-        for (auto& s : env_strings) envp.push_back(s.data());
-        envp.push_back(nullptr);
-        for (auto& s : argv) argp.push_back(s.data());
-        argp.push_back(nullptr);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, events_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0644);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        int rc = posix_spawn(&pid_, argp[0], &fa, &attr, argp.data(), envp.data());
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        REQUIRE(rc == 0);
-    }
-    ~Master() {
-        if (pid_ > 0 && status_ < 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    pid_t pid() const { return pid_; }
-    std::string ctl() const { return dir_ / "ctl"; }
-    std::vector<json> events_named(const std::string& name) const {
-        std::vector<json> out;
-        for (auto& line : lines_of(read_file(events_))) {
-            json e = json::parse(line, nullptr, false);
-            if (!e.is_discarded() && e.value("event", "") == name) out.push_back(e);
-        }
-        return out;
-    }
-    bool wait_events(const std::string& name, size_t count) const {
-        return wait_until([&] { return events_named(name).size() >= count; }, 20s);
-    }
-    int stop() {
-        kill(pid_, SIGTERM);
-        wait_until(
-            [&] {
-                int st;
-                if (waitpid(pid_, &st, WNOHANG) != pid_) return false;
-                status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                return true;
-            },
-            20s);
-        return status_;
-    }
-
-private:
-    TempDir dir_;
-    std::string events_;
-    pid_t pid_ = -1;
-    int status_ = -1;
-};
 
 // One request line to a control socket; the reply line ("" when none within 20 s).
 std::string control_request(const std::string& path, const std::string& line) {
