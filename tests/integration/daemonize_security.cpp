@@ -59,6 +59,9 @@ std::vector<std::string> as_nobody(std::vector<std::string> argv) {
 }
 
 bool pidfile_locked(const std::string& path) {
+    // flock(1) creates a missing file: as root it would win the race against the planting
+    // user's open() and leave that user a root-owned file it cannot write.
+    if (!std::filesystem::exists(path)) return false;
     return run({"flock", "--nonblock", "--shared", path, "true"}).status != 0;
 }
 
