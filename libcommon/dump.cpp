@@ -492,22 +492,60 @@ void XxdReverseDecoder::feed(std::string_view text, std::string& out) {
             ends_line = true;
         } else {
             // Right after a byte, with nothing to move: pairs, or a separator and a pair.
-            while (n1_ < 0 && n2_ >= 0 && p_ < columns_ && !skip_line_ && want_ == have_) {
-                if (end - p >= 2 && (kNibbles[p[0]] | kNibbles[p[1]]) >= 0) {
-                    emit(kNibbles[p[0]], kNibbles[p[1]]);
-                    p += 2;
-                } else if (end - p >= 3 && kNibbles[p[0]] < 0 && p[0] != '\r' && p[0] != '\n' &&
-                           (kNibbles[p[1]] | kNibbles[p[2]]) >= 0) {
-                    emit(kNibbles[p[1]], kNibbles[p[2]]);
-                    p += 3;
-                } else {
-                    break;
+            // The same as emit() per pair, with the state in locals: stores through the
+            // char pointer `o` would make the compiler reload every member per byte.
+            if (n1_ < 0 && n2_ >= 0 && p_ < columns_ && want_ == have_) {
+                size_t count = p_;
+                int hi = n2_;
+                char* w = o;
+                for (; count < columns_; ++count) {
+                    int lo;
+                    if (end - p >= 2 && (kNibbles[p[0]] | kNibbles[p[1]]) >= 0) {
+                        hi = kNibbles[p[0]];
+                        lo = kNibbles[p[1]];
+                        p += 2;
+                    } else if (end - p >= 3 && kNibbles[p[0]] < 0 && p[0] != '\r' && p[0] != '\n' &&
+                               (kNibbles[p[1]] | kNibbles[p[2]]) >= 0) {
+                        hi = kNibbles[p[1]];
+                        lo = kNibbles[p[2]];
+                        p += 3;
+                    } else {
+                        break;
+                    }
+                    *w++ = static_cast<char>((hi << 4) | lo);
+                }
+                if (size_t n = count - p_; n > 0) {
+                    o = w;
+                    have_ += n;
+                    want_ += n;
+                    p_ = count;
+                    n1_ = -1;
+                    n2_ = hi;
+                    n3_ = -1;
+                    if (p_ >= columns_) skip_line_ = true;
                 }
             }
             if (p == end) break;
             if (skip_line_) {
                 --p;  // the loop's ++p comes back to the character after the last byte
                 continue;
+            }
+            // The offset's digits, in locals: what the character loop below does with each.
+            if (p_ >= columns_ && kNibbles[*p] >= 0) {
+                int a = n1_, b = n2_, c3 = n3_;
+                uint64_t want = want_;
+                do {
+                    c3 = b;
+                    b = a;
+                    a = kNibbles[*p];
+                    want = (want << 4) | static_cast<unsigned>(a);
+                } while (++p < end && kNibbles[*p] >= 0);
+                n1_ = a;
+                n2_ = b;
+                n3_ = c3;
+                want_ = want;
+                skip_garbage_ = false;
+                if (p == end) break;
             }
             unsigned char c = *p;
             if (c == '\r') continue;
