@@ -259,10 +259,13 @@ TEST_CASE("fork-cluster as a subreaper reaps a worker's orphaned grandchild") {
     REQUIRE(m.wait_events("online", 1));
     REQUIRE(wait_until([&] { return std::filesystem::exists(pidfile); }));
     int orphan = std::stoi(read_file(pidfile));
-    // Its subshell exited at once: the orphan's parent is the master (or it already ended,
+    // Once its subshell exits, the orphan's parent is the master (or it already ended,
     // reaped by the master: nothing else could reap it).
-    long parent = stat_field(orphan, 4);
-    CHECK((parent == m.pid() || parent == -1));
+    // The subshell wrote the file before it exited: wait for the reparenting.
+    CHECK(wait_until([&] {
+        long parent = stat_field(orphan, 4);
+        return parent == m.pid() || parent == -1;
+    }));
     // Reaped once it ends: gone from /proc, not a zombie of the master.
     CHECK(wait_until([&] { return stat_field(orphan, 4) == -1; }));
     CHECK(zombie_children(m.pid()).empty());
