@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "libcommon/launcher.hpp"
+#include "libcommon/launch/launcher.hpp"
 
 using namespace ptool;
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "libcommon/codec.hpp"
-#include "libcommon/dump.hpp"
+#include "libcommon/bytes/codec.hpp"
+#include "libcommon/bytes/dump.hpp"
 
 namespace {
 

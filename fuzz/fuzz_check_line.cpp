@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "libcommon/checksum.hpp"
+#include "tools/hashfile/checksum.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

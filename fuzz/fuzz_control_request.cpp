@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "libcommon/cluster_control.hpp"
+#include "tools/fork_cluster/cluster_control.hpp"
 
 namespace {
 

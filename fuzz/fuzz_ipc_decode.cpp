@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "libcommon/ipc.hpp"
-#include "libcommon/json_text.hpp"
+#include "libcommon/launch/ipc.hpp"
+#include "libcommon/core/json_text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

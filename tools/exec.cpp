@@ -15,14 +15,14 @@
 #include <optional>
 #include <utility>
 
-#include "libcommon/codec.hpp"
-#include "libcommon/error.hpp"
-#include "libcommon/event_loop.hpp"
-#include "libcommon/fd.hpp"
-#include "libcommon/launcher.hpp"
-#include "libcommon/output.hpp"
-#include "libcommon/parse.hpp"
-#include "libcommon/relay.hpp"
+#include "libcommon/bytes/codec.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/launch/event_loop.hpp"
+#include "libcommon/core/fd.hpp"
+#include "libcommon/launch/launcher.hpp"
+#include "libcommon/core/output.hpp"
+#include "libcommon/core/parse.hpp"
+#include "libcommon/launch/relay.hpp"
 #include "tools/ptool.hpp"
 
 namespace ptool {

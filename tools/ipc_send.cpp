@@ -23,12 +23,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "libcommon/error.hpp"
-#include "libcommon/fd.hpp"
-#include "libcommon/ipc.hpp"
-#include "libcommon/json_text.hpp"
-#include "libcommon/output.hpp"
-#include "libcommon/parse.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/fd.hpp"
+#include "libcommon/launch/ipc.hpp"
+#include "libcommon/core/json_text.hpp"
+#include "libcommon/core/output.hpp"
+#include "libcommon/core/parse.hpp"
 #include "tools/ptool.hpp"
 
 namespace ptool {

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "libcommon/error.hpp"
-#include "libcommon/output.hpp"
-#include "libcommon/signals.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/output.hpp"
+#include "libcommon/core/signals.hpp"
 #include "tools/ptool.hpp"
 
 namespace ptool {
@@ -216,7 +216,7 @@ const ToolEntry* find_tool(std::string_view name) {
 
 int main(int argc, char** argv) {
     // Before anything opens an fd or starts a child: fds 0-2 exist, SIGCHLD is not
-    // ignored, SIGPIPE is (see libcommon/signals.hpp).
+    // ignored, SIGPIPE is (see libcommon/core/signals.hpp).
     ptool::prepare_process_state();
     try {
         return ptool::dispatch(argc, argv);

@@ -1,6 +1,6 @@
 // libcommon/checksum: coreutils name escaping and quoting, line formatting, and the
 // --check line parser (GNU, BSD, escaped and md5 -r lines), plus fuzz regressions.
-#include "libcommon/checksum.hpp"
+#include "tools/hashfile/checksum.hpp"
 
 #include <catch2/catch.hpp>
 

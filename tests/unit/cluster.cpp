@@ -1,4 +1,4 @@
-#include "libcommon/cluster.hpp"
+#include "tools/fork_cluster/cluster.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // fork-cluster's control-request handler (libcommon/cluster_control) without a master:
 // the {cmd -> handler} table, and replies in ptool's words whatever the line holds.
-#include "libcommon/cluster_control.hpp"
+#include "tools/fork_cluster/cluster_control.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 #include <stdexcept>
 
-#include "libcommon/output.hpp"
+#include "libcommon/core/output.hpp"
 
 using namespace ptool;
 

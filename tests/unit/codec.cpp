@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "libcommon/codec.hpp"
+#include "libcommon/bytes/codec.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

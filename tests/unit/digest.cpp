@@ -1,12 +1,12 @@
 // libcommon/digest: every algorithm against known vectors, incremental updates,
 // HMAC (EVP and the generic construction) and digest_fd.
-#include "libcommon/digest.hpp"
+#include "tools/hashfile/digest.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
-#include "libcommon/fd.hpp"
+#include "libcommon/core/fd.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

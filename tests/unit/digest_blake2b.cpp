@@ -2,7 +2,7 @@
 // picks itself give OpenSSL's digest for every length around the 128-byte block, long
 // inputs, and streams split anywhere (a full buffered block must wait for the next byte,
 // as only the last block gets the final flag).
-#include "libcommon/digest_blake2b.hpp"
+#include "tools/hashfile/digest_blake2b.hpp"
 
 #include <openssl/evp.h>
 #include <catch2/catch.hpp>

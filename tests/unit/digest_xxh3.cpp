@@ -1,7 +1,7 @@
 // libcommon/digest_xxh3: every XXH3 kernel this CPU runs (AVX2 and libxxhash's SSE2 build)
 // gives libxxhash's one-shot digests, for short inputs of every length, long ones, and
 // streams fed in odd pieces.
-#include "libcommon/digest_xxh3.hpp"
+#include "tools/hashfile/digest_xxh3.hpp"
 
 #include <xxhash.h>
 #include <catch2/catch.hpp>

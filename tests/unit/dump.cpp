@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "libcommon/dump.hpp"
-#include "libcommon/fd.hpp"
+#include "libcommon/bytes/dump.hpp"
+#include "libcommon/core/fd.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "libcommon/dump.hpp"
+#include "libcommon/bytes/dump.hpp"
 
 using namespace ptool;
 using namespace std::string_literals;

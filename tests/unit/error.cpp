@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 
-#include "libcommon/error.hpp"
+#include "libcommon/core/error.hpp"
 
 using namespace ptool;
 

@@ -1,4 +1,4 @@
-#include "libcommon/event_loop.hpp"
+#include "libcommon/launch/event_loop.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "libcommon/fd.hpp"
-#include "libcommon/launcher.hpp"
+#include "libcommon/core/fd.hpp"
+#include "libcommon/launch/launcher.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

@@ -4,8 +4,8 @@
 
 #include <thread>
 
-#include "libcommon/error.hpp"
-#include "libcommon/fd.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/fd.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

@@ -1,5 +1,5 @@
 // libcommon/file_tree: the order hashfile -r visits files in, and what it skips.
-#include "libcommon/file_tree.hpp"
+#include "tools/hashfile/file_tree.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "libcommon/ipc.hpp"
+#include "libcommon/launch/ipc.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
-#include "libcommon/error.hpp"
+#include "libcommon/core/error.hpp"
 #include "test_support.hpp"
 
 extern char** environ;

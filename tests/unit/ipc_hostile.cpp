@@ -9,8 +9,8 @@
 #include <cstring>
 #include <thread>
 
-#include "libcommon/ipc.hpp"
-#include "libcommon/json_text.hpp"
+#include "libcommon/launch/ipc.hpp"
+#include "libcommon/core/json_text.hpp"
 
 using ptool::IpcChannel;
 using ptool::IpcDecoded;

@@ -1,4 +1,4 @@
-#include "libcommon/launcher.hpp"
+#include "libcommon/launch/launcher.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include "libcommon/fd.hpp"
-#include "libcommon/parse.hpp"
+#include "libcommon/core/fd.hpp"
+#include "libcommon/core/parse.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

@@ -1,4 +1,4 @@
-#include "libcommon/listen.hpp"
+#include "tools/fork_cluster/listen.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "libcommon/error.hpp"
+#include "libcommon/core/error.hpp"
 #include "test_support.hpp"
 
 using ptool::ListenAddress;

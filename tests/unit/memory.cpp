@@ -1,4 +1,4 @@
-#include "libcommon/memory.hpp"
+#include "libcommon/launch/memory.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -8,8 +8,8 @@
 
 #include <filesystem>
 
-#include "libcommon/error.hpp"
-#include "libcommon/notify.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/supervise/notify.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

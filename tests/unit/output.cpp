@@ -3,9 +3,9 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
-#include "libcommon/error.hpp"
-#include "libcommon/fd.hpp"
-#include "libcommon/output.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/fd.hpp"
+#include "libcommon/core/output.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

@@ -1,8 +1,8 @@
 #include <signal.h>
 #include <catch2/catch.hpp>
 
-#include "libcommon/error.hpp"
-#include "libcommon/parse.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/parse.hpp"
 
 using namespace ptool;
 using namespace std::chrono_literals;

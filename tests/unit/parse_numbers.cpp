@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "libcommon/error.hpp"
-#include "libcommon/parse.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/parse.hpp"
 
 using namespace ptool;
 

@@ -7,8 +7,8 @@
 
 #include <filesystem>
 
-#include "libcommon/error.hpp"
-#include "libcommon/pidfile.hpp"
+#include "libcommon/core/error.hpp"
+#include "tools/daemonize/pidfile.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

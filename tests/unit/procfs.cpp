@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "../fixtures/fake_procfs.hpp"
-#include "libcommon/error.hpp"
-#include "libcommon/procfs.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/procs/procfs.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

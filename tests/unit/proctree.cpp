@@ -1,4 +1,4 @@
-#include "libcommon/proctree.hpp"
+#include "tools/pstree/proctree.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "libcommon/fd.hpp"
+#include "libcommon/core/fd.hpp"
 
 using namespace ptool;
 

@@ -1,5 +1,5 @@
 // libcommon/progress: the progress line's layout and size formatting.
-#include "libcommon/progress.hpp"
+#include "tools/hashfile/progress.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "libcommon/relay.hpp"
+#include "libcommon/launch/relay.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "libcommon/event_loop.hpp"
-#include "libcommon/fd.hpp"
+#include "libcommon/launch/event_loop.hpp"
+#include "libcommon/core/fd.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

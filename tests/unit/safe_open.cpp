@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <functional>
 
-#include "libcommon/error.hpp"
-#include "libcommon/pidfile.hpp"
-#include "libcommon/safe_open.hpp"
+#include "libcommon/core/error.hpp"
+#include "tools/daemonize/pidfile.hpp"
+#include "libcommon/core/safe_open.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

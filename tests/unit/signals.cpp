@@ -1,5 +1,5 @@
 // libcommon/signals: the forwarded list and the start-up state main() fixes.
-#include "libcommon/signals.hpp"
+#include "libcommon/core/signals.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,0 +1,185 @@
+#include "libcommon/procs/procfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <memory>
+
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/fd.hpp"
+
+namespace ptool {
+
+namespace {
+
+// Parses a decimal number (optionally signed) at the start of `text`, advancing it.
+template <typename T>
+bool take_number(std::string_view& text, T& value) {
+    size_t skip = text.find_first_not_of(' ');
+    if (skip == std::string_view::npos) return false;
+    text.remove_prefix(skip);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || (end != text.data() + text.size() && *end != ' ' && *end != '\n'))
+        return false;
+    text.remove_prefix(static_cast<size_t>(end - text.data()));
+    return true;
+}
+
+bool skip_field(std::string_view& text) {
+    size_t start = text.find_first_not_of(" \n");
+    if (start == std::string_view::npos) return false;
+    size_t end = text.find_first_of(" \n", start);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+    return true;
+}
+
+std::optional<pid_t> parse_pid_name(const char* name) {
+    pid_t pid = 0;
+    const char* end = name + std::char_traits<char>::length(name);
+    if (name == end || *name < '0' || *name > '9') return std::nullopt;
+    auto [ptr, ec] = std::from_chars(name, end, pid);
+    if (ec != std::errc() || ptr != end) return std::nullopt;
+    return pid;
+}
+
+// The numeric entries of a directory, read with getdents64 into one large buffer
+// (a few calls for thousands of processes, where readdir(3) would make dozens).
+std::vector<pid_t> read_pid_entries(int dirfd) {
+    constexpr size_t kBufferSize = 256 * 1024;
+    auto buffer = std::make_unique<char[]>(kBufferSize);
+    std::vector<pid_t> pids;
+    for (;;) {
+        long n = ::syscall(SYS_getdents64, dirfd, buffer.get(), kBufferSize);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // an error here means the directory went away: what we have stands
+        for (long off = 0; off < n;) {
+            auto* entry = reinterpret_cast<struct dirent64*>(buffer.get() + off);
+            off += entry->d_reclen;
+            if (auto pid = parse_pid_name(entry->d_name)) pids.push_back(*pid);
+        }
+    }
+    std::sort(pids.begin(), pids.end());
+    return pids;
+}
+
+// One read(2) of a small procfs file into `buffer` (more only when it filled up).
+// Returns the bytes read, or -1 (the process is gone or unreadable).
+ssize_t read_small_file(int dirfd, const char* path, std::string& buffer, size_t limit,
+                        struct stat* st = nullptr) {
+    UniqueFd fd(::openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) return -1;
+    size_t got = 0;
+    size_t cap = limit ? limit : 4096;
+    for (;;) {
+        if (buffer.size() < got + cap) buffer.resize(got + cap);
+        ssize_t n = ::read(fd.get(), buffer.data() + got, cap);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        got += static_cast<size_t>(n);
+        if (static_cast<size_t>(n) < cap || (limit && got >= limit)) break;
+    }
+    if (st && ::fstat(fd.get(), st) < 0) return -1;
+    return static_cast<ssize_t>(got);
+}
+
+std::string path_in(pid_t pid, std::string_view leaf) {
+    char digits[16];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, pid);
+    std::string path(digits, end);
+    path += '/';
+    path += leaf;
+    return path;
+}
+
+void read_threads(int dirfd, ProcessInfo& proc, const ProcReadOptions& options,
+                  std::string& buffer) {
+    std::string task = path_in(proc.pid, "task");
+    UniqueFd taskfd(::openat(dirfd, task.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!taskfd) return;
+    for (pid_t tid : read_pid_entries(taskfd.get())) {
+        if (tid == proc.pid) continue;
+        ThreadInfo thread{tid, proc.comm};
+        if (options.thread_names) {
+            std::string stat = path_in(tid, "stat");
+            ssize_t n = read_small_file(taskfd.get(), stat.c_str(), buffer, 0);
+            if (n > 0) {
+                if (auto line = parse_stat_line(std::string_view(buffer.data(), size_t(n))))
+                    thread.name = line->comm;
+            }
+        }
+        proc.threads.push_back(std::move(thread));
+    }
+}
+
+}  // namespace
+
+std::optional<StatLine> parse_stat_line(std::string_view line) {
+    StatLine out;
+    size_t open = line.find('(');
+    size_t close = line.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+        return std::nullopt;
+    std::string_view head = line.substr(0, open);
+    if (!take_number(head, out.pid)) return std::nullopt;
+    out.comm = line.substr(open + 1, close - open - 1);
+    // As psmisc: the state is the character two after the ')'.
+    std::string_view rest = line.substr(close + 1);
+    if (rest.size() < 2) return std::nullopt;
+    out.state = rest[1];
+    rest.remove_prefix(2);
+    if (!take_number(rest, out.ppid) || !take_number(rest, out.pgid)) return std::nullopt;
+    // Fields 6..19, then num_threads (20), itrealvalue (21), starttime (22).
+    for (int field = 6; field <= 19; ++field)
+        if (!skip_field(rest)) return std::nullopt;
+    std::string_view threads_field = rest;
+    if (!take_number(threads_field, out.num_threads)) out.num_threads = 0;
+    if (!skip_field(rest) || !skip_field(rest)) return std::nullopt;
+    if (!take_number(rest, out.start_time)) return std::nullopt;
+    return out;
+}
+
+std::vector<ProcessInfo> read_process_table(const ProcReadOptions& options) {
+    UniqueFd dirfd = open_file(options.root, O_RDONLY | O_DIRECTORY);
+    std::vector<pid_t> pids = read_pid_entries(dirfd.get());
+    std::vector<ProcessInfo> table;
+    table.reserve(pids.size());
+    std::string buffer(8192, '\0');
+    bool any = false;
+    for (pid_t pid : pids) {
+        std::string path = path_in(pid, "stat");
+        struct stat st {};
+        ssize_t n = read_small_file(dirfd.get(), path.c_str(), buffer, 0, &st);
+        if (n < 0) continue;  // vanished since the directory was read
+        any = true;
+        auto line = parse_stat_line(std::string_view(buffer.data(), static_cast<size_t>(n)));
+        if (!line) continue;
+        ProcessInfo proc;
+        proc.pid = pid;
+        proc.ppid = line->ppid;
+        proc.pgid = line->pgid;
+        proc.uid = st.st_uid;
+        proc.state = line->state;
+        proc.num_threads = line->num_threads;
+        proc.start_time = line->start_time;
+        proc.comm = line->comm;
+        if (options.threads && proc.num_threads != 1)
+            read_threads(dirfd.get(), proc, options, buffer);
+        if (options.cmdline) {
+            path = path_in(pid, "cmdline");
+            n = read_small_file(dirfd.get(), path.c_str(), buffer, options.cmdline_limit);
+            if (n < 0) continue;
+            proc.cmdline.emplace(buffer.data(), static_cast<size_t>(n));
+        }
+        table.push_back(std::move(proc));
+    }
+    if (!any) throw Error(options.root + ": no processes found (is procfs mounted there?)");
+    return table;
+}
+
+}  // namespace ptool

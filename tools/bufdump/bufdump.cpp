@@ -1,0 +1,459 @@
+// bufdump: hex dumps and encodings (xxd, hexdump -C, base64, Node Buffer).
+//
+//   ptool bufdump [-f FORMAT] [-s OFFSET] [-n LENGTH] [-c COLS] [-g BYTES] [-u]
+//                 [--wrap N] [--color WHEN] [FILE]
+//   ptool bufdump -r [-f FORMAT] [-c COLS] [-i] [FILE [OUTFILE]]
+//   ptool bufdump --from ENC --to ENC [FILE]
+//
+// FORMAT: xxd (default), hexdump, hex, base64, base64url, utf8, latin1, ascii,
+// utf16le, json, c, bits. -r turns a format's text back into bytes; --from/--to
+// converts between encodings in one pass. The input is read in large blocks
+// and goes through two stages: a decoder (bytes, a byte form's text, or a
+// character set's text) and a writer (a dump, a byte form or a character set).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <cerrno>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "libcommon/bytes/codec.hpp"
+#include "libcommon/bytes/dump.hpp"
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/fd.hpp"
+#include "libcommon/core/output.hpp"
+#include "libcommon/core/parse.hpp"
+#include "tools/ptool.hpp"
+
+namespace ptool {
+
+namespace {
+
+struct Options {
+    std::string format = "xxd";
+    std::string file = "-";
+    std::string outfile = "-";
+    std::string seek;
+    std::string length;
+    // Counts arrive as text: parse_count reads them in decimal, with one-line errors.
+    std::optional<std::string> columns;
+    std::optional<std::string> group;
+    bool upper = false;
+    std::optional<std::string> wrap;
+    std::string color = "auto";
+    bool reverse = false;
+    bool ignore_garbage = false;
+    std::string from;
+    std::string to;
+};
+
+int run_bufdump(const Options& opts);
+
+}  // namespace
+
+ToolRunner setup_bufdump(CLI::App& app) {
+    auto opts = std::make_shared<Options>();
+    app.add_option("-f,--format", opts->format,
+                   "xxd (default), hexdump, hex, base64, base64url, utf8, latin1, ascii, "
+                   "utf16le, json, c, bits");
+    app.add_option("-s,--seek", opts->seek, "Start at OFFSET (negative: from the end)");
+    app.add_option("-n,--length", opts->length, "Stop after LENGTH bytes");
+    app.add_option("-c,--cols", opts->columns, "Bytes a line (xxd, bits, c, hex)");
+    app.add_option("-g,--group", opts->group, "Bytes a group (xxd, bits)");
+    app.add_flag("-u,--upper", opts->upper, "Upper-case hex digits");
+    app.add_option("--wrap", opts->wrap, "Characters a line for hex/base64 (0: one line)");
+    app.add_option("--color", opts->color, "Color bytes by class: auto, always, never");
+    app.add_flag("-r,--reverse", opts->reverse, "Turn FORMAT's text back into bytes");
+    app.add_flag("-i,--ignore-garbage", opts->ignore_garbage,
+                 "With -r -f hex/base64: skip characters outside the alphabet");
+    app.add_option("--from", opts->from, "Convert from this encoding (with --to)");
+    app.add_option("--to", opts->to, "Convert to this encoding (with --from)");
+    app.add_option("file", opts->file, "Input file (default: standard input)");
+    app.add_option("outfile", opts->outfile,
+                   "Output file (default: standard output); with -r patched in place, as xxd -r");
+    return [opts] { return run_bufdump(*opts); };
+}
+
+namespace {
+
+enum class Encoding {
+    xxd,
+    hexdump,
+    hex,
+    base64,
+    base64url,
+    utf8,
+    latin1,
+    ascii,
+    utf16le,
+    json,
+    c,
+    bits
+};
+
+struct EncodingName {
+    std::string_view name;
+    Encoding encoding;
+};
+constexpr EncodingName kEncodings[] = {
+    {"xxd", Encoding::xxd},
+    {"hexdump", Encoding::hexdump},
+    {"hex", Encoding::hex},
+    {"base64", Encoding::base64},
+    {"base64url", Encoding::base64url},
+    {"utf8", Encoding::utf8},
+    {"utf-8", Encoding::utf8},
+    {"latin1", Encoding::latin1},
+    {"binary", Encoding::latin1},
+    {"ascii", Encoding::ascii},
+    {"utf16le", Encoding::utf16le},
+    {"utf-16le", Encoding::utf16le},
+    {"ucs2", Encoding::utf16le},
+    {"json", Encoding::json},
+    {"c", Encoding::c},
+    {"bits", Encoding::bits},
+};
+
+Encoding parse_encoding(std::string_view what, std::string_view name) {
+    for (const auto& e : kEncodings)
+        if (e.name == name) return e.encoding;
+    throw UsageError(std::string(what) + ": unknown encoding '" + std::string(name) +
+                     "' (xxd, hexdump, hex, base64, base64url, utf8, latin1, ascii, utf16le, "
+                     "json, c, bits)");
+}
+
+bool is_charset(Encoding e) {
+    return e == Encoding::utf8 || e == Encoding::latin1 || e == Encoding::ascii ||
+           e == Encoding::utf16le;
+}
+
+// The counts, read once; -1 where an option was not given.
+struct Counts {
+    int64_t columns = -1;
+    int64_t group = -1;
+    int64_t wrap = -1;
+};
+
+constexpr uint64_t kMaxXxdColumns = 256;  // as xxd
+constexpr uint64_t kMaxCount = uint64_t(1) << 30;
+
+Counts parse_counts(const Options& opts) {
+    Counts c;
+    auto read = [](const char* what, const std::optional<std::string>& text, uint64_t max) {
+        return text ? static_cast<int64_t>(parse_count(what, *text, max)) : int64_t(-1);
+    };
+    c.columns = read("-c", opts.columns, kMaxCount);
+    c.group = read("-g", opts.group, kMaxCount);
+    c.wrap = read("--wrap", opts.wrap, INT64_MAX);
+    return c;
+}
+
+// ---- Stage one: input bytes -> bytes or UTF-8 text ----
+
+// Decodes a character set's bytes into UTF-8 text, carrying cut sequences.
+class CharsetDecoder {
+public:
+    explicit CharsetDecoder(Encoding e) : encoding_(e) {}
+    void feed(std::string_view in, std::string& out, bool final) {
+        std::string_view data = in;
+        if (!carry_.empty()) {
+            carry_.append(in);
+            data = carry_;
+        }
+        size_t left = 0;
+        switch (encoding_) {
+            case Encoding::latin1: latin1_to_utf8_append(out, data); break;
+            case Encoding::ascii: ascii_to_utf8_append(out, data); break;
+            case Encoding::utf16le: left = utf16le_to_utf8_append(out, data, final); break;
+            default: left = utf8_lossy_append(out, data, final); break;
+        }
+        carry_.assign(data.substr(data.size() - left));
+    }
+
+private:
+    Encoding encoding_;
+    std::string carry_;
+};
+
+std::unique_ptr<ByteDecoder> make_byte_decoder(Encoding e) {
+    switch (e) {
+        case Encoding::xxd: return std::make_unique<XxdReverseDecoder>();
+        case Encoding::hex: return std::make_unique<HexDecoder>();
+        case Encoding::base64:
+        case Encoding::base64url: return std::make_unique<Base64Decoder>();
+        case Encoding::json: return std::make_unique<JsonBufferDecoder>();
+        default: return nullptr;
+    }
+}
+
+// ---- The input: -s/-n applied, read in large blocks ----
+
+struct Input {
+    UniqueFd owned;
+    int fd = STDIN_FILENO;
+    uint64_t offset = 0;  // of the first byte read, as dumps show it
+    uint64_t remaining = UINT64_MAX;
+};
+
+// Files are read, not mapped: a block read into a buffer that stays in cache
+// costs a third of the CPU time of faulting in a mapping's pages (256 MiB xxd).
+Input open_input(const Options& opts) {
+    Input in;
+    if (opts.file != "-") {
+        in.owned = open_file(opts.file, O_RDONLY);
+        in.fd = in.owned.get();
+    }
+    if (!opts.length.empty()) in.remaining = parse_size(opts.length);
+    struct stat st {};
+    if (::fstat(in.fd, &st) < 0) throw SysError(opts.file, errno);
+    if (opts.seek.empty()) return in;
+    int64_t seek = parse_offset(opts.seek);
+    bool seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+    if (seek < 0) {
+        if (!seekable) throw Error(opts.file + ": cannot seek from the end: not a regular file");
+        off_t end = ::lseek(in.fd, 0, SEEK_END);
+        if (end < 0) throw SysError(opts.file, errno);
+        if (-seek > end) throw Error(opts.file + ": seek " + opts.seek + " is before the start");
+        seek += end;
+    }
+    in.offset = static_cast<uint64_t>(seek);
+    if (seekable && ::lseek(in.fd, static_cast<off_t>(seek), SEEK_SET) >= 0) return in;
+    // A pipe: read and drop.
+    std::string skip(64 * 1024, '\0');
+    for (uint64_t left = in.offset; left > 0;) {
+        ssize_t n = read_full(in.fd, skip.data(), std::min<uint64_t>(left, skip.size()));
+        if (n < 0) throw SysError(opts.file, errno);
+        if (n == 0) break;
+        left -= static_cast<uint64_t>(n);
+    }
+    return in;
+}
+
+// The next block, read into `buf`: up to buf.size() bytes, fewer only at the end.
+std::string_view read_block(Input& in, std::string& buf, const std::string& name) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), in.remaining));
+    if (want == 0) return std::string_view(buf.data(), 0);  // never null: writers memcpy it
+    ssize_t n = read_full(in.fd, buf.data(), want);
+    if (n < 0) throw SysError(name, errno);
+    in.remaining -= static_cast<uint64_t>(n);
+    return std::string_view(buf.data(), static_cast<size_t>(n));
+}
+
+std::unique_ptr<ByteWriter> make_writer(const Options& opts, const Counts& counts, Encoding to,
+                                        OutputBuffer& out, uint64_t offset) {
+    bool upper = opts.upper;
+    auto columns = [&](size_t fallback) {
+        return counts.columns > 0 ? static_cast<size_t>(counts.columns) : fallback;
+    };
+    auto wrap = [&](size_t fallback) {
+        return counts.wrap >= 0 ? static_cast<size_t>(counts.wrap) : fallback;
+    };
+    // hex with -c 0: one line and its newline, as xxd -p -c0.
+    size_t hex_wrap = counts.columns == 0 ? EncodedTextWriter::kOneLine : 2 * columns(30);
+    bool color = use_color(parse_color_mode(opts.color), STDOUT_FILENO);
+    switch (to) {
+        case Encoding::xxd:
+        case Encoding::bits: {
+            XxdLayout layout;
+            layout.bits = to == Encoding::bits;
+            layout.columns = columns(layout.bits ? 6 : 16);
+            if (layout.columns > kMaxXxdColumns) throw UsageError("-c: at most 256 columns");
+            layout.group =
+                counts.group >= 0 ? static_cast<size_t>(counts.group) : (layout.bits ? 1 : 2);
+            layout.upper = upper;
+            layout.color = color;
+            return std::make_unique<XxdWriter>(out, layout, offset);
+        }
+        case Encoding::hexdump: return std::make_unique<HexdumpWriter>(out, offset, color);
+        case Encoding::hex:
+            return std::make_unique<EncodedTextWriter>(out, EncodedTextWriter::Form::hex,
+                                                       wrap(hex_wrap), upper);
+        case Encoding::base64:
+        case Encoding::base64url:
+            return std::make_unique<EncodedTextWriter>(out,
+                                                       to == Encoding::base64
+                                                           ? EncodedTextWriter::Form::base64
+                                                           : EncodedTextWriter::Form::base64url,
+                                                       wrap(76), false);
+        case Encoding::json: return std::make_unique<JsonBufferWriter>(out);
+        case Encoding::c:
+            return std::make_unique<CArrayWriter>(
+                out, opts.file == "-" ? "" : c_array_name(opts.file), columns(12), upper);
+        case Encoding::utf8:
+            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::utf8);
+        case Encoding::latin1:
+        case Encoding::ascii:
+            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::latin1);
+        case Encoding::utf16le:
+            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::utf16le);
+    }
+    return nullptr;
+}
+
+// What the two stages are for the options given.
+struct Plan {
+    std::optional<Encoding> decode_bytes;    // a byte form's text -> bytes
+    std::optional<Encoding> decode_charset;  // a character set's bytes -> UTF-8 text
+    std::optional<Encoding> write;           // bytes/text -> this form; none: raw
+};
+
+Plan make_plan(const Options& opts) {
+    Plan plan;
+    if (!opts.from.empty() || !opts.to.empty()) {
+        if (opts.from.empty() || opts.to.empty()) throw UsageError("--from and --to go together");
+        if (opts.reverse) throw UsageError("-r and --from/--to do not go together");
+        Encoding from = parse_encoding("--from", opts.from);
+        Encoding to = parse_encoding("--to", opts.to);
+        if (is_charset(from)) {
+            plan.decode_charset = from;
+        } else if (make_byte_decoder(from)) {
+            plan.decode_bytes = from;
+        } else {
+            throw UsageError("--from: '" + opts.from + "' cannot be read back");
+        }
+        plan.write = to;
+        return plan;
+    }
+    Encoding format = parse_encoding("--format", opts.format);
+    if (!opts.reverse) {
+        if (is_charset(format)) {
+            plan.decode_charset = format;
+        } else {
+            plan.write = format;
+        }
+    } else if (is_charset(format)) {
+        plan.write = format;  // UTF-8 text -> Buffer.from(str, format)
+    } else if (make_byte_decoder(format)) {
+        plan.decode_bytes = format;
+    } else {
+        throw UsageError("-r: format '" + opts.format + "' has no reverse");
+    }
+    return plan;
+}
+
+std::unique_ptr<ByteDecoder> make_decoder(const Options& opts, const Counts& counts, Encoding e) {
+    if (opts.ignore_garbage && e != Encoding::hex && e != Encoding::base64 &&
+        e != Encoding::base64url)
+        throw UsageError("-i goes with reading hex, base64 or base64url");
+    switch (e) {
+        case Encoding::xxd: {
+            size_t columns = counts.columns > 0 ? static_cast<size_t>(counts.columns) : 16;
+            if (columns > kMaxXxdColumns) throw UsageError("-c: at most 256 columns");
+            return std::make_unique<XxdReverseDecoder>(columns);
+        }
+        case Encoding::hex: return std::make_unique<HexDecoder>(opts.ignore_garbage);
+        case Encoding::base64:
+        case Encoding::base64url: return std::make_unique<Base64Decoder>(opts.ignore_garbage);
+        default: return make_byte_decoder(e);
+    }
+}
+
+// The output: standard output or OUTFILE, which -r patches in place (opened
+// without O_TRUNC, as xxd -r opens it); a dump replaces it.
+struct Output {
+    UniqueFd owned;
+    int fd = STDOUT_FILENO;
+};
+
+Output open_output(const Options& opts) {
+    Output o;
+    if (opts.outfile == "-") return o;
+    if (opts.outfile.empty()) throw UsageError("OUTFILE: empty name");
+    o.owned = open_file(opts.outfile, O_WRONLY | O_CREAT | O_NOCTTY | (opts.reverse ? 0 : O_TRUNC));
+    o.fd = o.owned.get();
+    return o;
+}
+
+// Where xxd -r's offsets take the bytes: a seekable output is sought (holes in
+// a new file stay sparse, bytes between patches stay as they were), any other
+// output gets zeros for a forward jump and cannot go back.
+void route_xxd_offsets(XxdReverseDecoder& xxd, ByteWriter& writer, OutputBuffer& out, bool raw) {
+    off_t start = raw ? ::lseek(out.fd(), 0, SEEK_CUR) : -1;
+    if (start >= 0) {
+        xxd.on_seek = [&writer, &out, start](std::string& decoded, uint64_t, uint64_t position) {
+            writer.write(decoded);
+            decoded.clear();
+            out.flush();
+            if (position > static_cast<uint64_t>(INT64_MAX - start)) return false;
+            return ::lseek(out.fd(), start + static_cast<off_t>(position), SEEK_SET) >= 0;
+        };
+        return;
+    }
+    xxd.on_seek = [&writer](std::string& decoded, uint64_t here, uint64_t position) {
+        writer.write(decoded);
+        decoded.clear();
+        if (position < here) return false;
+        static const std::string zeros(64 * 1024, '\0');
+        for (uint64_t left = position - here; left > 0;) {
+            size_t n = static_cast<size_t>(std::min<uint64_t>(left, zeros.size()));
+            writer.write(std::string_view(zeros).substr(0, n));
+            left -= n;
+        }
+        return true;
+    };
+}
+
+int run_bufdump(const Options& opts) {
+    Plan plan = make_plan(opts);
+    Counts counts = parse_counts(opts);
+    if (opts.ignore_garbage && !plan.decode_bytes)
+        throw UsageError("-i goes with -r (or --from) hex, base64 or base64url");
+    std::unique_ptr<ByteDecoder> decoder =
+        plan.decode_bytes ? make_decoder(opts, counts, *plan.decode_bytes) : nullptr;
+    Input in = open_input(opts);
+    Output output = open_output(opts);
+    OutputBuffer out(output.fd, 1 << 20);
+    std::unique_ptr<ByteWriter> writer =
+        plan.write ? make_writer(opts, counts, *plan.write, out, in.offset)
+                   : std::make_unique<RawWriter>(out);
+    if (auto* xxd = dynamic_cast<XxdReverseDecoder*>(decoder.get()))
+        route_xxd_offsets(*xxd, *writer, out, !plan.write);
+    std::optional<CharsetDecoder> charset;
+    if (plan.decode_charset) charset.emplace(*plan.decode_charset);
+
+    // Blocks a whole number of dump lines and base64 groups long.
+    size_t line = counts.columns > 0 && counts.columns <= int64_t(kMaxXxdColumns)
+                      ? static_cast<size_t>(counts.columns)
+                      : 16;
+    std::string block((1 << 20) / (3 * line) * 3 * line + 3 * line, '\0');
+    std::string decoded;
+    const std::string name = opts.file;
+    try {
+        for (;;) {
+            std::string_view data = read_block(in, block, name);
+            bool final = data.empty();
+            if (decoder) {
+                decoded.clear();
+                if (final) {
+                    decoder->finish(decoded);
+                } else {
+                    decoder->feed(data, decoded);
+                }
+                writer->write(decoded);
+            } else if (charset) {
+                decoded.clear();
+                charset->feed(data, decoded, final);
+                writer->write(decoded);
+            } else {
+                writer->write(data);
+            }
+            if (final) break;
+        }
+    } catch (const DecodeError& e) {
+        // Output streams: what was decoded before the bad character is written.
+        writer->write(decoded);
+        writer->finish();
+        out.flush();
+        throw Error(name + ":" + std::to_string(e.line()) + ":" + std::to_string(e.column()) +
+                    ": " + e.what());
+    }
+    writer->finish();
+    out.flush();
+    return exit_code::ok;
+}
+
+}  // namespace
+}  // namespace ptool

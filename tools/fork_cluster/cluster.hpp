@@ -1,0 +1,107 @@
+// The fork-cluster master (Node's cluster module, pm2 cluster mode, einhorn): N
+// workers, direct children, sharing listening sockets the master bound once, each
+// with a Node-compatible IPC channel; readiness, restarts with backoff and a crash
+// budget, retiring, rolling reload, scaling, message routing and a control socket,
+// all on one EventLoop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libcommon/launch/ipc.hpp"
+#include "tools/fork_cluster/listen.hpp"
+
+namespace ptool {
+
+using Duration = std::chrono::nanoseconds;
+
+struct ClusterConfig {
+    std::vector<std::string> command;  // PROGRAM ARGS...
+    int workers = 1;
+    std::vector<ListenAddress> listen;
+    bool reuse_port = false;
+
+    enum class Ready { message, exec };
+    Ready ready = Ready::message;
+    Duration ready_timeout = std::chrono::seconds(5);
+
+    enum class Restart { always, on_failure, never };
+    Restart restart = Restart::on_failure;
+    Duration restart_delay = std::chrono::milliseconds(100);
+    Duration restart_delay_max = std::chrono::seconds(30);
+    int max_restarts = 10;  // 0: no limit
+    Duration restart_window = std::chrono::seconds(60);
+    Duration min_uptime = std::chrono::seconds(1);
+
+    int stop_signal = 15;  // SIGTERM
+    Duration grace = std::chrono::seconds(10);
+    bool subreaper = false;
+    std::string agent;  // shell command, empty: none
+    bool json = false;
+    std::string control_path;
+    size_t max_message = kDefaultMaxMessage;  // per IPC message and control request
+};
+
+// Runs the master until it is stopped; returns the exit status (0 after a
+// graceful shutdown, 1 when the crash budget ran out). Throws Error on setup
+// failures (a port in use, a program that cannot be started).
+int run_cluster(const ClusterConfig& config);
+
+// The delay before restart number `level` (0-based) of one worker:
+// base * 2^level, at most `max`.
+Duration restart_backoff(Duration base, Duration max, int level);
+
+// Restarts counted across all workers within a sliding window.
+class RestartBudget {
+public:
+    RestartBudget(int max_restarts, Duration window) : max_(max_restarts), window_(window) {}
+    // Records a restart at `now`; false when it exceeds the budget.
+    bool spend(std::chrono::steady_clock::time_point now);
+
+private:
+    int max_;
+    Duration window_;
+    std::deque<std::chrono::steady_clock::time_point> times_;
+};
+
+// The signals the master gives no meaning of its own: every catchable signal but
+// TERM INT QUIT (stop), HUP (reload), TTIN TTOU (scale), CHLD, the faults a process
+// raises on itself (SEGV BUS FPE ILL TRAP SYS ABRT XCPU XFSZ), PIPE and URG. Each
+// is forwarded to every worker's and the agent's process group, as tini does; none
+// ends the master. The one list of them (the master's part of libcommon's shared
+// forwarding rule).
+std::vector<int> cluster_forwarded_signals();
+
+// A stop signal that repeats while the master is stopping forces the stop (SIGKILL
+// now, no grace) only when it comes from another sender than the first (si_pid), or
+// more than this long after it: `timeout 3 ptool fork-cluster` signals ptool and then
+// its process group, one sender a moment apart, which is one request.
+inline constexpr std::chrono::seconds kForceStopInterval{1};
+
+// The fd a child's IPC channel gets (NODE_CHANNEL_FD), unless the listening sockets
+// reach it: far above the fds a program opens for itself at start, so that a
+// descendant that inherits NODE_CHANNEL_FD but not the fd (Python's subprocess closes
+// it) finds it closed -- which Node ignores -- rather than reused by its own epoll fd,
+// which makes Node abort.
+inline constexpr int kClusterChannelFd = 100;
+
+// The argv of `command` when it is a plain list of words (quotes and backslashes as in
+// sh, an initial "exec" dropped), so it can be executed directly; nullopt when it uses
+// shell syntax (operators, redirections, $, `, globs, ...) and needs /bin/sh -c.
+std::optional<std::vector<std::string>> split_simple_command(std::string_view command);
+
+// A message route: master, all, workers, agent, random, worker:ID, pid:PID.
+struct RouteTarget {
+    enum class Kind { master, all, workers, agent, random, worker_id, pid };
+    Kind kind = Kind::master;
+    long long number = 0;  // worker_id / pid
+};
+// nullopt when `text` names no target.
+std::optional<RouteTarget> parse_route_target(std::string_view text);
+
+}  // namespace ptool

@@ -1,0 +1,361 @@
+#include "tools/hashfile/digest.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <xxhash.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "blake3.h"
+#include "tools/hashfile/digest_blake2b.hpp"
+#include "tools/hashfile/digest_xxh3.hpp"
+#include "libcommon/core/error.hpp"
+
+namespace ptool {
+
+namespace {
+
+using E = NameEscaping;
+constexpr std::array<DigestInfo, 14> kAlgos = {{
+    {DigestAlgo::md5, "md5", "MD5", 16, 64, "MD5", E::coreutils, false},
+    {DigestAlgo::sha1, "sha1", "SHA1", 20, 64, "SHA1", E::coreutils, false},
+    {DigestAlgo::sha224, "sha224", "SHA224", 28, 64, "SHA224", E::coreutils, false},
+    {DigestAlgo::sha256, "sha256", "SHA256", 32, 64, "SHA256", E::coreutils, false},
+    {DigestAlgo::sha384, "sha384", "SHA384", 48, 128, "SHA384", E::coreutils, false},
+    {DigestAlgo::sha512, "sha512", "SHA512", 64, 128, "SHA512", E::coreutils, false},
+    {DigestAlgo::sha3_256, "sha3-256", "SHA3-256", 32, 136, "SHA3-256", E::coreutils, false},
+    {DigestAlgo::sha3_512, "sha3-512", "SHA3-512", 64, 72, "SHA3-512", E::coreutils, false},
+    {DigestAlgo::blake2b, "blake2b", "BLAKE2b", 64, 128, "BLAKE2B-512", E::coreutils, false},
+    {DigestAlgo::blake2s, "blake2s", "BLAKE2s", 32, 64, "BLAKE2S-256", E::coreutils, false},
+    {DigestAlgo::blake3, "blake3", "BLAKE3", 32, 64, nullptr, E::b3sum, false},
+    {DigestAlgo::xxh64, "xxh64", "XXH64", 8, 64, nullptr, E::newline_only, false},
+    {DigestAlgo::xxh3, "xxh3", "XXH3", 8, 64, nullptr, E::newline_only, true},
+    {DigestAlgo::xxh128, "xxh128", "XXH128", 16, 64, nullptr, E::newline_only, false},
+}};
+
+// OpenSSL objects fetched once per process and shared by every thread (they are immutable).
+const EVP_MD* evp_md(DigestAlgo algo) {
+    static const std::array<EVP_MD*, kAlgos.size()> table = [] {
+        std::array<EVP_MD*, kAlgos.size()> t{};
+        for (size_t i = 0; i < kAlgos.size(); ++i)
+            if (kAlgos[i].evp_name) t[i] = EVP_MD_fetch(nullptr, kAlgos[i].evp_name, nullptr);
+        return t;
+    }();
+    const EVP_MD* md = table[static_cast<size_t>(algo)];
+    if (!md) throw Error(std::string(digest_info(algo).name) + ": not available in OpenSSL");
+    return md;
+}
+
+EVP_MAC* evp_hmac() {
+    static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (!mac) throw Error("HMAC: not available in OpenSSL");
+    return mac;
+}
+
+void store_be64(unsigned char* out, uint64_t v) {
+    for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<unsigned char>(v);
+}
+
+}  // namespace
+
+struct Digest::Impl {
+    explicit Impl(DigestAlgo a) : algo(a) {}
+    virtual ~Impl() = default;
+    virtual void update(const void* data, size_t len) = 0;
+    virtual void finish(unsigned char* out) = 0;  // also resets
+    virtual void reset() = 0;
+    DigestAlgo algo;
+};
+
+namespace {
+
+class EvpDigest final : public Digest::Impl {
+public:
+    explicit EvpDigest(DigestAlgo a) : Impl(a), md_(evp_md(a)), ctx_(EVP_MD_CTX_new()) {
+        if (!ctx_) throw Error("out of memory");
+        reset();
+    }
+    ~EvpDigest() override { EVP_MD_CTX_free(ctx_); }
+    void update(const void* data, size_t len) override { EVP_DigestUpdate(ctx_, data, len); }
+    void finish(unsigned char* out) override {
+        unsigned int n = 0;
+        EVP_DigestFinal_ex(ctx_, out, &n);
+        reset();
+    }
+    void reset() override {
+        if (EVP_DigestInit_ex2(ctx_, md_, nullptr) != 1) throw Error("EVP_DigestInit_ex2 failed");
+    }
+
+private:
+    const EVP_MD* md_;
+    EVP_MD_CTX* ctx_;
+};
+
+class EvpHmac final : public Digest::Impl {
+public:
+    EvpHmac(DigestAlgo a, std::string_view key)
+        : Impl(a), key_(key), ctx_(EVP_MAC_CTX_new(evp_hmac())) {
+        if (!ctx_) throw Error("out of memory");
+        evp_md(a);  // a clear error when OpenSSL lacks the digest
+        reset();
+    }
+    ~EvpHmac() override { EVP_MAC_CTX_free(ctx_); }
+    void update(const void* data, size_t len) override {
+        EVP_MAC_update(ctx_, static_cast<const unsigned char*>(data), len);
+    }
+    void finish(unsigned char* out) override {
+        size_t n = 0;
+        EVP_MAC_final(ctx_, out, &n, digest_info(algo).size);
+        reset();
+    }
+    void reset() override {
+        char* name = const_cast<char*>(digest_info(algo).evp_name);
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0),
+                               OSSL_PARAM_construct_end()};
+        // A non-null pointer even for an empty key: HMAC with a zero-length key is valid.
+        static const unsigned char empty = 0;
+        const auto* key =
+            key_.empty() ? &empty : reinterpret_cast<const unsigned char*>(key_.data());
+        if (EVP_MAC_init(ctx_, key, key_.size(), params) != 1) throw Error("HMAC init failed");
+    }
+
+private:
+    std::string key_;
+    EVP_MAC_CTX* ctx_;
+};
+
+class Xxh64Digest final : public Digest::Impl {
+public:
+    Xxh64Digest() : Impl(DigestAlgo::xxh64), state_(XXH64_createState()) {
+        if (!state_) throw Error("out of memory");
+        reset();
+    }
+    ~Xxh64Digest() override { XXH64_freeState(state_); }
+    void update(const void* data, size_t len) override { XXH64_update(state_, data, len); }
+    void finish(unsigned char* out) override {
+        store_be64(out, XXH64_digest(state_));
+        reset();
+    }
+    void reset() override { XXH64_reset(state_, 0); }
+
+private:
+    XXH64_state_t* state_;
+};
+
+class Xxh3Digest final : public Digest::Impl {
+public:
+    explicit Xxh3Digest(DigestAlgo a)
+        : Impl(a),
+          kernel_(xxh3_kernels(a == DigestAlgo::xxh128).front()),
+          state_(XXH3_createState()) {
+        if (!state_) throw Error("out of memory");
+        reset();
+    }
+    ~Xxh3Digest() override { XXH3_freeState(state_); }
+    void update(const void* data, size_t len) override { kernel_.update(state_, data, len); }
+    void finish(unsigned char* out) override {
+        kernel_.digest(state_, out);
+        reset();
+    }
+    void reset() override { kernel_.reset(state_); }
+
+private:
+    const Xxh3Kernel& kernel_;
+    XXH3_state_t* state_;
+};
+
+class Blake2bDigest final : public Digest::Impl {
+public:
+    Blake2bDigest() : Impl(DigestAlgo::blake2b) {}
+    void update(const void* data, size_t len) override { state_.update(data, len); }
+    void finish(unsigned char* out) override { state_.finish(out); }
+    void reset() override { state_.reset(); }
+
+private:
+    Blake2b state_;
+};
+
+class Blake3Digest final : public Digest::Impl {
+public:
+    Blake3Digest() : Impl(DigestAlgo::blake3) { blake3_hasher_init(&hasher_); }
+    void update(const void* data, size_t len) override {
+        blake3_hasher_update(&hasher_, data, len);
+    }
+    void finish(unsigned char* out) override {
+        blake3_hasher_finalize(&hasher_, out, BLAKE3_OUT_LEN);
+        reset();
+    }
+    void reset() override { blake3_hasher_reset(&hasher_); }
+
+private:
+    blake3_hasher hasher_;
+};
+
+std::unique_ptr<Digest::Impl> make_plain(DigestAlgo algo) {
+    switch (algo) {
+        case DigestAlgo::blake2b:
+            if (Blake2b::available()) return std::make_unique<Blake2bDigest>();
+            return std::make_unique<EvpDigest>(algo);
+        case DigestAlgo::blake3: return std::make_unique<Blake3Digest>();
+        case DigestAlgo::xxh64: return std::make_unique<Xxh64Digest>();
+        case DigestAlgo::xxh3:
+        case DigestAlgo::xxh128: return std::make_unique<Xxh3Digest>(algo);
+        default: return std::make_unique<EvpDigest>(algo);
+    }
+}
+
+// RFC 2104 over any digest: H((K ^ opad) || H((K ^ ipad) || m)).
+class GenericHmac final : public Digest::Impl {
+public:
+    GenericHmac(DigestAlgo a, std::string_view key) : Impl(a), inner_(make_plain(a)) {
+        const DigestInfo& info = digest_info(a);
+        std::vector<unsigned char> k(info.block_size, 0);
+        if (key.size() > info.block_size) {
+            inner_->update(key.data(), key.size());
+            inner_->finish(k.data());
+        } else {
+            std::memcpy(k.data(), key.data(), key.size());
+        }
+        ipad_.resize(k.size());
+        opad_.resize(k.size());
+        for (size_t i = 0; i < k.size(); ++i) {
+            ipad_[i] = k[i] ^ 0x36;
+            opad_[i] = k[i] ^ 0x5c;
+        }
+        reset();
+    }
+    void update(const void* data, size_t len) override { inner_->update(data, len); }
+    void finish(unsigned char* out) override {
+        unsigned char inner_digest[kMaxDigestSize];
+        inner_->finish(inner_digest);
+        inner_->update(opad_.data(), opad_.size());
+        inner_->update(inner_digest, digest_info(algo).size);
+        inner_->finish(out);
+        reset();
+    }
+    void reset() override {
+        inner_->reset();
+        inner_->update(ipad_.data(), ipad_.size());
+    }
+
+private:
+    std::unique_ptr<Digest::Impl> inner_;
+    std::vector<unsigned char> ipad_, opad_;
+};
+
+}  // namespace
+
+std::span<const DigestInfo> digest_algos() {
+    return kAlgos;
+}
+
+const DigestInfo& digest_info(DigestAlgo algo) {
+    return kAlgos[static_cast<size_t>(algo)];
+}
+
+std::optional<DigestAlgo> parse_digest_algo(std::string_view name) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const auto& info : kAlgos)
+        if (info.name == lower) return info.algo;
+    return std::nullopt;
+}
+
+std::string digest_algo_list() {
+    std::string out;
+    for (const auto& info : kAlgos) {
+        if (!out.empty()) out += ", ";
+        out += info.name;
+    }
+    return out;
+}
+
+Digest::Digest(DigestAlgo algo, std::optional<std::string_view> hmac_key) {
+    if (!hmac_key)
+        impl_ = make_plain(algo);
+    else if (digest_info(algo).evp_name)
+        impl_ = std::make_unique<EvpHmac>(algo, *hmac_key);
+    else
+        impl_ = std::make_unique<GenericHmac>(algo, *hmac_key);
+}
+
+Digest::Digest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Digest Digest::generic_hmac(DigestAlgo algo, std::string_view key) {
+    return Digest(std::make_unique<GenericHmac>(algo, key));
+}
+
+Digest::Digest(Digest&&) noexcept = default;
+Digest& Digest::operator=(Digest&&) noexcept = default;
+Digest::~Digest() = default;
+
+DigestAlgo Digest::algo() const {
+    return impl_->algo;
+}
+size_t Digest::size() const {
+    return digest_info(impl_->algo).size;
+}
+void Digest::update(const void* data, size_t len) {
+    impl_->update(data, len);
+}
+void Digest::finish(unsigned char* out) {
+    impl_->finish(out);
+}
+void Digest::reset() {
+    impl_->reset();
+}
+
+std::string Digest::finish_hex() {
+    unsigned char out[kMaxDigestSize];
+    finish(out);
+    return to_hex({out, size()});
+}
+
+int64_t digest_fd(int fd, std::span<Digest> digests, std::span<unsigned char> buffer,
+                  const std::function<void(uint64_t)>& progress) {
+    uint64_t total = 0;
+    bool advised = false;
+    for (;;) {
+        ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (n == 0) return static_cast<int64_t>(total);
+        for (Digest& d : digests) d.update(buffer.data(), static_cast<size_t>(n));
+        total += static_cast<uint64_t>(n);
+        if (!advised && static_cast<size_t>(n) == buffer.size()) {
+            // Only for inputs past one read: a small file gets no extra syscall.
+            ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+            advised = true;
+        }
+        if (progress) progress(total);
+    }
+}
+
+std::string to_hex(std::span<const unsigned char> bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out(bytes.size() * 2, '\0');
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        out[2 * i] = kDigits[bytes[i] >> 4];
+        out[2 * i + 1] = kDigits[bytes[i] & 0xf];
+    }
+    return out;
+}
+
+std::string digest_hex(DigestAlgo algo, std::string_view data,
+                       std::optional<std::string_view> hmac_key) {
+    Digest d(algo, hmac_key);
+    d.update(data);
+    return d.finish_hex();
+}
+
+}  // namespace ptool

@@ -1,0 +1,211 @@
+// ptool pstree [OPTIONS] [PID|USER]: the process tree, byte-identical to
+// psmisc 23.6 pstree for the same options.
+//   -a arguments   -A ASCII   -G VT100   -U UTF-8   -c no compaction
+//   -g pgids   -h highlight self   -H PID highlight   -l no truncation
+//   -n sort by pid   -p pids   -s parents of PID   -t thread names
+//   -T hide threads   -u uid transitions   --json   --proc DIR
+#include <langinfo.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <cctype>
+#include <clocale>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/output.hpp"
+#include "libcommon/core/parse.hpp"
+#include "libcommon/procs/procfs.hpp"
+#include "tools/pstree/proctree.hpp"
+#include "tools/pstree/terminfo.hpp"
+#include "tools/ptool.hpp"
+
+namespace ptool {
+
+namespace {
+
+struct Options {
+    bool arguments = false;
+    bool ascii = false;
+    bool vt100 = false;
+    bool unicode = false;
+    bool compact_not = false;
+    bool pgids = false;
+    bool highlight_all = false;
+    int highlight_pid = 0;
+    bool long_lines = false;
+    bool numeric_sort = false;
+    bool pids = false;
+    bool show_parents = false;
+    bool thread_names = false;
+    bool hide_threads = false;
+    bool uid_changes = false;
+    bool json = false;
+    std::string proc_root = "/proc";
+    std::string target;  // PID or USER
+};
+
+int run_pstree(const Options& opts);
+
+}  // namespace
+
+ToolRunner setup_pstree(CLI::App& app) {
+    auto opts = std::make_shared<Options>();
+    app.set_help_flag("--help", "Print this help message and exit");  // -h is psmisc's
+    app.add_flag("-a,--arguments", opts->arguments, "show command line arguments");
+    app.add_flag("-A,--ascii", opts->ascii, "use ASCII line drawing characters");
+    app.add_flag("-c,--compact-not", opts->compact_not, "don't compact identical subtrees");
+    app.add_flag("-g,--show-pgids", opts->pgids, "show process group ids");
+    app.add_flag("-G,--vt100", opts->vt100, "use VT100 line drawing characters");
+    app.add_flag("-h,--highlight-all", opts->highlight_all,
+                 "highlight the current process and its ancestors");
+    app.add_option("-H,--highlight-pid", opts->highlight_pid,
+                   "highlight this process and its ancestors")
+        ->check(CLI::PositiveNumber);
+    app.add_flag("-l,--long", opts->long_lines, "don't truncate long lines");
+    app.add_flag("-n,--numeric-sort", opts->numeric_sort, "sort output by PID");
+    app.add_flag("-p,--show-pids", opts->pids, "show PIDs; implies -c");
+    app.add_flag("-s,--show-parents", opts->show_parents, "show parents of the selected process");
+    app.add_flag("-t,--thread-names", opts->thread_names, "show full thread names");
+    app.add_flag("-T,--hide-threads", opts->hide_threads, "hide threads, show only processes");
+    app.add_flag("-u,--uid-changes", opts->uid_changes, "show uid transitions");
+    app.add_flag("-U,--unicode", opts->unicode, "use UTF-8 (Unicode) line drawing characters");
+    app.add_flag("--json", opts->json, "print the tree as nested JSON");
+    app.add_option("--proc", opts->proc_root, "read this procfs root instead of /proc");
+    app.add_option("target", opts->target, "start at this PID, or show the trees of this USER");
+    return [opts] { return run_pstree(*opts); };
+}
+
+namespace {
+
+// psmisc's get_output_width: $COLUMNS (strtol base 0), the terminal, or 132.
+int output_width() {
+    if (const char* env = std::getenv("COLUMNS"); env && *env) {
+        char* end = nullptr;
+        long t = std::strtol(env, &end, 0);
+        if (!*end && t > 0 && t < 0x7fffffffL) return static_cast<int>(t);
+    }
+    struct winsize ws {};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col) return ws.ws_col;
+    return 132;
+}
+
+bool utf8_terminal() {
+    if (!::isatty(STDOUT_FILENO)) return false;
+    std::string saved = std::setlocale(LC_CTYPE, nullptr);
+    bool utf8 = std::setlocale(LC_CTYPE, "") && std::string_view(nl_langinfo(CODESET)) == "UTF-8";
+    std::setlocale(LC_CTYPE, saved.c_str());
+    return utf8;
+}
+
+int run_pstree(const Options& opts) {
+    pid_t pid = -1;
+    std::optional<UserInfo> user;
+    if (!opts.target.empty()) {
+        if (std::isdigit(static_cast<unsigned char>(opts.target[0]))) {
+            auto n = parse_int(opts.target);
+            if (!n || *n > 0x7fffffff) throw UsageError("not a process id: '" + opts.target + "'");
+            pid = static_cast<pid_t>(*n);
+        } else {
+            user = lookup_user(opts.target);
+        }
+    }
+    std::pair<std::string, std::string> bold;
+    pid_t highlight = opts.highlight_pid;
+    if (opts.highlight_all && highlight) throw UsageError("-h and -H cannot be used together");
+    if (opts.highlight_pid) {
+        const char* term = std::getenv("TERM");
+        if (!term) throw Error("TERM is not set");
+        auto caps = terminal_bold(term);
+        if (!caps) throw Error(std::string("TERM=") + term + ": can't get terminal capabilities");
+        bold = *caps;
+    } else if (opts.highlight_all) {
+        const char* term = std::getenv("TERM");
+        if (auto caps = term ? terminal_bold(term) : std::nullopt) {
+            bold = *caps;
+            highlight = ::getpid();
+        }
+    }
+
+    int width = output_width();
+    bool trunc = !opts.long_lines && !opts.json;
+    ProcReadOptions read;
+    read.root = opts.proc_root;
+    read.cmdline = opts.arguments || opts.json;
+    // psmisc reads one screen width of a cmdline (8 KiB with -l).
+    size_t args_limit = trunc ? size_t(width) : 8192;
+    read.cmdline_limit = opts.json ? 0 : args_limit + 1;
+    read.threads = !opts.hide_threads;
+    read.thread_names = opts.thread_names || opts.json;
+    std::vector<ProcessInfo> table = read_process_table(read);
+
+    struct stat st {};
+    pid_t root_pid = ::stat((opts.proc_root + "/0").c_str(), &st) == 0 ? 0 : 1;
+    ProcessTree tree(table, opts.arguments, opts.numeric_sort,
+                     opts.json ? std::string::npos : args_limit);
+    tree.adopt_orphans(root_pid);
+    tree.sort_children();
+    for (ProcNode* node = highlight ? tree.find(highlight) : nullptr; node; node = node->parent)
+        node->highlight = true;
+    if (opts.show_parents && pid >= 0) {
+        ProcNode* child = tree.find(pid);
+        if (!child) throw Error("process " + std::to_string(pid) + " not found");
+        ProcessTree::trim_to_parents(child);
+        pid = -1;
+    }
+    if (pid < 0) pid = root_pid;
+
+    std::vector<ProcNode*> roots;
+    if (user)
+        collect_user_roots(tree.find(root_pid), user->uid, roots);
+    else if (ProcNode* root = tree.find(pid))
+        roots.push_back(root);
+    if (user && roots.empty()) throw Error("no processes found for user '" + opts.target + "'");
+
+    OutputBuffer out(STDOUT_FILENO);
+    if (opts.json) {
+        std::map<uid_t, std::string> users;
+        nlohmann::ordered_json doc;
+        if (user) {
+            doc = nlohmann::ordered_json::array();
+            for (ProcNode* root : roots) doc.push_back(process_tree_json(root, users));
+        } else if (!roots.empty()) {
+            doc = process_tree_json(roots.front(), users);
+        }
+        if (!roots.empty() || user)
+            out.write(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+        out.flush();
+        return exit_code::ok;
+    }
+    TreeStyle style;
+    style.arguments = opts.arguments;
+    style.pids = opts.pids;
+    style.pgids = opts.pgids;
+    style.uid_changes = opts.uid_changes;
+    style.numeric_sort = opts.numeric_sort;
+    style.compact = !opts.compact_not && !opts.pids;
+    style.truncate = !opts.long_lines;
+    style.width = width;
+    style.symbols = opts.unicode      ? &kTreeUtf8
+                    : opts.vt100      ? &kTreeVt100
+                    : opts.ascii      ? &kTreeAscii
+                    : utf8_terminal() ? &kTreeUtf8
+                                      : &kTreeAscii;
+    style.bold = bold;
+    TreeWriter writer(out, std::move(style));
+    for (size_t i = 0; i < roots.size(); ++i) {
+        if (i) writer.put_raw('\n');
+        writer.dump_tree(roots[i], 0, 1, true, true, user ? user->uid : 0, 0);
+    }
+    out.flush();
+    return exit_code::ok;
+}
+
+}  // namespace
+
+}  // namespace ptool
