@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "processes.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
@@ -57,16 +58,6 @@ Outcome run_into_file(std::vector<std::string> cmd, const TempDir& dir, const st
     struct stat st {};
     bool exists = ::stat((dir / "out").c_str(), &st) == 0;
     return {r.status == 0, exists ? read_file(dir / "out") : ""};
-}
-
-// Peak RSS in KiB of ptool `args` under /usr/bin/time; the result in `r`.
-long peak_rss_kib(const std::vector<std::string>& args, RunResult& r) {
-    std::vector<std::string> cmd = {"/usr/bin/time", "-f", "%M", ptool_bin()};
-    cmd.insert(cmd.end(), args.begin(), args.end());
-    r = run(cmd);
-    std::string err = r.err;
-    while (!err.empty() && err.back() == '\n') err.pop_back();
-    return std::stol(err.substr(err.find_last_of('\n') + 1));
 }
 
 }  // namespace

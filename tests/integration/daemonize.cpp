@@ -1,3 +1,5 @@
+// daemonize against daemonize(1) and start-stop-daemon: the daemon's session, fds,
+// pidfile and lock, --user, --respawn, --stop/--status, as a user runs them.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,36 +10,13 @@
 #include <map>
 #include <sstream>
 
+#include "processes.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Every daemon a test starts is SIGKILLed and waited for here, pass or fail.
-class DaemonReaper {
-public:
-    ~DaemonReaper() {
-        for (int pid : pids_) {
-            kill(pid, SIGKILL);
-            wait_until([&] { return !process_alive(pid); });
-        }
-    }
-    int add(int pid) {
-        if (pid > 0) pids_.push_back(pid);
-        return pid;
-    }
-    int add_from_file(const std::string& pidfile) {
-        std::ifstream f(pidfile);
-        int pid = 0;
-        f >> pid;
-        return add(pid);
-    }
-
-private:
-    std::vector<int> pids_;
-};
 
 struct ProcStat {
     int ppid = 0, pgrp = 0, session = 0, tty_nr = -1;
@@ -50,30 +29,6 @@ ProcStat proc_stat(int pid) {
     ProcStat st;
     in >> state >> st.ppid >> st.pgrp >> st.session >> st.tty_nr;
     return st;
-}
-
-int parse_pid_line(const std::string& out) {
-    REQUIRE(!out.empty());
-    REQUIRE(out.back() == '\n');
-    REQUIRE(out.find_first_not_of("0123456789") == out.size() - 1);
-    return std::stoi(out);
-}
-
-// Waits until `path` exists with a complete last line, returns its content.
-std::string wait_for_lines(const std::string& path, size_t lines = 1) {
-    std::string text;
-    wait_until([&] {
-        std::ifstream f(path);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        text = ss.str();
-        return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) >= lines;
-    });
-    return text;
-}
-
-bool pidfile_locked(const std::string& path) {
-    return run({"flock", "--nonblock", "--shared", path, "true"}).status != 0;
 }
 
 // fd number -> what it points to, for a running process.
@@ -116,7 +71,7 @@ std::string lines_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("daemonize runs the program in a new session it does not lead with no tty") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     auto r = run_ptool({"daemonize", "--", "sleep", "30"});
     REQUIRE(r.status == 0);
     int pid = reaper.add(parse_pid_line(r.out));
@@ -132,7 +87,7 @@ TEST_CASE("daemonize runs the program in a new session it does not lead with no 
 }
 
 TEST_CASE("daemonize matches start-stop-daemon on session but Debian daemonize leads its session") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     auto ssd = run({"start-stop-daemon", "--start", "--background", "--make-pidfile", "--pidfile",
                     dir / "ssd.pid", "--exec", "/bin/sleep", "--", "30"});
@@ -153,7 +108,7 @@ TEST_CASE("daemonize matches start-stop-daemon on session but Debian daemonize l
 }
 
 TEST_CASE("daemonize runs in / with umask 022 by default whatever the caller has") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string out = dir / "out";
     auto r = run_shell("umask 077; cd " + shell_quote(dir.path().string()) +
@@ -165,7 +120,7 @@ TEST_CASE("daemonize runs in / with umask 022 by default whatever the caller has
 }
 
 TEST_CASE("daemonize --cwd and --umask agree with start-stop-daemon --chdir and --umask") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string ours = dir / "ours", theirs = dir / "theirs";
     auto r = run_ptool({"daemonize", "--cwd", dir.path().string(), "--umask", "027", "--", "sh",
@@ -182,7 +137,7 @@ TEST_CASE("daemonize --cwd and --umask agree with start-stop-daemon --chdir and 
 }
 
 TEST_CASE("daemonize leaves the daemon only stdio and the pidfile lock, stdin from /dev/null") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string log = dir / "log", pidfile = dir / "d.pid";
     // fd 7 is open in the caller: the daemon must not inherit it.
@@ -196,7 +151,7 @@ TEST_CASE("daemonize leaves the daemon only stdio and the pidfile lock, stdin fr
 }
 
 TEST_CASE("daemonize without a pidfile leaves the daemon only fds 0-2") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     auto r = run_shell("exec 7</dev/null; exec $PTOOL daemonize -- sleep 30");
     REQUIRE(r.status == 0);
     int pid = reaper.add(parse_pid_line(r.out));
@@ -206,7 +161,7 @@ TEST_CASE("daemonize without a pidfile leaves the daemon only fds 0-2") {
 }
 
 TEST_CASE("daemonize --stdout and --stderr append to separate files") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     write_file(dir / "out", "old out\n");
     write_file(dir / "err", "old err\n");
@@ -225,7 +180,7 @@ TEST_CASE("daemonize --log with --stdout is a usage error") {
 }
 
 TEST_CASE("daemonize writes the pidfile as Debian daemonize and start-stop-daemon do") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     auto ours = run_ptool({"daemonize", "--pidfile", dir / "ours.pid", "--", "sleep", "30"});
     REQUIRE(ours.status == 0);
@@ -247,7 +202,7 @@ TEST_CASE("daemonize writes the pidfile as Debian daemonize and start-stop-daemo
 }
 
 TEST_CASE("daemonize keeps the pidfile locked for the daemon's life") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     auto r = run_ptool({"daemonize", "--pidfile", pidfile, "--", "sleep", "30"});
@@ -260,7 +215,7 @@ TEST_CASE("daemonize keeps the pidfile locked for the daemon's life") {
 }
 
 TEST_CASE("daemonize refuses a second start while the daemon runs") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     auto first = run_ptool({"daemonize", "--pidfile", pidfile, "--", "sleep", "30"});
@@ -276,7 +231,7 @@ TEST_CASE("daemonize refuses a second start while the daemon runs") {
 }
 
 TEST_CASE("daemonize replaces a stale unlocked pidfile") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     write_file(pidfile, "999999\n");
@@ -311,7 +266,7 @@ TEST_CASE("daemonize reports a non-executable file or a directory with 126") {
 }
 
 TEST_CASE("daemonize resolves a relative program against the caller's directory") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     write_file(dir / "server", "#!/bin/sh\necho \"$0\"; pwd; exec sleep 30\n");
     std::filesystem::permissions(dir / "server", std::filesystem::perms::owner_all);
@@ -325,7 +280,7 @@ TEST_CASE("daemonize resolves a relative program against the caller's directory"
 
 TEST_CASE(
     "daemonize fails with 127 for a script whose interpreter is missing where peers succeed") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string script = dir / "bad.sh";
     write_file(script, "#!/nonexistent/interpreter\necho hi\n");
@@ -354,7 +309,7 @@ TEST_CASE("daemonize --cwd to a missing directory fails with 125 naming it") {
 }
 
 TEST_CASE("daemonize --wait-ready returns once the daemon sends READY=1") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string marker = dir / "marker";
     auto r =
@@ -368,7 +323,7 @@ TEST_CASE("daemonize --wait-ready returns once the daemon sends READY=1") {
 }
 
 TEST_CASE("daemonize --wait-ready fails after the duration and kills the daemon") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pids = dir / "pids";
     auto r = run_ptool({"daemonize", "--wait-ready", "300ms", "--pidfile", dir / "d.pid", "--",
@@ -391,7 +346,7 @@ TEST_CASE("daemonize --wait-ready fails at once when the daemon exits before REA
 }
 
 TEST_CASE("daemonize --user nobody drops to its uid, gid and groups") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string log = dir / "log";
     auto r = run_ptool({"daemonize", "--user", "nobody", "--log", log, "--wait-ready", "10s", "--",
@@ -410,7 +365,7 @@ TEST_CASE("daemonize --user with an unknown user is a usage error") {
 }
 
 TEST_CASE("daemonize --respawn restarts a killed program under one supervisor") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string starts = dir / "starts", pidfile = dir / "d.pid";
     auto r = run_ptool({"daemonize", "--respawn", "--pidfile", pidfile, "--log", dir / "log", "--",
@@ -437,7 +392,7 @@ TEST_CASE("daemonize --respawn restarts a killed program under one supervisor") 
 }
 
 TEST_CASE("daemonize --respawn program dies with a SIGKILLed supervisor") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string starts = dir / "starts";
     auto r = run_ptool(
@@ -451,7 +406,7 @@ TEST_CASE("daemonize --respawn program dies with a SIGKILLed supervisor") {
 }
 
 TEST_CASE("daemonize --respawn gives up after --max-restarts and removes the pidfile") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string runs = dir / "runs", pidfile = dir / "d.pid";
     auto r = run_ptool({"daemonize", "--respawn", "--max-restarts", "2", "--pidfile", pidfile,
@@ -468,7 +423,7 @@ TEST_CASE("daemonize --respawn gives up after --max-restarts and removes the pid
 }
 
 TEST_CASE("daemonize --respawn ends with the program's clean exit and removes the pidfile") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     auto r = run_ptool(
@@ -480,7 +435,7 @@ TEST_CASE("daemonize --respawn ends with the program's clean exit and removes th
 }
 
 TEST_CASE("daemonize --respawn leaves no pidfile when the program exits at once") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     auto r = run_ptool({"daemonize", "--respawn", "--pidfile", pidfile, "--", "true"});
@@ -491,7 +446,7 @@ TEST_CASE("daemonize --respawn leaves no pidfile when the program exits at once"
 }
 
 TEST_CASE("daemonize --stop signals the daemon, waits and removes the pidfile") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     auto r = run_ptool({"daemonize", "--pidfile", pidfile, "--log", dir / "log", "--", "sh", "-c",
@@ -509,7 +464,7 @@ TEST_CASE("daemonize --stop signals the daemon, waits and removes the pidfile") 
 }
 
 TEST_CASE("daemonize --stop sends SIGKILL after --timeout to a daemon that ignores TERM") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     auto r = run_ptool(
@@ -543,7 +498,7 @@ TEST_CASE("daemonize --stop with no pidfile or a stale one exits 1 as start-stop
 }
 
 TEST_CASE("daemonize --status exits 0 running 1 stale 3 missing like start-stop-daemon") {
-    DaemonReaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     auto ssd_status = [&] {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "processes.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
@@ -17,38 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Every process a test starts is SIGKILLed and waited for here, pass or fail.
-class Reaper {
-public:
-    ~Reaper() {
-        for (int pid : pids_) {
-            kill(pid, SIGKILL);
-            wait_until([&] { return !process_alive(pid); });
-        }
-    }
-    int add(int pid) {
-        if (pid > 0) pids_.push_back(pid);
-        return pid;
-    }
-    int add_from_file(const std::string& path) {
-        std::ifstream f(path);
-        int pid = 0;
-        f >> pid;
-        return add(pid);
-    }
-
-private:
-    std::vector<int> pids_;
-};
-
-int parse_pid_line(const std::string& out) {
-    REQUIRE(!out.empty());
-    REQUIRE(out.back() == '\n');
-    REQUIRE(out.find_first_not_of("0123456789") == out.size() - 1);
-    return std::stoi(out);
-}
-
-// A TempDir made world-writable with the sticky bit, as /tmp.
 void make_shared(const TempDir& dir) {
     REQUIRE(chmod(dir.path().c_str(), 01777) == 0);
 }
@@ -58,16 +27,9 @@ std::vector<std::string> as_nobody(std::vector<std::string> argv) {
     return argv;
 }
 
-bool pidfile_locked(const std::string& path) {
-    // flock(1) creates a missing file: as root it would win the race against the planting
-    // user's open() and leave that user a root-owned file it cannot write.
-    if (!std::filesystem::exists(path)) return false;
-    return run({"flock", "--nonblock", "--shared", path, "true"}).status != 0;
-}
-
 // Starts (as a daemon, so it outlives the call) `user`'s process that writes the line
 // `text` into `path`, locks it and execs sleep holding the lock: a planted pidfile.
-int plant_locked_pidfile(Reaper& reaper, const std::string& user, const std::string& path,
+int plant_locked_pidfile(ProcessReaper& reaper, const std::string& user, const std::string& path,
                          const std::string& text) {
     std::string script =
         "import fcntl, os\n"
@@ -88,18 +50,6 @@ int plant_locked_pidfile(Reaper& reaper, const std::string& user, const std::str
     return pid;
 }
 
-std::string wait_for_lines(const std::string& path, size_t lines = 1) {
-    std::string text;
-    wait_until([&] {
-        std::ifstream f(path);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        text = ss.str();
-        return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) >= lines;
-    });
-    return text;
-}
-
 bool contains(const std::string& text, std::string_view part) {
     return text.find(part) != std::string::npos;
 }
@@ -108,7 +58,7 @@ bool contains(const std::string& text, std::string_view part) {
 
 TEST_CASE("daemonize --stop and --status refuse a pidfile another user planted in /tmp") {
     REQUIRE(geteuid() == 0);
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir shared;
     make_shared(shared);
     int victim = reaper.add(parse_pid_line(run_ptool({"daemonize", "--", "sleep", "30"}).out));
@@ -128,7 +78,7 @@ TEST_CASE("daemonize --stop and --status refuse a pidfile another user planted i
 }
 
 TEST_CASE("daemonize --stop refuses a pid that does not hold the pidfile's lock") {
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     int victim = reaper.add(parse_pid_line(run_ptool({"daemonize", "--", "sleep", "30"}).out));
     std::string pidfile = dir / "d.pid";
@@ -145,7 +95,7 @@ TEST_CASE("daemonize --stop refuses a pid that does not hold the pidfile's lock"
 }
 
 TEST_CASE("daemonize --stop and --status do not follow a symlinked pidfile") {
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string real = dir / "real.pid", link = dir / "link.pid";
     auto r = run_ptool({"daemonize", "--pidfile", real, "--", "sleep", "30"});
@@ -165,7 +115,7 @@ TEST_CASE("daemonize --stop and --status do not follow a symlinked pidfile") {
 }
 
 TEST_CASE("daemonize --stop --user acts only on a daemon running as that user") {
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pidfile = dir / "d.pid";
     auto r =
@@ -184,7 +134,7 @@ TEST_CASE("daemonize --stop --user acts only on a daemon running as that user") 
 }
 
 TEST_CASE("daemonize never replaces a stale pidfile owned by another user") {
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir shared;
     make_shared(shared);
     std::string pidfile = shared / "d.pid";
@@ -246,7 +196,7 @@ TEST_CASE("daemonize exits 125 when a log file cannot be opened") {
 }
 
 TEST_CASE("daemonize with stdout on /dev/full exits 0, names the pid on stderr, daemon runs") {
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string err = dir / "err";
     auto r = run_shell("\"$PTOOL\" daemonize -- sleep 30 >/dev/full 2>" + err + "; echo $?");
@@ -260,7 +210,7 @@ TEST_CASE("daemonize with stdout on /dev/full exits 0, names the pid on stderr, 
 }
 
 TEST_CASE("daemonize --wait-ready failure stops the daemon's whole process group") {
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     std::string pids = dir / "pids";
     // A shell wrapper whose child would outlive a signal sent to the shell alone.
@@ -299,7 +249,7 @@ TEST_CASE("spawn --uid without a passwd entry never keeps root's gid or groups")
 }
 
 TEST_CASE("daemonize --wait-ready leaves nothing in TMPDIR even when SIGKILLed") {
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir tmp, work;
     std::string pids = work / "pids";
     // Wait on the daemon's pid file (observable state), then SIGKILL the waiting caller.
@@ -317,7 +267,7 @@ TEST_CASE("daemonize --wait-ready leaves nothing in TMPDIR even when SIGKILLed")
 }
 
 TEST_CASE("daemonize --status as another user still sees root's daemon running") {
-    Reaper reaper;
+    ProcessReaper reaper;
     TempDir dir;
     REQUIRE(chmod(dir.path().c_str(), 0755) == 0);
     std::string pidfile = dir / "d.pid";

@@ -138,8 +138,8 @@ private:
     int status_ = -1;
 };
 
-// A connection to a control socket with a 5 s read timeout, or -1.
-inline int connect_control(const std::string& path) {
+// A connection to a control socket that gives up reading after `timeout`, or -1.
+inline int connect_control(const std::string& path, std::chrono::seconds timeout = 5s) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
@@ -148,22 +148,29 @@ inline int connect_control(const std::string& path) {
         close(fd);
         return -1;
     }
-    timeval tv{5, 0};
+    timeval tv{static_cast<time_t>(timeout.count()), 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
 }
 
-// Sends one JSON line to a control socket and returns the reply line.
-inline std::string control_request(const std::string& path, const std::string& line) {
-    int fd = connect_control(path);
+// Sends one JSON line to a control socket and returns the reply line: "connect failed"
+// when nothing listens, "" when no whole line comes within `timeout`.
+inline std::string control_request(const std::string& path, const std::string& line,
+                                   std::chrono::seconds timeout = 5s) {
+    int fd = connect_control(path, timeout);
     if (fd < 0) return "connect failed";
     std::string msg = line + "\n";
-    (void)!write(fd, msg.data(), msg.size());
+    for (size_t off = 0; off < msg.size();) {
+        ssize_t n = write(fd, msg.data() + off, msg.size() - off);
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+    }
     std::string reply;
-    char c;
-    while (read(fd, &c, 1) == 1 && c != '\n') reply += c;
+    char buf[4096];
+    for (ssize_t n; reply.find('\n') == std::string::npos && (n = read(fd, buf, sizeof buf)) > 0;)
+        reply.append(buf, static_cast<size_t>(n));
     close(fd);
-    return reply;
+    return reply.find('\n') == std::string::npos ? "" : reply.substr(0, reply.find('\n'));
 }
 
 inline std::vector<int> worker_pids(const Master& m) {

@@ -4,23 +4,10 @@
 
 #include <string>
 
+#include "processes.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
-
-namespace {
-
-// Peak RSS in KiB of `args` run by ptool under /usr/bin/time, and its result.
-long peak_rss_kib(const std::vector<std::string>& args, RunResult& r) {
-    std::vector<std::string> cmd = {"/usr/bin/time", "-f", "%M", ptool_bin()};
-    cmd.insert(cmd.end(), args.begin(), args.end());
-    r = run(cmd);
-    std::string err = r.err;
-    while (!err.empty() && err.back() == '\n') err.pop_back();
-    return std::stol(err.substr(err.find_last_of('\n') + 1));
-}
-
-}  // namespace
 
 TEST_CASE("hashfile -j 40000 with two files hashes both, in order, on at most two threads") {
     TempDir dir;

@@ -19,6 +19,7 @@
 #include "test_support.hpp"
 
 using namespace ptool::test;
+using cluster_test::control_request;
 using cluster_test::Master;
 using nlohmann::json;
 using namespace std::chrono_literals;
@@ -73,32 +74,6 @@ long max_rss_kb(std::vector<std::string> argv, const TempDir& dir, RunResult& ou
     out = run(timed);
     auto text = read_file(dir / "rss");
     return std::stol(text.substr(text.find_last_of('\n', text.size() - 2) + 1));
-}
-
-// One request line to a control socket; the reply line ("" when none within 20 s).
-std::string control_request(const std::string& path, const std::string& line) {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sun{};
-    sun.sun_family = AF_UNIX;
-    std::strncpy(sun.sun_path, path.c_str(), sizeof sun.sun_path - 1);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
-        close(fd);
-        return "";
-    }
-    timeval tv{20, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string msg = line + "\n";
-    for (size_t off = 0; off < msg.size();) {
-        ssize_t n = write(fd, msg.data() + off, msg.size() - off);
-        if (n <= 0) break;
-        off += static_cast<size_t>(n);
-    }
-    std::string reply;
-    char buf[4096];
-    for (ssize_t n; reply.find('\n') == std::string::npos && (n = read(fd, buf, sizeof buf)) > 0;)
-        reply.append(buf, static_cast<size_t>(n));
-    close(fd);
-    return reply.substr(0, reply.find('\n'));
 }
 
 long vm_hwm_kb(pid_t pid) {
@@ -305,18 +280,19 @@ TEST_CASE("fork-cluster: hostile worker messages and control requests never stop
 
     // The control socket: each hostile request gets an {"ok":false} reply in our words.
     for (const auto& req : corpus.bad) {
-        json reply = json::parse(control_request(m.ctl(), req), nullptr, false);
+        json reply = json::parse(control_request(m.ctl(), req, 20s), nullptr, false);
         REQUIRE_FALSE(reply.is_discarded());
         CHECK(reply["ok"] == false);
         std::string why = reply["error"];
         CHECK(why.starts_with("invalid JSON at line 1, column "));
     }
-    json reply = json::parse(control_request(m.ctl(), "{\"cmd\":\"send\",\"to\":\"all\",\"data\":" +
-                                                          deep_closed() + "}"),
-                             nullptr, false);
+    json reply = json::parse(
+        control_request(m.ctl(), "{\"cmd\":\"send\",\"to\":\"all\",\"data\":" + deep_closed() + "}",
+                        20s),
+        nullptr, false);
     CHECK(reply["ok"] == false);
     CHECK(reply["error"].get<std::string>().ends_with(": nested deeper than 512 levels"));
-    CHECK(json::parse(control_request(m.ctl(), R"({"cmd":"status"})"))["ok"] == true);
+    CHECK(json::parse(control_request(m.ctl(), R"({"cmd":"status"})", 20s))["ok"] == true);
     CHECK(m.stop() == 0);
 }
 
@@ -341,7 +317,7 @@ while True:
     REQUIRE(m.wait_events("online", 2));
     for (int i = 0; i < 3; ++i) {
         auto started = std::chrono::steady_clock::now();
-        std::string reply = control_request(m.ctl(), R"({"cmd":"status"})");
+        std::string reply = control_request(m.ctl(), R"({"cmd":"status"})", 20s);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();

@@ -1,3 +1,4 @@
+// Running programs as a user would, for the integration tests (test_support.hpp).
 #include "test_support.hpp"
 
 #include <fcntl.h>
