@@ -38,6 +38,21 @@ std::string comm_of(pid_t pid) {
     return name;
 }
 
+// What follows each exit of `script` under `mode` until supervision is over.
+std::vector<Next> supervise_until_done(const std::string& script, RestartMode mode,
+                                       int max_restarts) {
+    ptool::EventLoop loop;
+    RestartBudget budget(max_restarts, RestartBudget::kForever);
+    std::vector<Next> nexts;
+    ptool::SupervisorHooks hooks;
+    hooks.exited = [&](const SupervisedExit& e) { nexts.push_back(e.next); };
+    hooks.done = [&] { loop.stop(); };
+    ptool::Supervisor sup(loop, shell(script), fast(mode), budget, hooks);
+    sup.start();
+    loop.run();
+    return nexts;
+}
+
 }  // namespace
 
 TEST_CASE("supervisor backoff doubles from the start delay up to the cap") {
@@ -102,30 +117,17 @@ TEST_CASE("supervisor restarts a failing child until the budget is spent") {
 }
 
 TEST_CASE("supervisor on-failure lets a child that exits 0 end supervision") {
-    ptool::EventLoop loop;
-    RestartBudget budget(0, RestartBudget::kForever);
-    std::vector<Next> nexts;
-    ptool::SupervisorHooks hooks;
-    hooks.exited = [&](const SupervisedExit& e) { nexts.push_back(e.next); };
-    hooks.done = [&] { loop.stop(); };
-    ptool::Supervisor sup(loop, shell("exit 0"), fast(RestartMode::on_failure), budget, hooks);
-    sup.start();
-    loop.run();
-    CHECK(nexts == std::vector<Next>{Next::stop});
-    CHECK(sup.restarts() == 0);
+    CHECK(supervise_until_done("exit 0", RestartMode::on_failure, 0) ==
+          std::vector<Next>{Next::stop});
 }
 
 TEST_CASE("supervisor always restarts a child that exits 0") {
-    ptool::EventLoop loop;
-    RestartBudget budget(1, RestartBudget::kForever);
-    std::vector<Next> nexts;
-    ptool::SupervisorHooks hooks;
-    hooks.exited = [&](const SupervisedExit& e) { nexts.push_back(e.next); };
-    hooks.done = [&] { loop.stop(); };
-    ptool::Supervisor sup(loop, shell("exit 0"), fast(RestartMode::always), budget, hooks);
-    sup.start();
-    loop.run();
-    CHECK(nexts == std::vector<Next>{Next::restart, Next::give_up});
+    CHECK(supervise_until_done("exit 0", RestartMode::always, 1) ==
+          std::vector<Next>{Next::restart, Next::give_up});
+}
+
+TEST_CASE("supervisor never restarts a child that failed") {
+    CHECK(supervise_until_done("exit 1", RestartMode::never, 0) == std::vector<Next>{Next::stop});
 }
 
 TEST_CASE("supervisor stop sends the signal, then SIGKILL after the grace") {

@@ -105,6 +105,8 @@ private:
     void on_retire(Proc* p, const Json& data, IpcDecoded& m);
     void on_send(Proc* p, const Json& data, IpcDecoded& m);
     void on_other(Proc* p, const Json& data, IpcDecoded& m);
+    void close_channel(Proc* p);
+    bool flush_or_close(Proc* p);
     void deliver(Proc* p, const Json& data, int fd);
     void send_failed(Proc* p, const Json& to, const std::string& why, const Json& data);
 

@@ -33,15 +33,7 @@ std::optional<RouteTarget> parse_route_target(std::string_view text) {
 namespace ptool::cluster {
 
 void Router::on_channel(Proc* p, uint32_t events) {
-    if (events & EPOLLOUT) {
-        try {
-            p->channel.flush();
-        } catch (const SysError&) {
-            master_.loop().unwatch_fd(p->channel.fd());
-            p->channel.close();
-            return;
-        }
-    }
+    if ((events & EPOLLOUT) && !flush_or_close(p)) return;
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
         update_channel_watch(p);
         return;
@@ -60,22 +52,30 @@ void Router::on_channel(Proc* p, uint32_t events) {
                      p, "did not receive a passed fd after 3 retransmissions (NODE_HANDLE_NACK)");
     flush_channels();
     if (!open) {  // the worker closed its channel: its exit follows (or it lives on without one)
-        master_.loop().unwatch_fd(p->channel.fd());
-        p->channel.close();
+        close_channel(p);
         return;
     }
     update_channel_watch(p);
 }
 
-void Router::update_channel_watch(Proc* p) {
-    if (!p->channel.is_open()) return;
+void Router::close_channel(Proc* p) {
+    master_.loop().unwatch_fd(p->channel.fd());
+    p->channel.close();
+}
+
+// A channel that cannot be written is closed (the worker is going away).
+bool Router::flush_or_close(Proc* p) {
     try {
         p->channel.flush();
+        return true;
     } catch (const SysError&) {
-        master_.loop().unwatch_fd(p->channel.fd());
-        p->channel.close();
-        return;
+        close_channel(p);
+        return false;
     }
+}
+
+void Router::update_channel_watch(Proc* p) {
+    if (!p->channel.is_open() || !flush_or_close(p)) return;
     master_.loop().modify_fd(p->channel.fd(),
                              EPOLLIN | (p->channel.wants_write() ? uint32_t{EPOLLOUT} : 0u));
 }
