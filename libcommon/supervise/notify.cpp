@@ -15,8 +15,8 @@
 #include <cstring>
 
 #include "libcommon/core/error.hpp"
-#include "libcommon/launch/event_loop.hpp"
 #include "libcommon/core/parse.hpp"
+#include "libcommon/launch/event_loop.hpp"
 
 namespace ptool {
 

@@ -12,22 +12,19 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
 
 #include "libcommon/core/error.hpp"
-#include "libcommon/launch/event_loop.hpp"
-#include "libcommon/launch/launcher.hpp"
-#include "libcommon/supervise/notify.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
-#include "tools/daemonize/pidfile.hpp"
 #include "libcommon/core/safe_open.hpp"
-#include "libcommon/core/signals.hpp"
+#include "libcommon/launch/launcher.hpp"
+#include "libcommon/supervise/notify.hpp"
+#include "tools/daemonize/pidfile.hpp"
+#include "tools/daemonize/respawn.hpp"
 #include "tools/ptool.hpp"
 
 namespace ptool {
@@ -99,13 +96,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The one message the starter (or the supervisor) sends the caller.
-struct StartReport {
-    int32_t status = 0;  // 0: the program was exec'd; else the exit status to fail with
-    int32_t pid = 0;     // the daemon (or supervisor) pid
-    char message[1016] = {};
-};
-
 int start_daemon(const Options& opts);
 int stop_daemon(const Options& opts);
 int daemon_status(const Options& opts);
@@ -126,15 +116,6 @@ mode_t parse_umask(const std::string& text) {
     if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
         throw UsageError("--umask: invalid mode '" + text + "' (octal, e.g. 022)");
     return static_cast<mode_t>(std::stoul(text, nullptr, 8) & 0777);
-}
-
-void send_report(int fd, int status, pid_t pid, std::string_view message) noexcept {
-    StartReport report;
-    report.status = status;
-    report.pid = pid;
-    std::memcpy(report.message, message.data(),
-                std::min(message.size(), sizeof report.message - 1));
-    write_full(fd, &report, sizeof report);
 }
 
 // execve's ENOENT for a program file that exists means its #! interpreter is missing.
@@ -160,103 +141,6 @@ void redirect_stdio(const Options& opts) {
         throw SysError("dup2", errno, exit_code::launch_failed);
 }
 
-// A failed privilege change names the operation and the --user it was for.
-std::string launch_failure_message(const Options& opts, const Error& e) {
-    const auto* launch = dynamic_cast<const LaunchError*>(&e);
-    if (!launch || opts.user.empty()) return e.what();
-    const char* op = launch->step() == LaunchStep::groups ? "setgroups"
-                     : launch->step() == LaunchStep::gid  ? "setgid"
-                     : launch->step() == LaunchStep::uid  ? "setuid"
-                                                          : nullptr;
-    if (!op) return e.what();
-    return "--user " + opts.user + ": " + op + ": " + std::strerror(launch->err());
-}
-
-// --respawn: runs in the daemon's place, restarting the program when it dies.
-// Holds the pidfile lock; TERM/INT/QUIT stop it (forwarded first), HUP/USR1/USR2
-// are forwarded. Its stderr is the daemon's, so its log lines land in --log.
-int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_fd) {
-    close_fds_except({report_fd, lock_fd});
-    spec.parent_death_signal = SIGKILL;  // even a SIGKILLed supervisor leaves no orphan
-    EventLoop loop;
-    Child child;
-    bool stopping = false;
-    int restarts = 0;
-    int result = exit_code::ok;
-    Duration delay = 100ms;
-    EventLoop::TimerId restart_timer = 0;
-    auto started = EventLoop::Clock::now();
-    const std::string& program = spec.argv[0];
-
-    std::function<void(const ExitStatus*)> on_exit;
-    auto start = [&] {
-        child = launch(spec);
-        started = EventLoop::Clock::now();
-        loop.watch_child(child, [&](const ExitStatus& status) { on_exit(&status); });
-    };
-    on_exit = [&](const ExitStatus* status) {  // null: a restart failed to launch
-        if (stopping || (status && status->exited() && status->code() == 0)) {
-            loop.stop();
-            return;
-        }
-        if (status && EventLoop::Clock::now() - started >= 1s) delay = 100ms;  // it had run
-        if (opts.max_restarts > 0 && restarts >= opts.max_restarts) {
-            report_error(program + ": " + (status ? status->describe() : "failed to start") +
-                         "; giving up after " + std::to_string(restarts) + " restarts");
-            result = exit_code::failure;
-            loop.stop();
-            return;
-        }
-        ++restarts;
-        if (status)
-            report_error(program + ": " + status->describe() + "; restarting in " +
-                         format_duration(delay));
-        restart_timer = loop.add_timer(delay, [&] {
-            restart_timer = 0;
-            try {
-                start();
-            } catch (const Error& e) {
-                report_error(e.what());
-                on_exit(nullptr);
-            }
-        });
-        delay = std::min<Duration>(delay * 2, 30s);
-    };
-    // TERM, INT and QUIT also end the supervisor; the others are only passed on.
-    for (int sig : forwarded_signals()) {
-        loop.watch_signal(sig, [&, sig](const signalfd_siginfo&) {
-            if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
-                stopping = true;
-                if (restart_timer) loop.cancel_timer(restart_timer);
-                if (!child.running()) loop.stop();
-            }
-            if (child.running()) child.signal(sig);
-        });
-    }
-    try {
-        start();
-    } catch (const Error& e) {
-        send_report(report_fd, e.exit_status(), 0, launch_failure_message(opts, e));
-        return e.exit_status();
-    }
-    send_report(report_fd, 0, ::getpid(), "");
-    // The caller closes its end once the pidfile is in place (or given up): only
-    // then may an exiting supervisor remove it.
-    UniqueFd caller(report_fd);
-    ::shutdown(report_fd, SHUT_WR);
-    loop.watch_fd(report_fd, EPOLLIN | EPOLLRDHUP, [&](uint32_t) {
-        loop.unwatch_fd(caller.get());
-        caller.reset();
-    });
-    // Only the first start is waited for: later ones must not talk to a gone socket.
-    std::erase_if(spec.env_set, [](const auto& kv) { return kv.first == "NOTIFY_SOCKET"; });
-    spec.env_unset.push_back("NOTIFY_SOCKET");
-    loop.run();
-    if (caller) wait_readable(caller.get(), 5s);
-    if (lock_fd >= 0) remove_own_pidfile(opts.pidfile, lock_fd);
-    return result;
-}
-
 // The first fork: a new session, the daemon's stdio, then either the program
 // (launched, so it is not the session leader) or the supervisor. Never returns.
 [[noreturn]] void run_starter(const Options& opts, ChildSpec spec, int report_fd, int lock_fd) {
@@ -271,7 +155,8 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
             if (supervisor == 0) {
                 int status = exit_code::launch_failed;
                 try {
-                    status = run_supervisor(opts, std::move(spec), report_fd, lock_fd);
+                    status = run_respawn({opts.max_restarts, opts.pidfile, opts.user},
+                                         std::move(spec), report_fd, lock_fd);
                 } catch (const std::exception& e) {
                     report_error(e.what());
                 }
@@ -283,7 +168,7 @@ int run_supervisor(const Options& opts, ChildSpec spec, int report_fd, int lock_
         Child child = launch(spec);
         send_report(report_fd, 0, child.release(), "");
     } catch (const Error& e) {
-        send_report(report_fd, e.exit_status(), 0, launch_failure_message(opts, e));
+        send_report(report_fd, e.exit_status(), 0, launch_failure_message(opts.user, e));
     } catch (const std::exception& e) {
         send_report(report_fd, exit_code::launch_failed, 0, e.what());
     }

@@ -7,18 +7,16 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "libcommon/launch/ipc.hpp"
+#include "libcommon/supervise/restart_policy.hpp"  // restart_backoff, RestartBudget
 #include "tools/fork_cluster/listen.hpp"
 
 namespace ptool {
-
-using Duration = std::chrono::nanoseconds;
 
 struct ClusterConfig {
     std::vector<std::string> command;  // PROGRAM ARGS...
@@ -51,23 +49,6 @@ struct ClusterConfig {
 // graceful shutdown, 1 when the crash budget ran out). Throws Error on setup
 // failures (a port in use, a program that cannot be started).
 int run_cluster(const ClusterConfig& config);
-
-// The delay before restart number `level` (0-based) of one worker:
-// base * 2^level, at most `max`.
-Duration restart_backoff(Duration base, Duration max, int level);
-
-// Restarts counted across all workers within a sliding window.
-class RestartBudget {
-public:
-    RestartBudget(int max_restarts, Duration window) : max_(max_restarts), window_(window) {}
-    // Records a restart at `now`; false when it exceeds the budget.
-    bool spend(std::chrono::steady_clock::time_point now);
-
-private:
-    int max_;
-    Duration window_;
-    std::deque<std::chrono::steady_clock::time_point> times_;
-};
 
 // The signals the master gives no meaning of its own: every catchable signal but
 // TERM INT QUIT (stop), HUP (reload), TTIN TTOU (scale), CHLD, the faults a process

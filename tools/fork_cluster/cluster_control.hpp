@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "tools/fork_cluster/cluster.hpp"
-#include "libcommon/launch/ipc.hpp"
 #include "libcommon/core/json_text.hpp"
+#include "libcommon/launch/ipc.hpp"
+#include "tools/fork_cluster/cluster.hpp"
 
 namespace ptool {
 

@@ -1,0 +1,112 @@
+// The Supervisor of supervisor.hpp: one child's start, restart with backoff and
+// budget, readiness and grace-then-kill, all as EventLoop callbacks.
+#include "libcommon/supervise/supervisor.hpp"
+
+#include <signal.h>
+
+#include "libcommon/core/error.hpp"
+
+namespace ptool {
+
+Supervisor::Supervisor(EventLoop& loop, ChildSpec spec, RestartPolicy policy, RestartBudget& budget,
+                       SupervisorHooks hooks)
+    : loop_(loop),
+      spec_(std::move(spec)),
+      policy_(policy),
+      budget_(budget),
+      hooks_(std::move(hooks)),
+      backoff_(policy) {}
+
+Supervisor::~Supervisor() {
+    cancel_timers();
+    if (child_.running()) loop_.unwatch_child(child_);
+}
+
+void Supervisor::start() {
+    launch_child();
+}
+
+void Supervisor::launch_child() {
+    child_ = launch(spec_);
+    started_at_ = EventLoop::Clock::now();
+    ready_ = false;
+    loop_.watch_child(child_, [this](const ExitStatus& status) { on_exit(&status, {}); });
+    if (ready_limit_ > Duration::zero())
+        ready_timer_ = loop_.add_timer(ready_limit_, [this] {
+            ready_timer_ = 0;
+            if (on_ready_timeout_) on_ready_timeout_();
+            mark_ready();
+        });
+    if (hooks_.started) hooks_.started(child_);
+}
+
+void Supervisor::mark_ready() {
+    if (ready_ || !child_.running()) return;
+    ready_ = true;
+    loop_.cancel_timer(ready_timer_);
+    ready_timer_ = 0;
+    if (hooks_.ready) hooks_.ready();
+}
+
+void Supervisor::set_ready_timeout(Duration limit, std::function<void()> on_timeout) {
+    ready_limit_ = limit;
+    on_ready_timeout_ = std::move(on_timeout);
+}
+
+void Supervisor::on_exit(const ExitStatus* status, std::string error) {
+    cancel_timers();
+    SupervisedExit exit{status, std::move(error)};
+    bool failed = !status || !(status->exited() && status->code() == 0);
+    if (stopping_ || !policy_.restarts_after(failed)) {
+        exit.next = SupervisedExit::Next::stop;
+    } else if (!budget_.spend(EventLoop::Clock::now())) {
+        exit.next = SupervisedExit::Next::give_up;
+    } else {
+        exit.next = SupervisedExit::Next::restart;
+        exit.delay =
+            backoff_.next(status ? EventLoop::Clock::now() - started_at_ : Duration::zero());
+    }
+    exit.restarts = backoff_.restarts();
+    if (hooks_.exited) hooks_.exited(exit);
+    if (exit.next == SupervisedExit::Next::restart)
+        restart_later(exit.delay);
+    else if (hooks_.done)
+        hooks_.done();
+}
+
+void Supervisor::restart_later(Duration delay) {
+    restart_timer_ = loop_.add_timer(delay, [this] {
+        restart_timer_ = 0;
+        try {
+            launch_child();
+        } catch (const Error& e) {
+            on_exit(nullptr, e.what());
+        }
+    });
+}
+
+void Supervisor::stop(int sig, Duration grace) {
+    if (stopping_) return;
+    stopping_ = true;
+    loop_.cancel_timer(restart_timer_);
+    restart_timer_ = 0;
+    if (!child_.running()) {
+        if (hooks_.done) hooks_.done();
+        return;
+    }
+    child_.signal(sig);
+    if (grace > Duration::zero())
+        kill_timer_ = loop_.add_timer(grace, [this] {
+            kill_timer_ = 0;
+            child_.signal(SIGKILL);
+        });
+}
+
+void Supervisor::cancel_timers() {
+    for (EventLoop::TimerId* id : {&restart_timer_, &ready_timer_, &kill_timer_}) {
+        if (*id) loop_.cancel_timer(*id);
+        *id = 0;
+    }
+}
+
+}  // namespace ptool

@@ -1,0 +1,83 @@
+// One supervised child on an EventLoop: starts it from its ChildSpec, restarts it by
+// its RestartPolicy (backoff, a restart budget that may be shared), tracks its
+// readiness and stops it with grace-then-kill. It never blocks: the loop calls it
+// back, it calls its user back (started / exited / ready / done).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "libcommon/launch/event_loop.hpp"
+#include "libcommon/launch/launcher.hpp"
+#include "libcommon/supervise/restart_policy.hpp"
+
+namespace ptool {
+
+// What ended a run, and what the Supervisor does next.
+struct SupervisedExit {
+    enum class Next { restart, stop, give_up };
+    const ExitStatus* status = nullptr;  // null: a restart failed to launch (see error)
+    std::string error;
+    Next next = Next::stop;
+    Duration delay{};  // with Next::restart
+    int restarts = 0;  // restarts so far, this one included
+};
+
+struct SupervisorHooks {
+    std::function<void(Child&)> started;  // every start, the first one included
+    std::function<void(const SupervisedExit&)> exited;
+    std::function<void()> ready;  // once per start
+    std::function<void()> done;   // supervision is over: stopped, not restarted, or gave up
+};
+
+class Supervisor {
+public:
+    Supervisor(EventLoop& loop, ChildSpec spec, RestartPolicy policy, RestartBudget& budget,
+               SupervisorHooks hooks);
+    ~Supervisor();
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    // The first start; throws what launch() throws. Later starts are the Supervisor's.
+    void start();
+    // No more restarts: `sig` to the child, SIGKILL after `grace` (zero: never); done
+    // once it has exited (at once when none runs).
+    void stop(int sig, Duration grace = Duration::zero());
+    // Passes `sig` to the running child; false when none runs.
+    bool signal(int sig) { return child_.running() && child_.signal(sig); }
+    // Readiness of the current run (READY=1, a message, ...): `ready` once per start.
+    void mark_ready();
+    // After each start, the child is taken as ready when it said nothing for `limit`
+    // (zero: only mark_ready()); `on_timeout` runs first.
+    void set_ready_timeout(Duration limit, std::function<void()> on_timeout);
+
+    ChildSpec& spec() { return spec_; }  // later starts use it as it is then
+    Child& child() { return child_; }
+    bool stopping() const { return stopping_; }
+    bool is_ready() const { return ready_; }
+    int restarts() const { return backoff_.restarts(); }
+
+private:
+    void launch_child();
+    void on_exit(const ExitStatus* status, std::string error);
+    void restart_later(Duration delay);
+    void cancel_timers();
+
+    EventLoop& loop_;
+    ChildSpec spec_;
+    RestartPolicy policy_;
+    RestartBudget& budget_;
+    SupervisorHooks hooks_;
+    Backoff backoff_;
+    Child child_;
+    EventLoop::Clock::time_point started_at_;
+    bool stopping_ = false;
+    bool ready_ = false;
+    Duration ready_limit_{};
+    std::function<void()> on_ready_timeout_;
+    EventLoop::TimerId restart_timer_ = 0;
+    EventLoop::TimerId ready_timer_ = 0;
+    EventLoop::TimerId kill_timer_ = 0;
+};
+
+}  // namespace ptool

@@ -1,0 +1,218 @@
+// fork-cluster's Master: setup (sockets, signals), the loop, stop and shutdown, and
+// the subreaper's orphans (tini's waitid loop: known pids are left to the event loop,
+// the rest reaped at once). Workers and slots are slots.cpp's.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "libcommon/core/error.hpp"
+#include "libcommon/core/signals.hpp"
+#include "libcommon/procs/procfs.hpp"
+#include "tools/fork_cluster/master.hpp"
+
+namespace ptool::cluster {
+
+// Event lines waiting for a slow reader of stderr; past this they are dropped, counted.
+constexpr size_t kMaxEventBuffer = 1024 * 1024;
+
+// The cluster's numbers for the shared restart policy (each slot's backoff).
+RestartPolicy restart_policy(const ClusterConfig& config) {
+    using R = ClusterConfig::Restart;
+    return RestartPolicy{.mode = config.restart == R::always  ? RestartMode::always
+                                 : config.restart == R::never ? RestartMode::never
+                                                              : RestartMode::on_failure,
+                         .delay = config.restart_delay,
+                         .delay_max = config.restart_delay_max,
+                         .min_uptime = config.min_uptime};
+}
+
+Master::Master(const ClusterConfig& config)
+    : config_(config),
+      policy_(restart_policy(config)),
+      budget_(config.max_restarts, config.restart_window),
+      events_(STDERR_FILENO, kMaxEventBuffer, config.json ? json_drop_notice : text_drop_notice) {}
+
+Master::~Master() {
+    for (auto& [fd, client] : clients_) loop_.unwatch_fd(fd);
+    if (events_.poll_fd() >= 0) loop_.unwatch_fd(events_.poll_fd());
+    if (control_) ::unlink(config_.control_path.c_str());
+    for (const auto& a : bound_)
+        if (a.kind == ListenAddress::Kind::unix_path) ::unlink(a.path.c_str());
+}
+
+int Master::run() {
+    ::signal(SIGPIPE, SIG_IGN);  // children get default dispositions back from the launcher
+    if (reaps_orphans()) {
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+            throw SysError("prctl(PR_SET_CHILD_SUBREAPER)", errno);
+        loop_.watch_signal(SIGCHLD, [this](const signalfd_siginfo&) { reap_orphans(); });
+    }
+    bind_sockets();
+    notify_.emplace(NotifyReceiver::create());
+    loop_.watch_fd(notify_->fd(), EPOLLIN, [this](uint32_t) { on_notify(); });
+    if (!config_.control_path.empty()) setup_control();
+    watch_signals();
+
+    if (!config_.agent.empty()) launch_proc(0, true);
+    scale(config_.workers);
+    starting_up_ = false;
+    loop_.run();
+    return exit_code_;
+}
+
+void Master::bind_sockets() {
+    for (const auto& address : config_.listen) {
+        BindOptions opts;
+        // With --reuseport the master only holds the port; each worker gets its own socket.
+        opts.reuse_port = per_worker_socket(address);
+        opts.listen = !opts.reuse_port;
+        UniqueFd fd = bind_listen(address, opts);
+        ListenAddress real = address;
+        if (real.kind != ListenAddress::Kind::unix_path) real.port = bound_port(fd.get());
+        Json ev{{"event", "listen"}, {"address", bound_address(fd.get())}, {"name", address.name}};
+        emit(ev, nullptr, "listening on " + bound_address(fd.get()));
+        sockets_.push_back(std::move(fd));
+        socket_names_.push_back(address.name);
+        bound_.push_back(real);
+    }
+}
+
+void Master::watch_signals() {
+    for (int sig : {SIGTERM, SIGINT, SIGQUIT})
+        loop_.watch_signal(sig, [this](const signalfd_siginfo& si) { on_stop_signal(si); });
+    loop_.watch_signals(cluster_forwarded_signals(),
+                        [this](const signalfd_siginfo& si) { forward_signal(si); });
+    loop_.watch_signal(SIGHUP, [this](const signalfd_siginfo&) { reload(); });
+    loop_.watch_signal(SIGTTIN, [this](const signalfd_siginfo&) { scale(target_workers_ + 1); });
+    loop_.watch_signal(
+        SIGTTOU, [this](const signalfd_siginfo&) { scale(std::max(1, target_workers_ - 1)); });
+}
+
+void Master::on_stop_signal(const signalfd_siginfo& si) {
+    std::string name = signal_name(static_cast<int>(si.ssi_signo));
+    auto sender = static_cast<pid_t>(si.ssi_pid);
+    emit(Json{{"event", "signal"}, {"signal", name}, {"sender_pid", sender}}, nullptr,
+         "received " + name);
+    if (!shutting_down_) {
+        stop_sender_ = sender;
+        stop_at_ = Clock::now();
+        begin_shutdown(0);
+        return;
+    }
+    // One request delivered twice (to ptool, then to its process group) is not "force".
+    if (sender == stop_sender_ && Clock::now() - stop_at_ <= kForceStopInterval) return;
+    force_stop();
+}
+
+void Master::forward_signal(const signalfd_siginfo& si) {
+    int sig = static_cast<int>(si.ssi_signo);
+    int n = 0;
+    for (auto& p : procs_) n += p->child.signal_tree(sig) ? 1 : 0;
+    emit(Json{{"event", "signal"}, {"signal", signal_name(sig)}, {"forwarded", n}}, nullptr,
+         "received " + signal_name(sig) + "; forwarded to " + std::to_string(n) + " processes");
+}
+
+void Master::force_stop() {
+    emit(Json{{"event", "force_stop"}, {"workers", procs_.size()}}, nullptr,
+         "asked again to stop: killing the workers now");
+    for (auto& p : procs_) p->child.signal_tree(SIGKILL);
+    for (pid_t pid : orphans_) ::kill(pid, SIGKILL);
+}
+
+void Master::begin_shutdown(int code) {
+    if (shutting_down_) return;  // a repeat: see on_stop_signal
+    shutting_down_ = true;
+    exit_code_ = code;
+    emit(Json{{"event", "shutdown"}, {"workers", procs_.size()}}, nullptr, "shutting down");
+    for (auto& [id, slot] : slots_) loop_.cancel_timer(slot.restart_timer), slot.restart_timer = 0;
+    reload_queue_.clear();
+    reload_slot_ = 0;
+    for (auto& p : procs_) {
+        p->retiring = false;
+        stop_proc(p.get());
+    }
+    if (procs_.empty()) stop_orphans();
+}
+
+// At shutdown, once the workers are gone: the descendants a subreaper adopted (a
+// daemon a worker started in its own session) get the stop signal, SIGKILL after the
+// grace, and the master ends when they are reaped.
+void Master::stop_orphans() {
+    if (!(reaps_orphans())) return finish();
+    reap_orphans();
+    std::vector<ProcessInfo> table;
+    try {
+        table = read_process_table(ProcReadOptions{});
+    } catch (const Error&) {
+    }
+    pid_t self = ::getpid();
+    for (const auto& proc : table)
+        if (proc.ppid == self && proc.state != 'Z' && !orphans_.count(proc.pid)) {
+            orphans_.insert(proc.pid);
+            ::kill(proc.pid, orphans_killed_ ? SIGKILL : config_.stop_signal);
+            ::kill(proc.pid, SIGCONT);
+        }
+    if (orphans_.empty()) return finish();
+    emit(Json{{"event", "stop_orphans"}, {"count", orphans_.size()}}, nullptr,
+         "stopping " + std::to_string(orphans_.size()) + " adopted orphan processes");
+    if (!orphans_killed_)
+        loop_.add_timer(config_.grace, [this] {
+            orphans_killed_ = true;
+            for (pid_t pid : orphans_) ::kill(pid, SIGKILL);
+        });
+}
+
+void Master::finish() {
+    for (auto& [fd, client] : clients_) {
+        try {
+            client->channel.flush_blocking(200);
+        } catch (const SysError&) {
+        }
+    }
+    events_.flush_blocking(200);
+    loop_.stop();
+}
+
+// tini's loop: every child that ended is reaped, except our own workers, which the
+// event loop reaps with their status. waitid(WNOWAIT) shows the next ended child
+// without reaping it; when that is one of ours the loop stops, and on_exit() calls
+// again once the event loop has reaped it.
+void Master::reap_orphans() {
+    for (;;) {
+        siginfo_t info{};
+        if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+        pid_t pid = info.si_pid;
+        if (std::any_of(procs_.begin(), procs_.end(),
+                        [pid](const auto& p) { return p->child.pid() == pid; }))
+            return;
+        ::waitpid(pid, nullptr, WNOHANG);
+        if (orphans_.erase(pid) && orphans_.empty() && shutting_down_ && procs_.empty())
+            stop_orphans();  // any they left behind, or finish
+    }
+}
+
+}  // namespace ptool::cluster
+
+namespace ptool {
+
+std::vector<int> cluster_forwarded_signals() {
+    // spawn's list (libcommon/core/signals.hpp) less the signals the master gives a meaning:
+    // stop (TERM INT QUIT), reload (HUP); TTIN/TTOU (scale) are not in that list. TSTP is
+    // passed on too: a supervisor that stops with its terminal would stop supervising.
+    static constexpr int own[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
+    std::vector<int> out{SIGTSTP};
+    for (int sig : forwarded_signals())
+        if (std::find(std::begin(own), std::end(own), sig) == std::end(own)) out.push_back(sig);
+    return out;
+}
+
+int run_cluster(const ClusterConfig& config) {
+    cluster::Master master(config);
+    return master.run();
+}
+
+}  // namespace ptool

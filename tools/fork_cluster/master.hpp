@@ -1,0 +1,204 @@
+// fork-cluster's private parts: the Master (lifecycle and the loop, master.cpp),
+// the processes it supervises and their slots (slots.cpp), the message Router
+// (routing.cpp), the control server (control.cpp) and event lines (events.cpp).
+// Only these files include it; the tool's interface is cluster.hpp.
+#pragma once
+
+#include <unistd.h>
+
+#include <list>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "libcommon/core/output.hpp"
+#include "libcommon/launch/event_loop.hpp"
+#include "libcommon/launch/ipc.hpp"
+#include "libcommon/supervise/notify.hpp"
+#include "libcommon/supervise/restart_policy.hpp"
+#include "tools/fork_cluster/cluster.hpp"
+#include "tools/fork_cluster/cluster_control.hpp"
+
+namespace ptool::cluster {
+
+using Json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+inline constexpr auto kReplace = Json::error_handler_t::replace;
+
+inline long long to_ms(Duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+// One supervised process: a worker (slot id >= 1) or the agent (id 0).
+struct Proc {
+    enum class State { starting, online, stopping };
+    int id = 0;
+    bool agent = false;
+    Child child;
+    IpcChannel channel;
+    State state = State::starting;
+    bool retiring = false;    // asked to go by itself; its replacement runs
+    bool replace_me = false;  // a rolling reload is replacing it
+    Clock::time_point started;
+    EventLoop::TimerId ready_timer = 0;
+    EventLoop::TimerId kill_timer = 0;
+
+    bool serving() const { return state != State::stopping && !retiring && !replace_me; }
+    const char* state_name() const {
+        if (state == State::stopping) return "stopping";
+        if (retiring) return "retiring";
+        return state == State::online ? "online" : "starting";
+    }
+};
+
+// A worker id (or 0, the agent) and its place in the restart policy. Its process may
+// overlap with a successor (retiring, rolling reload), so the slot, not the process,
+// keeps the backoff.
+struct Slot {
+    explicit Slot(const RestartPolicy& policy) : backoff(policy) {}
+    Backoff backoff;
+    EventLoop::TimerId restart_timer = 0;
+};
+
+struct ControlClient {
+    IpcChannel channel;
+    bool closing = false;
+};
+
+class Master;
+
+// The notices EventWriter writes for event lines it had to drop (events.cpp).
+std::string json_drop_notice(size_t dropped);
+std::string text_drop_notice(size_t dropped);
+
+// Messages from workers and the agent: one table from a message's cmd (or Node's
+// act) to its handler, and the routes of ptool:send and of control "send".
+class Router {
+public:
+    explicit Router(Master& master) : master_(master) {}
+    // The channel of `p` is ready for `events`.
+    void on_channel(Proc* p, uint32_t events);
+    // Delivers `data` (with `fd` when >= 0) to each process `target` names; returns
+    // how many got it. `from`: the sender, null for the control socket.
+    int route(const Json& data, int fd, const RouteTarget& target, const Proc* from);
+    // Writes what the channels queued (once per batch of messages).
+    void flush_channels();
+    void update_channel_watch(Proc* p);
+
+private:
+    using Handler = void (Router::*)(Proc* p, const Json& data, IpcDecoded& m);
+    struct Rule {
+        const char* field;  // "cmd", or "act" (Node's own worker messages)
+        const char* value;
+        Handler handler;
+    };
+    static const Rule kRules[];
+
+    void on_message(Proc* p, IpcDecoded message);
+    void handle_message(Proc* p, IpcDecoded message);
+    void on_online(Proc* p, const Json& data, IpcDecoded& m);
+    void on_retire(Proc* p, const Json& data, IpcDecoded& m);
+    void on_send(Proc* p, const Json& data, IpcDecoded& m);
+    void on_other(Proc* p, const Json& data, IpcDecoded& m);
+    void close_channel(Proc* p);
+    bool flush_or_close(Proc* p);
+    void deliver(Proc* p, const Json& data, int fd);
+    void send_failed(Proc* p, const Json& to, const std::string& why, const Json& data);
+
+    Master& master_;
+    std::mt19937 rng_{std::random_device{}()};
+};
+
+class Master final : public ControlActions {
+public:
+    explicit Master(const ClusterConfig& config);
+    ~Master() override;
+    int run();
+
+    // ControlActions: what a control request can do (control.cpp, slots.cpp).
+    IpcJson status() override;
+    bool shutting_down() const override { return shutting_down_; }
+    void reload() override;
+    int scale(int workers) override;
+    int send(const RouteTarget& target, const IpcJson& data, int fd) override {
+        return router_.route(data, fd, target, nullptr);
+    }
+    void stop() override { begin_shutdown(0); }
+
+    // What the Router acts on.
+    std::list<std::unique_ptr<Proc>>& procs() { return procs_; }
+    EventLoop& loop() { return loop_; }
+    void on_ready(Proc* p);
+    void retire(Proc* p);
+    // events.cpp: one event line, JSON or human ("worker N (pid P) human").
+    void emit(Json event, const Proc* p, const std::string& human);
+
+private:
+    // setup (master.cpp)
+    bool per_worker_socket(const ListenAddress& a) const {
+        return config_.reuse_port && a.kind != ListenAddress::Kind::unix_path;
+    }
+    bool reaps_orphans() const { return config_.subreaper || ::getpid() == 1; }
+    void bind_sockets();
+    void watch_signals();
+    // lifecycle (master.cpp)
+    void on_stop_signal(const signalfd_siginfo& si);
+    void forward_signal(const signalfd_siginfo& si);
+    void begin_shutdown(int code);
+    void force_stop();
+    void finish();
+    void reap_orphans();
+    void stop_orphans();
+    // processes and slots (slots.cpp)
+    Proc* launch_proc(int id, bool agent);
+    ChildSpec proc_spec(int id, bool agent, std::vector<UniqueFd>& own_sockets, int& next_fd);
+    void start_slot(int id);
+    void on_exit(Proc* p, const ExitStatus& status);
+    void stop_proc(Proc* p);
+    void kill_after_grace(Proc* p);
+    void schedule_restart(int id, Duration uptime);
+    Slot& slot(int id);
+    void advance_reload();
+    void on_notify();
+    Proc* find_by_pid(pid_t pid, bool walk_parents);
+    // control socket (control.cpp)
+    void setup_control();
+    void on_control_accept();
+    void on_control_client(int fd, uint32_t events);
+    // events (events.cpp)
+    void report(const std::string& message);  // an error line, as an "error" event
+    void watch_events_fd();
+
+    const ClusterConfig& config_;
+    RestartPolicy policy_;
+    EventLoop loop_;
+    Router router_{*this};
+    std::vector<UniqueFd> sockets_;     // shared sockets, or port holders with --reuseport
+    std::vector<ListenAddress> bound_;  // the addresses with their real ports
+    std::vector<std::string> socket_names_;
+    std::optional<NotifyReceiver> notify_;
+    UniqueFd control_;
+    std::map<int, std::unique_ptr<ControlClient>> clients_;
+    std::list<std::unique_ptr<Proc>> procs_;
+    std::map<int, Slot> slots_;  // active worker slots by id
+    int target_workers_ = 0;
+    RestartBudget budget_;
+    std::deque<int> reload_queue_;
+    int reload_slot_ = 0;
+    bool shutting_down_ = false;
+    bool starting_up_ = true;
+    bool last_failed_ = false;
+    int exit_code_ = 0;
+    pid_t stop_sender_ = -1;  // the first stop signal's si_pid (-1: not stopped by a signal)
+    Clock::time_point stop_at_;
+    std::set<pid_t> orphans_;  // adopted descendants being stopped at shutdown
+    bool orphans_killed_ = false;
+    EventWriter events_;
+};
+
+}  // namespace ptool::cluster
