@@ -11,17 +11,17 @@
 
 #include <cerrno>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
 
 #include "libcommon/bytes/codec.hpp"
 #include "libcommon/core/error.hpp"
-#include "libcommon/launch/event_loop.hpp"
 #include "libcommon/core/fd.hpp"
-#include "libcommon/launch/launcher.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
+#include "libcommon/launch/event_loop.hpp"
+#include "libcommon/launch/launcher.hpp"
 #include "libcommon/launch/relay.hpp"
 #include "tools/ptool.hpp"
 
@@ -51,8 +51,6 @@ constexpr int kPipeSize = 1 << 20;
 // How long a command killed for --timeout or --max-buffer gets before SIGKILL: exec
 // never waits forever on a command that ignores the kill signal.
 constexpr auto kDefaultKillAfter = std::chrono::seconds(5);
-
-using Json = nlohmann::ordered_json;
 
 int run_exec(const Options& opts);
 
@@ -162,7 +160,7 @@ void print_json(const Result& r, const std::string& encoding) {
     out["max_buffer_exceeded"] = r.overflowed != nullptr;
     out["duration_ms"] = r.duration_ms;
     out["error"] = r.error.empty() ? Json(nullptr) : Json(r.error);
-    write_or_die(STDOUT_FILENO, out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
+    write_or_die(STDOUT_FILENO, json_line(out));
 }
 
 int run_exec(const Options& opts) {

@@ -20,15 +20,16 @@
 #include <cstring>
 #include <deque>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/fd.hpp"
-#include "libcommon/launch/ipc.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/json_text.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
+#include "libcommon/core/report.hpp"
+#include "libcommon/launch/ipc.hpp"
 #include "tools/ptool.hpp"
 
 namespace ptool {
@@ -45,7 +46,6 @@ struct Options {
     std::optional<std::string> max_message;
 };
 
-using Json = nlohmann::ordered_json;          // keys stay in the order given
 constexpr int kDefaultSocketReplyMs = 10000;  // a control socket answers at once
 constexpr int kHandleAckMs = 5000;            // Node acknowledges a handle at once
 
@@ -141,9 +141,10 @@ private:
     std::deque<std::string> replies_;
 };
 
-// Sends one message; returns false when its acknowledgement says it failed.
-bool send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool socket_mode,
-              Json message) {
+// Sends one message; an acknowledgement that says it failed fails the run (the
+// reply on stdout says why).
+void send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool socket_mode,
+              Json message, Report& report) {
     if (socket_mode && !opts.to.empty())
         message = Json{{"cmd", "send"}, {"to", opts.to}, {"data", std::move(message)}};
     bool handle = opts.pass_fd >= 0 && !socket_mode;
@@ -161,9 +162,9 @@ bool send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool so
         JsonParse parsed = parse_json_text(*reply);
         if (parsed && parsed.value->is_object()) {
             auto ok = parsed.value->find("ok");
-            if (ok != parsed.value->end() && *ok == false) return false;
+            if (ok != parsed.value->end() && *ok == false) report.fail();
         }
-        return true;
+        return;
     }
     if (handle) {
         int lost = ch.lost_handles();
@@ -173,7 +174,6 @@ bool send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool so
         if (ch.lost_handles() != lost)
             throw Error("fd " + std::to_string(opts.pass_fd) + ": the parent refused it");
     }
-    return true;
 }
 
 int run_ipc_send(const Options& opts) {
@@ -207,9 +207,9 @@ int run_ipc_send(const Options& opts) {
 
     ch.set_max_message(max_message);
     ReplyReader replies(ch);
-    bool all_ok = true;
+    Report report;
     if (single) {
-        all_ok = send_one(ch, replies, opts, socket_mode, std::move(*single));
+        send_one(ch, replies, opts, socket_mode, std::move(*single), report);
     } else {
         // Lines are split as they come (linear, bounded by --max-message); a bad one
         // is a usage error with its line number, after the lines before it went out.
@@ -223,7 +223,7 @@ int run_ipc_send(const Options& opts) {
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
             if (line.find_first_not_of(" \t") == std::string_view::npos) return;
             Json msg = parse_message(line, where);
-            all_ok = send_one(ch, replies, opts, socket_mode, std::move(msg)) && all_ok;
+            send_one(ch, replies, opts, socket_mode, std::move(msg), report);
         };
         for (;;) {
             ssize_t n = ::read(STDIN_FILENO, chunk.data(), chunk.size());
@@ -242,7 +242,7 @@ int run_ipc_send(const Options& opts) {
                                  : "no reply within " + *opts.wait);
         write_or_die(STDOUT_FILENO, *reply + "\n");
     }
-    return all_ok ? exit_code::ok : exit_code::failure;
+    return report.exit_status();
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/output.hpp"
+#include "libcommon/core/report.hpp"
 #include "libcommon/core/signals.hpp"
 #include "tools/ptool.hpp"
 
@@ -126,7 +127,7 @@ int install_links(const std::string& dir, bool force) {
     ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0) throw SysError("/proc/self/exe", errno);
     self[n] = '\0';
-    int status = exit_code::ok;
+    Report report;
     for (const auto& tool : tool_table()) {
         std::string link = dir + "/" + std::string(tool.name);
         if (force) {
@@ -136,16 +137,14 @@ int install_links(const std::string& dir, bool force) {
             if (::symlink(self, tmp.c_str()) < 0 || ::rename(tmp.c_str(), link.c_str()) < 0) {
                 int err = errno;
                 ::unlink(tmp.c_str());
-                report_error(errno_message(link, err));
-                status = exit_code::failure;
+                report.warn_errno(link, err);
             }
         } else if (::symlink(self, link.c_str()) < 0) {
-            report_error(errno_message(link, errno) +
-                         (errno == EEXIST ? " (use --force to replace it)" : ""));
-            status = exit_code::failure;
+            report.warn(errno_message(link, errno) +
+                        (errno == EEXIST ? " (use --force to replace it)" : ""));
         }
     }
-    return status;
+    return report.exit_status();
 }
 
 int run_top_level(int argc, char** argv) {

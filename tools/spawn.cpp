@@ -12,17 +12,18 @@
 
 #include <cerrno>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "libcommon/core/error.hpp"
-#include "libcommon/launch/event_loop.hpp"
+#include "libcommon/core/events.hpp"
 #include "libcommon/core/fd.hpp"
-#include "libcommon/launch/ipc.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/json_text.hpp"
-#include "libcommon/launch/launcher.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
+#include "libcommon/launch/event_loop.hpp"
+#include "libcommon/launch/ipc.hpp"
+#include "libcommon/launch/launcher.hpp"
 #include "libcommon/launch/relay.hpp"
 #include "tools/ptool.hpp"
 
@@ -56,8 +57,6 @@ struct Options {
 };
 
 constexpr int kChannelFd = 3;  // NODE_CHANNEL_FD in the child
-using Json = nlohmann::ordered_json;
-constexpr auto kReplace = Json::error_handler_t::replace;
 
 int run_spawn(const Options& opts);
 
@@ -171,21 +170,19 @@ void check_combinations(const Options& opts, const ChildSpec& spec) {
         throw UsageError("--detached cannot be combined with --ipc or --timeout");
 }
 
-// The --json event stream: stderr or --events FILE, one line per event.
+// The --json event stream: stderr or --events FILE, one JSON line per event.
 class EventLog {
 public:
-    explicit EventLog(const Options& opts) : enabled_(opts.json || !opts.events.empty()) {
-        if (!opts.events.empty()) file_ = open_file(opts.events, O_WRONLY | O_CREAT | O_TRUNC);
-    }
-    void emit(const Json& event) {
-        if (!enabled_) return;
-        write_or_die(file_ ? file_.get() : STDERR_FILENO,
-                     event.dump(-1, ' ', false, kReplace) + "\n");
-    }
+    explicit EventLog(const Options& opts)
+        : file_(opts.events.empty() ? UniqueFd()
+                                    : open_file(opts.events, O_WRONLY | O_CREAT | O_TRUNC)),
+          stream_(file_ ? file_.get() : STDERR_FILENO,
+                  opts.json || file_ ? EventForm::json : EventForm::off) {}
+    void emit(const Json& event) { stream_.emit(event); }
 
 private:
-    bool enabled_;
     UniqueFd file_;
+    EventStream stream_;
 };
 
 Json exit_event(pid_t pid, const ExitStatus& st, bool timed_out,
@@ -266,7 +263,7 @@ private:
             if (d.kind == IpcDecoded::Kind::user)
                 write_or_die(STDOUT_FILENO, text + "\n");
             else if (d.kind == IpcDecoded::Kind::handle)  // the fd itself cannot be printed
-                write_or_die(STDOUT_FILENO, d.data.dump(-1, ' ', false, kReplace) + "\n");
+                write_or_die(STDOUT_FILENO, json_line(d.data));
             else if (d.kind == IpcDecoded::Kind::invalid)
                 bad_message({{"event", "bad_message"},
                              {"from", "child"},
@@ -365,7 +362,7 @@ private:
             drop("invalid JSON " + parsed.error);
             return;
         }
-        if (channel_.is_open()) channel_.send_text(parsed.value->dump(-1, ' ', false, kReplace));
+        if (channel_.is_open()) channel_.send_text(json_text(*parsed.value));
         flush();
     }
     void on_stdin_eof() {

@@ -18,6 +18,11 @@ inline constexpr int launch_failed = 125;  // ptool failed before the child ran
 inline constexpr int not_executable = 126;
 inline constexpr int not_found = 127;
 inline constexpr int signal_base = 128;  // 128+N: child killed by signal N
+// LSB init-script status codes (daemonize --status, as start-stop-daemon --status).
+inline constexpr int lsb_running = 0;
+inline constexpr int lsb_dead_pidfile = 1;  // not running, but the pidfile remains
+inline constexpr int lsb_not_running = 3;
+inline constexpr int lsb_unknown = 4;  // the pidfile cannot be read
 }  // namespace exit_code
 
 // An error that ends the subcommand: `message` is "WHAT: WHY" (or just "WHY").
@@ -53,7 +58,8 @@ void set_program_name(std::string name);
 const std::string& program_name();
 
 // Prints "PROGRAM: MESSAGE\n" to stderr with one write(2); never throws. Used by main
-// for the fatal error and by tools for per-item errors that do not stop the run.
+// for the fatal error; a per-item error that does not stop the run goes through
+// Report::warn (libcommon/core/report.hpp), which also marks the run failed.
 void report_error(std::string_view message) noexcept;
 
 // "WHAT: strerror(err)".

@@ -7,25 +7,25 @@ namespace ptool {
 
 namespace {
 
-using DomBuilder = nlohmann::detail::json_sax_dom_parser<IpcJson>;
+using DomBuilder = nlohmann::detail::json_sax_dom_parser<Json>;
 
 // nlohmann's own DOM builder behind a depth check and an error recorder: the SAX
 // parser keeps its state on a heap stack, so refusing to open level N+1 bounds
 // every later recursion over the value (dump, ==, the destructor's helpers).
 class BoundedBuilder {
 public:
-    BoundedBuilder(IpcJson& result, size_t max_depth) : dom_(result, false), max_(max_depth) {}
+    BoundedBuilder(Json& result, size_t max_depth) : dom_(result, false), max_(max_depth) {}
 
     bool null() { return dom_.null(); }
     bool boolean(bool v) { return dom_.boolean(v); }
-    bool number_integer(IpcJson::number_integer_t v) { return dom_.number_integer(v); }
-    bool number_unsigned(IpcJson::number_unsigned_t v) { return dom_.number_unsigned(v); }
-    bool number_float(IpcJson::number_float_t v, const IpcJson::string_t& s) {
+    bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
+    bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+    bool number_float(Json::number_float_t v, const Json::string_t& s) {
         return dom_.number_float(v, s);
     }
-    bool string(IpcJson::string_t& v) { return dom_.string(v); }
-    bool binary(IpcJson::binary_t& v) { return dom_.binary(v); }
-    bool key(IpcJson::string_t& v) { return dom_.key(v); }
+    bool string(Json::string_t& v) { return dom_.string(v); }
+    bool binary(Json::binary_t& v) { return dom_.binary(v); }
+    bool key(Json::string_t& v) { return dom_.key(v); }
     bool start_object(size_t n) { return open() && dom_.start_object(n); }
     bool start_array(size_t n) { return open() && dom_.start_array(n); }
     bool end_object() {
@@ -108,9 +108,9 @@ JsonParse parse_json_text(std::string_view text, size_t max_depth) noexcept {
             out.error = at(text, text.size(), "empty message");
             return out;
         }
-        IpcJson value;
+        Json value;
         BoundedBuilder builder(value, max_depth);
-        bool ok = IpcJson::sax_parse(text.begin(), text.end(), &builder);
+        bool ok = Json::sax_parse(text.begin(), text.end(), &builder);
         if (builder.too_deep()) {
             // The builder refused to open the level: find where, for the position.
             size_t depth = 0, i = 0;

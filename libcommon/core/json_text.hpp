@@ -17,20 +17,20 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "libcommon/core/json.hpp"
 
 namespace ptool {
 
-// Messages keep their keys in the order they were written.
-using IpcJson = nlohmann::ordered_json;
+// The old name of Json (libcommon/core/json.hpp), kept for the code that still says it.
+using IpcJson = Json;
 
 // As deep as any real message nests and far below what dump() can recurse through
 // (Python's json and Node's JSON.parse stop at about 1000).
 inline constexpr size_t kMaxJsonDepth = 512;
 
 struct JsonParse {
-    std::optional<IpcJson> value;  // set on success
-    std::string error;             // otherwise: "at line L, column C: WHY"
+    std::optional<Json> value;  // set on success
+    std::string error;          // otherwise: "at line L, column C: WHY"
     explicit operator bool() const { return value.has_value(); }
 };
 

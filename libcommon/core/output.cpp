@@ -110,19 +110,23 @@ ssize_t EventWriter::write_some(const char* data, size_t size) {
 }
 
 void EventWriter::write_line(std::string_view line) {
-    if (failed_) return;
+    if (write_error_) return;
     if (dropped_ == 0 && buffer_.size() == offset_) {  // the common case: straight out
         buffer_.clear();
         offset_ = 0;
         size_t done = 0;
+        int err = 0;
         while (done < line.size()) {
             ssize_t n = write_some(line.data() + done, line.size() - done);
-            if (n <= 0) break;
+            if (n <= 0) {
+                err = n < 0 ? errno : EIO;
+                break;
+            }
             done += static_cast<size_t>(n);
         }
         if (done == line.size()) return;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            failed_ = true;  // nobody can be told: stderr itself is gone
+        if (err != EAGAIN && err != EWOULDBLOCK) {
+            write_error_ = err;  // kept for EventStream::finish to report
             return;
         }
         buffer_.assign(line.substr(done));  // the rest of one line may exceed the capacity
@@ -143,13 +147,13 @@ void EventWriter::write_line(std::string_view line) {
 }
 
 bool EventWriter::flush() {
-    if (failed_) return true;
+    if (write_error_) return true;
     for (;;) {
         while (offset_ < buffer_.size()) {
             ssize_t n = write_some(buffer_.data() + offset_, buffer_.size() - offset_);
             if (n < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-                failed_ = true;
+                write_error_ = errno;
                 buffer_.clear();
                 offset_ = 0;
                 return true;

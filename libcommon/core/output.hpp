@@ -91,6 +91,9 @@ public:
     int poll_fd() const { return pollable_ ? out_fd_ : -1; }
     size_t dropped_total() const { return dropped_total_; }
     size_t buffered() const { return buffer_.size(); }
+    // The errno of the write that failed (not EAGAIN), after which every line is
+    // dropped; 0 while none has. EventStream::finish reports it.
+    int write_error() const { return write_error_; }
 
 private:
     ssize_t write_some(const char* data, size_t size);
@@ -100,7 +103,7 @@ private:
     bool own_fd_ = false;
     bool socket_ = false;
     bool pollable_ = false;
-    bool failed_ = false;  // a write error other than EAGAIN: drop everything quietly
+    int write_error_ = 0;  // a write error other than EAGAIN: drop everything from then on
     size_t capacity_;
     Notice notice_;
     std::string buffer_;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "libcommon/core/error.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/parse.hpp"
 
 namespace ptool {
@@ -82,22 +83,20 @@ std::optional<int> inherited_channel_fd() {
     return static_cast<int>(*fd);
 }
 
-void IpcChannel::send(const IpcJson& message, int pass_fd) {
-    send_text(message.dump(-1, ' ', false, IpcJson::error_handler_t::replace), pass_fd);
+void IpcChannel::send(const Json& message, int pass_fd) {
+    send_text(json_text(message), pass_fd);
 }
 
 void IpcChannel::send(const nlohmann::json& message, int pass_fd) {
-    send_text(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), pass_fd);
+    send_text(json_text(message), pass_fd);
 }
 
 void IpcChannel::send_text(std::string_view text, int pass_fd) {
     submit(make_pending(text, pass_fd));
 }
 
-void IpcChannel::send_handle(const IpcJson& message, int fd) {
-    Pending p = make_pending(
-        node_handle_envelope(message, fd).dump(-1, ' ', false, IpcJson::error_handler_t::replace),
-        fd);
+void IpcChannel::send_handle(const Json& message, int fd) {
+    Pending p = make_pending(json_text(node_handle_envelope(message, fd)), fd);
     p.handle = true;
     submit(std::move(p));
 }
@@ -310,7 +309,7 @@ IpcDecoded IpcChannel::decode(IpcMessage message) {
     enqueue(make_pending(R"({"cmd":"NODE_HANDLE_ACK"})", -1));
     d.kind = IpcDecoded::Kind::handle;
     d.fd = std::move(message.fd);
-    IpcJson inner = d.data.contains("msg") ? d.data["msg"] : IpcJson();
+    Json inner = d.data.contains("msg") ? d.data["msg"] : Json();
     d.data = std::move(inner);
     return d;
 }
@@ -320,7 +319,7 @@ void IpcChannel::shutdown_write() {
         throw SysError("ipc channel: shutdown", errno);
 }
 
-IpcJson node_handle_envelope(const IpcJson& message, int fd) {
+Json node_handle_envelope(const Json& message, int fd) {
     const char* type = "net.Native";
     int sotype = 0, listening = 0;
     socklen_t len = sizeof sotype;
@@ -335,7 +334,7 @@ IpcJson node_handle_envelope(const IpcJson& message, int fd) {
     return {{"cmd", "NODE_HANDLE"}, {"type", type}, {"msg", message}};
 }
 
-bool is_node_internal(const IpcJson& message) {
+bool is_node_internal(const Json& message) {
     if (!message.is_object()) return false;
     auto it = message.find("cmd");
     return it != message.end() && it->is_string() &&

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "libcommon/core/json.hpp"
 
 #include "libcommon/core/fd.hpp"
 #include "libcommon/core/json_text.hpp"
@@ -145,7 +145,7 @@ struct IpcDecoded {
         invalid,   // not JSON, too large or cut off: `error` says why (never throws)
     };
     Kind kind = Kind::user;
-    IpcJson data;
+    Json data;
     UniqueFd fd;
     std::string error;
 };
@@ -174,7 +174,7 @@ public:
     // Queue one message (serialized compactly, non-ASCII kept as UTF-8) and try
     // to write it now (unless auto-flush is off). `pass_fd` >= 0 is dup()ed and sent with the
     // message.
-    void send(const IpcJson& message, int pass_fd = -1);
+    void send(const Json& message, int pass_fd = -1);
     void send(const nlohmann::json& message, int pass_fd = -1);
     // Queue an already-serialized JSON text; it must not contain "\n".
     void send_text(std::string_view text, int pass_fd = -1);
@@ -184,7 +184,7 @@ public:
     // NODE_HANDLE_NACK (the fd did not arrive) sends the handle again, at most
     // 3 times; then the handle is dropped (counted by lost_handles()) and the
     // held messages go out, as Node does.
-    void send_handle(const IpcJson& message, int fd);
+    void send_handle(const Json& message, int fd);
     bool awaiting_handle_ack() const { return unacked_.has_value(); }
     int lost_handles() const { return lost_handles_; }
     size_t held_messages() const { return held_.size(); }
@@ -257,9 +257,9 @@ private:
 // Node's envelope for sending `message` with a handle: the type is chosen from
 // the fd ("net.Server" for a listening stream socket, "net.Socket" for another
 // stream socket, "dgram.Native" for a datagram socket, "net.Native" otherwise).
-IpcJson node_handle_envelope(const IpcJson& message, int fd);
+Json node_handle_envelope(const Json& message, int fd);
 
 // True for Node's internal messages: an object whose "cmd" starts with "NODE_".
-bool is_node_internal(const IpcJson& message);
+bool is_node_internal(const Json& message);
 
 }  // namespace ptool

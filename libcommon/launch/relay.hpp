@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "libcommon/launch/event_loop.hpp"
 #include "libcommon/core/fd.hpp"
+#include "libcommon/launch/event_loop.hpp"
 #include "libcommon/launch/memory.hpp"
 
 namespace ptool {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "libcommon/launch/event_loop.hpp"
 #include "libcommon/core/fd.hpp"
+#include "libcommon/launch/event_loop.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

@@ -26,17 +26,18 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <system_error>
 #include <thread>
 
-#include "tools/hashfile/checksum.hpp"
-#include "tools/hashfile/digest.hpp"
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/fd.hpp"
-#include "tools/hashfile/file_tree.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
+#include "libcommon/core/report.hpp"
+#include "tools/hashfile/checksum.hpp"
+#include "tools/hashfile/digest.hpp"
+#include "tools/hashfile/file_tree.hpp"
 #include "tools/hashfile/progress.hpp"
 #include "tools/ptool.hpp"
 
@@ -210,10 +211,9 @@ void emit_result(OutputBuffer& out, const Options& opts, const Setup& setup,
     for (size_t k = 0; k < setup.algos.size(); ++k) {
         const DigestInfo& info = digest_info(setup.algos[k]);
         if (opts.json) {
-            nlohmann::ordered_json j = {
-                {"file", name}, {"algo", info.name}, {"digest", r.hex[k]}, {"size", r.size}};
-            line += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-            line += '\n';
+            append_json_line(
+                line,
+                Json{{"file", name}, {"algo", info.name}, {"digest", r.hex[k]}, {"size", r.size}});
         } else {
             append_checksum_line(line, info, r.hex[k], name, opts.tag, opts.zero ? '\0' : '\n');
         }
@@ -225,13 +225,11 @@ void emit_result(OutputBuffer& out, const Options& opts, const Setup& setup,
 int hash_items(const Options& opts, const Setup& setup, const std::vector<TreeItem>& items,
                unsigned jobs) {
     OutputBuffer out(STDOUT_FILENO);
-    int status = exit_code::ok;
+    Report report(&out);
     std::string line;
     auto emit = [&](const TreeItem& item, const FileHasher::Result& r) {
         if (item.err || r.err) {
-            out.flush();
-            report_error(errno_message(quote_name(item.path), item.err ? item.err : r.err));
-            status = exit_code::failure;
+            report.warn_errno(quote_name(item.path), item.err ? item.err : r.err);
             return;
         }
         emit_result(out, opts, setup, item.path, r, line);
@@ -242,7 +240,7 @@ int hash_items(const Options& opts, const Setup& setup, const std::vector<TreeIt
         for (const auto& item : items)
             emit(item, item.err ? FileHasher::Result{} : hasher.hash(item.path));
         out.flush();
-        return status;
+        return report.exit_status();
     }
 
     jobs = static_cast<unsigned>(std::min<size_t>({jobs, items.size(), kMaxJobs}));
@@ -290,7 +288,7 @@ int hash_items(const Options& opts, const Setup& setup, const std::vector<TreeIt
         throw;
     }
     for (auto& t : threads) t.join();
-    return status;
+    return report.exit_status();
 }
 
 // ---- checking ----
@@ -304,8 +302,9 @@ std::string plural(uint64_t n, const char* one, const char* many) {
     return "WARNING: " + std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-bool check_one_file(const Options& opts, const Setup& setup, const std::string& check_file,
-                    FileHasher& hasher, OutputBuffer& out) {
+// Verifies the sums listed in `check_file`; whatever fails the run goes to `report`.
+void check_one_file(const Options& opts, const Setup& setup, const std::string& check_file,
+                    FileHasher& hasher, OutputBuffer& out, Report& report) {
     bool is_stdin = check_file == "-";
     std::string display = is_stdin ? "standard input" : check_file;
     std::string text;
@@ -314,12 +313,11 @@ bool check_one_file(const Options& opts, const Setup& setup, const std::string& 
         if (!is_stdin) owned = open_file(check_file, O_RDONLY);
         text = read_all(is_stdin ? STDIN_FILENO : owned.get(), "");
     } catch (const SysError& e) {
-        out.flush();
         if (e.err() == EISDIR)
-            report_error(quote_name(display) + ": read error");
+            report.warn(quote_name(display) + ": read error");
         else
-            report_error(errno_message(quote_name(display), e.err()));
-        return false;
+            report.warn_errno(quote_name(display), e.err());
+        return;
     }
     CheckLineParser parser(setup.algos.size() == 1 && !opts.algo_names.empty()
                                ? std::optional(setup.algos[0])
@@ -339,11 +337,9 @@ bool check_one_file(const Options& opts, const Setup& setup, const std::string& 
         auto entry = parser.parse(*body);
         if (!entry || (is_stdin && entry->file == "-")) {
             ++c.misformatted;
-            if (opts.warn) {
-                out.flush();
-                report_error(quote_name(display) + ": " + std::to_string(line_number) +
-                             ": improperly formatted " + std::string(tag) + " checksum line");
-            }
+            if (opts.warn)
+                report.note(quote_name(display) + ": " + std::to_string(line_number) +
+                            ": improperly formatted " + std::string(tag) + " checksum line");
             continue;
         }
         c.properly_formatted = true;
@@ -357,8 +353,7 @@ bool check_one_file(const Options& opts, const Setup& setup, const std::string& 
         auto r = hasher.hash_one(entry->file, entry->algo, setup.key);
         if (r.err) {
             if (opts.ignore_missing && r.err == ENOENT) continue;
-            out.flush();
-            report_error(errno_message(quote_name(entry->file), r.err));
+            report.warn_errno(quote_name(entry->file), r.err);
             ++c.unreadable;
             if (!opts.status) out.write(line + ": FAILED open or read\n");
             continue;
@@ -372,33 +367,35 @@ bool check_one_file(const Options& opts, const Setup& setup, const std::string& 
         if (!opts.status && (!same || !opts.quiet))
             out.write(line + (same ? ": OK\n" : ": FAILED\n"));
     }
-    out.flush();
     if (!c.properly_formatted) {
-        report_error(quote_name(display) + ": no properly formatted checksum lines found");
+        report.warn(quote_name(display) + ": no properly formatted checksum lines found");
     } else if (!opts.status) {
         if (c.misformatted)
-            report_error(plural(c.misformatted, "line is improperly formatted",
-                                "lines are improperly formatted"));
+            report.note(plural(c.misformatted, "line is improperly formatted",
+                               "lines are improperly formatted"));
         if (c.unreadable)
-            report_error(plural(c.unreadable, "listed file could not be read",
-                                "listed files could not be read"));
+            report.note(plural(c.unreadable, "listed file could not be read",
+                               "listed files could not be read"));
         if (c.mismatched)
-            report_error(plural(c.mismatched, "computed checksum did NOT match",
-                                "computed checksums did NOT match"));
+            report.note(plural(c.mismatched, "computed checksum did NOT match",
+                               "computed checksums did NOT match"));
         if (opts.ignore_missing && !c.matched)
-            report_error(quote_name(display) + ": no file was verified");
+            report.note(quote_name(display) + ": no file was verified");
     }
-    return c.properly_formatted && c.mismatched == 0 && c.unreadable == 0 &&
-           (!opts.strict || c.misformatted == 0) && (!opts.ignore_missing || c.matched);
+    out.flush();
+    // A mismatch, or a misformatted line under --strict, fails without a message of its
+    // own (the summary above is a note; --status prints nothing at all).
+    if (c.mismatched || (opts.strict && c.misformatted) || (opts.ignore_missing && !c.matched))
+        report.fail();
 }
 
 int check_files(const Options& opts, const Setup& setup, const std::vector<std::string>& files) {
     OutputBuffer out(STDOUT_FILENO);
     FileHasher hasher(setup, false);
-    bool ok = true;
-    for (const auto& f : files) ok &= check_one_file(opts, setup, f, hasher, out);
+    Report report(&out);
+    for (const auto& f : files) check_one_file(opts, setup, f, hasher, out, report);
     out.flush();
-    return ok ? exit_code::ok : exit_code::failure;
+    return report.exit_status();
 }
 
 int run_hashfile(const Options& opts) {

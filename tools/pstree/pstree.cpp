@@ -15,9 +15,9 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "libcommon/core/error.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
 #include "libcommon/procs/procfs.hpp"
@@ -170,15 +170,14 @@ int run_pstree(const Options& opts) {
     OutputBuffer out(STDOUT_FILENO);
     if (opts.json) {
         std::map<uid_t, std::string> users;
-        nlohmann::ordered_json doc;
+        Json doc;
         if (user) {
-            doc = nlohmann::ordered_json::array();
+            doc = Json::array();
             for (ProcNode* root : roots) doc.push_back(process_tree_json(root, users));
         } else if (!roots.empty()) {
             doc = process_tree_json(roots.front(), users);
         }
-        if (!roots.empty() || user)
-            out.write(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+        if (!roots.empty() || user) out.write(json_line(doc));
         out.flush();
         return exit_code::ok;
     }
