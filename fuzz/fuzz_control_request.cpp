@@ -8,18 +8,19 @@
 #include <string>
 #include <string_view>
 
+#include "libcommon/core/json.hpp"
 #include "tools/fork_cluster/cluster_control.hpp"
 
 namespace {
 
 class FakeMaster final : public ptool::ControlActions {
 public:
-    ptool::IpcJson status() override { return ptool::IpcJson{{"ok", true}, {"workers", workers}}; }
+    ptool::Json status() override { return ptool::Json{{"ok", true}, {"workers", workers}}; }
     bool shutting_down() const override { return stopping; }
     void reload() override {}
     int scale(int n) override { return workers = n; }
-    int send(const ptool::RouteTarget& target, const ptool::IpcJson& data, int) override {
-        (void)data.dump(-1, ' ', false, ptool::IpcJson::error_handler_t::replace);
+    int send(const ptool::RouteTarget& target, const ptool::Json& data, int) override {
+        (void)ptool::json_text(data);
         return target.kind == ptool::RouteTarget::Kind::agent ? 0 : 1;
     }
     void stop() override { stopping = true; }
@@ -43,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // The line may quote a library's tag itself; then the reply may echo it.
         bool quotes_tag = message.text.find("[json.exception.") != std::string::npos;
         pos = end + 1;
-        ptool::IpcJson reply = ptool::answer_control_message(channel, std::move(message), master);
+        ptool::Json reply = ptool::answer_control_message(channel, std::move(message), master);
         if (!reply.is_object() || !reply.contains("ok") || !reply["ok"].is_boolean())
             __builtin_trap();
         if (reply["ok"] == false) {

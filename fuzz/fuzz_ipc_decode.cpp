@@ -1,4 +1,4 @@
-// libFuzzer target for the IPC boundary (libcommon/ipc, libcommon/json_text): the
+// libFuzzer target for the IPC boundary (libcommon/launch/ipc, libcommon/core/json_text): the
 // input is a byte stream on a channel, split by LineBuffer (the first byte picks a
 // --max-message from 1 to 256 bytes, or the default) and each line decoded as the
 // master, spawn --ipc and the control socket decode it. Nothing may throw or crash;
@@ -7,8 +7,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "libcommon/launch/ipc.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/json_text.hpp"
+#include "libcommon/launch/ipc.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -33,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 __builtin_trap();
             return;
         }
-        std::string dumped = d.data.dump(-1, ' ', false, ptool::IpcJson::error_handler_t::replace);
+        std::string dumped = ptool::json_text(d.data);
         auto again = ptool::parse_json_text(dumped);
         if (!again || *again.value != d.data) __builtin_trap();
     };

@@ -21,9 +21,6 @@
 
 namespace ptool {
 
-// The old name of Json (libcommon/core/json.hpp), kept for the code that still says it.
-using IpcJson = Json;
-
 // As deep as any real message nests and far below what dump() can recurse through
 // (Python's json and Node's JSON.parse stop at about 1000).
 inline constexpr size_t kMaxJsonDepth = 512;

@@ -18,14 +18,14 @@ namespace {
 
 class FakeMaster final : public ControlActions {
 public:
-    IpcJson status() override {
+    Json status() override {
         if (throw_in_status) throw std::out_of_range("[json.exception.out_of_range.406] boom");
-        return IpcJson{{"ok", true}, {"workers", workers}};
+        return Json{{"ok", true}, {"workers", workers}};
     }
     bool shutting_down() const override { return stopping; }
     void reload() override { ++reloads; }
     int scale(int n) override { return workers = n; }
-    int send(const RouteTarget& target, const IpcJson&, int) override {
+    int send(const RouteTarget& target, const Json&, int) override {
         last_target = target;
         return target.kind == RouteTarget::Kind::agent ? 0 : 2;
     }
@@ -38,13 +38,13 @@ public:
     RouteTarget last_target;
 };
 
-IpcJson ask(FakeMaster& m, std::string line) {
+Json ask(FakeMaster& m, std::string line) {
     IpcChannel channel;
     channel.set_auto_flush(false);
     return answer_control_message(channel, IpcMessage{std::move(line), {}}, m);
 }
 
-std::string error_of(const IpcJson& reply) {
+std::string error_of(const Json& reply) {
     REQUIRE(reply.is_object());
     REQUIRE(reply["ok"] == false);
     return reply["error"].get<std::string>();
@@ -54,15 +54,15 @@ std::string error_of(const IpcJson& reply) {
 
 TEST_CASE("control requests reach their handlers") {
     FakeMaster m;
-    CHECK(ask(m, R"({"cmd":"status"})") == IpcJson{{"ok", true}, {"workers", 1}});
-    CHECK(ask(m, R"({"cmd":"scale","workers":3})") == IpcJson{{"ok", true}, {"workers", 3}});
-    CHECK(ask(m, R"({"cmd":"reload"})") == IpcJson{{"ok", true}});
+    CHECK(ask(m, R"({"cmd":"status"})") == Json{{"ok", true}, {"workers", 1}});
+    CHECK(ask(m, R"({"cmd":"scale","workers":3})") == Json{{"ok", true}, {"workers", 3}});
+    CHECK(ask(m, R"({"cmd":"reload"})") == Json{{"ok", true}});
     CHECK(m.reloads == 1);
     CHECK(ask(m, R"({"cmd":"send","to":"worker:2","data":1})") ==
-          IpcJson{{"ok", true}, {"delivered", 2}});
+          Json{{"ok", true}, {"delivered", 2}});
     CHECK(m.last_target.kind == RouteTarget::Kind::worker_id);
     CHECK(error_of(ask(m, R"({"cmd":"send","to":"agent"})")) == "no process matches 'agent'");
-    CHECK(ask(m, R"({"cmd":"stop"})") == IpcJson{{"ok", true}});
+    CHECK(ask(m, R"({"cmd":"stop"})") == Json{{"ok", true}});
     CHECK(error_of(ask(m, R"({"cmd":"reload"})")) == "shutting down");
     CHECK(ask(m, R"({"cmd":"status"})")["ok"] == true);  // still served while stopping
 }
@@ -91,7 +91,7 @@ TEST_CASE("control requests that are not usable get an error in ptool's words") 
     };
     for (const auto& line : corpus) {
         INFO(line.substr(0, 60));
-        IpcJson reply = ask(m, line);
+        Json reply = ask(m, line);
         std::string error = error_of(reply);
         CHECK(!error.empty());
         CHECK(error.find("json.exception") == std::string::npos);
@@ -119,10 +119,10 @@ TEST_CASE("printable_excerpt keeps UTF-8, escapes the rest and cuts long text") 
 }
 
 TEST_CASE("nests_deeper_than counts levels without recursion") {
-    CHECK_FALSE(nests_deeper_than(IpcJson::parse("[[1]]"), 2));
-    CHECK(nests_deeper_than(IpcJson::parse("[[[1]]]"), 2));
-    CHECK(nests_deeper_than(IpcJson::parse(R"({"a":{"b":[{}]}})"), 2));
-    IpcJson deep = IpcJson::parse(std::string(100000, '[') + std::string(100000, ']'));
+    CHECK_FALSE(nests_deeper_than(Json::parse("[[1]]"), 2));
+    CHECK(nests_deeper_than(Json::parse("[[[1]]]"), 2));
+    CHECK(nests_deeper_than(Json::parse(R"({"a":{"b":[{}]}})"), 2));
+    Json deep = Json::parse(std::string(100000, '[') + std::string(100000, ']'));
     CHECK(nests_deeper_than(deep, kMaxMessageDepth));
 }
 

@@ -297,7 +297,7 @@ TEST_CASE("ipc channel sends a listening socket that a Node process accepts as a
     int lst = loopback_listener(port);
     ch.send(ptool::node_handle_envelope(json{{"n", 7}}, lst), lst);
     close(lst);
-    std::vector<ptool::IpcJson> replies;
+    std::vector<ptool::Json> replies;
     for (auto& m : read_some(ch, 2)) {
         auto d = ch.decode(std::move(m));
         if (d.kind == IpcDecoded::Kind::user) replies.push_back(d.data);
@@ -362,7 +362,7 @@ TEST_CASE("ipc channel holds messages after a handle until a real Node process a
     ch.send(json{{"n", 4}});
     close(lst);
     CHECK(ch.held_messages() == 4);
-    std::vector<ptool::IpcJson> replies;
+    std::vector<ptool::Json> replies;
     int acks = 0;
     while (replies.empty()) {
         REQUIRE(ch.flush_blocking(5000));

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <thread>
 
-#include "libcommon/launch/ipc.hpp"
 #include "libcommon/core/json_text.hpp"
+#include "libcommon/launch/ipc.hpp"
 
 using ptool::IpcChannel;
 using ptool::IpcDecoded;
@@ -65,7 +65,7 @@ TEST_CASE("parse_json_text: hostile texts are errors with a position and never e
     CHECK(parse_json_text(nested(512, true)));
     CHECK(parse_json_text("{\"b\":1,\"a\":[1e300,-0.5,\"w\u00f6rld\"]}").value->dump() ==
           "{\"b\":1,\"a\":[1e+300,-0.5,\"w\u00f6rld\"]}");
-    CHECK(parse_json_text(" 42 \r\n").value == ptool::IpcJson(42));
+    CHECK(parse_json_text(" 42 \r\n").value == ptool::Json(42));
     CHECK(parse_json_text("[1]", 0).error == "at line 1, column 1: nested deeper than 0 levels");
 }
 
@@ -186,7 +186,7 @@ TEST_CASE("parse_message_limit: sizes from 1 byte to 1G") {
 
 TEST_CASE("json_error_words: a library exception without its library tag") {
     try {
-        (void)ptool::IpcJson(1).get<std::string>();
+        (void)ptool::Json(1).get<std::string>();
         FAIL("no exception");
     } catch (const nlohmann::json::exception& e) {
         CHECK(ptool::json_error_words(e) == "type must be string, but is number");

@@ -341,22 +341,22 @@ int daemon_status(const Options& opts) {
             check_is_daemon(opts, status, false);
     } catch (const Error& e) {
         report_error(e.what());
-        return 4;
+        return exit_code::lsb_unknown;
     }
     switch (status.state) {
         case PidfileState::running:
             write_or_die(STDOUT_FILENO, status.pid > 0
                                             ? "running (pid " + std::to_string(status.pid) + ")\n"
                                             : std::string("running (starting)\n"));
-            return 0;
+            return exit_code::lsb_running;
         case PidfileState::stale:
             write_or_die(STDOUT_FILENO,
                          "not running (stale pidfile, pid " + std::to_string(status.pid) + ")\n");
-            return 1;
+            return exit_code::lsb_dead_pidfile;
         case PidfileState::missing: break;
     }
     write_or_die(STDOUT_FILENO, "not running\n");
-    return 3;
+    return exit_code::lsb_not_running;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "libcommon/core/fd.hpp"
 #include "libcommon/core/parse.hpp"
+#include "libcommon/core/report.hpp"
 #include "libcommon/core/signals.hpp"
 #include "libcommon/launch/event_loop.hpp"
 #include "libcommon/supervise/supervisor.hpp"
@@ -44,16 +45,15 @@ int run_respawn(const RespawnOptions& opts, ChildSpec spec, int report_fd, int l
     spec.parent_death_signal = SIGKILL;  // even a SIGKILLed supervisor leaves no orphan
     EventLoop loop;
     RestartBudget budget(opts.max_restarts, RestartBudget::kForever);
-    int result = exit_code::ok;
+    Report report;
     const std::string program = spec.argv[0];
     SupervisorHooks hooks;
     hooks.exited = [&](const SupervisedExit& exit) {
         if (!exit.status) report_error(exit.error);  // a restart that failed to launch
         if (exit.next == SupervisedExit::Next::give_up) {
-            report_error(program + ": " +
-                         (exit.status ? exit.status->describe() : "failed to start") +
-                         "; giving up after " + std::to_string(exit.restarts) + " restarts");
-            result = exit_code::failure;
+            report.warn(program + ": " +
+                        (exit.status ? exit.status->describe() : "failed to start") +
+                        "; giving up after " + std::to_string(exit.restarts) + " restarts");
         } else if (exit.next == SupervisedExit::Next::restart && exit.status) {
             report_error(program + ": " + exit.status->describe() + "; restarting in " +
                          format_duration(exit.delay));
@@ -93,7 +93,7 @@ int run_respawn(const RespawnOptions& opts, ChildSpec spec, int report_fd, int l
     loop.run();
     if (caller) wait_readable(caller.get(), 5s);
     if (lock_fd >= 0) remove_own_pidfile(opts.pidfile, lock_fd);
-    return result;
+    return report.exit_status();
 }
 
 }  // namespace ptool

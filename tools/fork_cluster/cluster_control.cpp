@@ -11,37 +11,37 @@ namespace ptool {
 
 namespace {
 
-IpcJson error_reply(const std::string& why) {
-    return IpcJson{{"ok", false}, {"error", why}};
+Json error_reply(const std::string& why) {
+    return Json{{"ok", false}, {"error", why}};
 }
 
 struct Request {
-    const IpcJson& body;
+    const Json& body;
     int fd;
 };
 
-using Handler = IpcJson (*)(const Request&, ControlActions&);
+using Handler = Json (*)(const Request&, ControlActions&);
 
-IpcJson handle_status(const Request&, ControlActions& a) {
+Json handle_status(const Request&, ControlActions& a) {
     return a.status();
 }
 
-IpcJson handle_reload(const Request&, ControlActions& a) {
+Json handle_reload(const Request&, ControlActions& a) {
     a.reload();
-    return IpcJson{{"ok", true}};
+    return Json{{"ok", true}};
 }
 
-IpcJson handle_scale(const Request& r, ControlActions& a) {
+Json handle_scale(const Request& r, ControlActions& a) {
     auto it = r.body.find("workers");
     if (it == r.body.end() || !it->is_number_integer() || it->get<long long>() < 0 ||
         it->get<long long>() > kMaxScaleWorkers)
         return error_reply("\"workers\" must be an integer from 0 to " +
                            std::to_string(kMaxScaleWorkers));
     int workers = a.scale(static_cast<int>(it->get<long long>()));
-    return IpcJson{{"ok", true}, {"workers", workers}};
+    return Json{{"ok", true}, {"workers", workers}};
 }
 
-IpcJson handle_send(const Request& r, ControlActions& a) {
+Json handle_send(const Request& r, ControlActions& a) {
     auto to = r.body.find("to");
     if (to == r.body.end() || !to->is_string())
         return error_reply("\"to\" must be a target string");
@@ -49,14 +49,14 @@ IpcJson handle_send(const Request& r, ControlActions& a) {
     auto target = parse_route_target(name);
     if (!target) return error_reply("unknown target '" + printable_excerpt(name) + "'");
     auto data = r.body.find("data");
-    int n = a.send(*target, data == r.body.end() ? IpcJson(nullptr) : *data, r.fd);
+    int n = a.send(*target, data == r.body.end() ? Json(nullptr) : *data, r.fd);
     if (n == 0) return error_reply("no process matches '" + printable_excerpt(name) + "'");
-    return IpcJson{{"ok", true}, {"delivered", n}};
+    return Json{{"ok", true}, {"delivered", n}};
 }
 
-IpcJson handle_stop(const Request&, ControlActions& a) {
+Json handle_stop(const Request&, ControlActions& a) {
     a.stop();
-    return IpcJson{{"ok", true}};
+    return Json{{"ok", true}};
 }
 
 struct Command {
@@ -71,7 +71,7 @@ constexpr Command kCommands[] = {
     {"stop", true, handle_stop},
 };
 
-IpcJson dispatch(const IpcDecoded& request, ControlActions& actions) {
+Json dispatch(const IpcDecoded& request, ControlActions& actions) {
     if (request.kind != IpcDecoded::Kind::invalid &&
         nests_deeper_than(request.data, kMaxMessageDepth))
         return error_reply("invalid request: nested deeper than " +
@@ -80,7 +80,7 @@ IpcJson dispatch(const IpcDecoded& request, ControlActions& actions) {
         return error_reply(request.error.empty() ? "invalid JSON" : request.error);
     if (request.kind == IpcDecoded::Kind::internal)
         return error_reply("unexpected internal message");
-    const IpcJson& body = request.data;
+    const Json& body = request.data;
     auto cmd = body.is_object() ? body.find("cmd") : body.end();
     if (!body.is_object() || cmd == body.end() || !cmd->is_string())
         return error_reply("expected an object with a \"cmd\" string");
@@ -138,8 +138,8 @@ std::string printable_excerpt(std::string_view text, size_t max) {
     return out;
 }
 
-bool nests_deeper_than(const IpcJson& value, size_t max) {
-    std::vector<std::pair<const IpcJson*, size_t>> todo{{&value, 0}};
+bool nests_deeper_than(const Json& value, size_t max) {
+    std::vector<std::pair<const Json*, size_t>> todo{{&value, 0}};
     while (!todo.empty()) {
         auto [v, depth] = todo.back();
         todo.pop_back();
@@ -159,7 +159,7 @@ std::string ipc_error_words(std::string_view error) {
     return printable_excerpt(error, 200);
 }
 
-IpcJson answer_control_request(IpcDecoded request, ControlActions& actions) noexcept {
+Json answer_control_request(IpcDecoded request, ControlActions& actions) noexcept {
     try {
         return dispatch(request, actions);
     } catch (const std::bad_alloc&) {
@@ -171,8 +171,8 @@ IpcJson answer_control_request(IpcDecoded request, ControlActions& actions) noex
     }
 }
 
-IpcJson answer_control_message(IpcChannel& channel, IpcMessage message,
-                               ControlActions& actions) noexcept {
+Json answer_control_message(IpcChannel& channel, IpcMessage message,
+                            ControlActions& actions) noexcept {
     IpcDecoded decoded;
     try {
         decoded = channel.decode(std::move(message));

@@ -18,25 +18,25 @@ namespace ptool {
 class ControlActions {
 public:
     virtual ~ControlActions() = default;
-    virtual IpcJson status() = 0;
+    virtual Json status() = 0;
     virtual bool shutting_down() const = 0;
     virtual void reload() = 0;
     // Returns the new target number of workers.
     virtual int scale(int workers) = 0;
     // Returns how many processes got `data` (and `fd`, when >= 0).
-    virtual int send(const RouteTarget& target, const IpcJson& data, int fd) = 0;
+    virtual int send(const RouteTarget& target, const Json& data, int fd) = 0;
     virtual void stop() = 0;
 };
 
 inline constexpr int kMaxScaleWorkers = 4096;
 
 // Answers one decoded request. Never throws.
-IpcJson answer_control_request(IpcDecoded request, ControlActions& actions) noexcept;
+Json answer_control_request(IpcDecoded request, ControlActions& actions) noexcept;
 
 // Decodes `message` on `channel` (which queues Node's handle ACKs) and answers it.
 // Never throws.
-IpcJson answer_control_message(IpcChannel& channel, IpcMessage message,
-                               ControlActions& actions) noexcept;
+Json answer_control_message(IpcChannel& channel, IpcMessage message,
+                            ControlActions& actions) noexcept;
 
 // `text` for an error message: about `max` bytes ("..." past them), control bytes and
 // invalid UTF-8 as \xNN.
@@ -46,7 +46,7 @@ std::string printable_excerpt(std::string_view text, size_t max = 64);
 // level (nlohmann), and 100,000 levels overflow the stack.
 inline constexpr size_t kMaxMessageDepth = kMaxJsonDepth;  // the parser's own limit
 // Whether `value` nests deeper than `max` arrays/objects (checked without recursion).
-bool nests_deeper_than(const IpcJson& value, size_t max);
+bool nests_deeper_than(const Json& value, size_t max);
 
 // A decoder's error in the project's words: a library's tag ("[json.exception.x.N] ")
 // taken off, the rest made printable.

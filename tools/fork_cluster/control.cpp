@@ -97,7 +97,7 @@ void Master::on_control_client(int fd, uint32_t events) {
                             (c.channel.wants_write() ? uint32_t{EPOLLOUT} : 0u));
 }
 
-IpcJson Master::status() {
+Json Master::status() {
     auto now = Clock::now();
     auto describe = [&](const Proc& p) {
         auto slot = slots_.find(p.agent ? 0 : p.id);

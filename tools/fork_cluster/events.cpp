@@ -8,7 +8,7 @@
 namespace ptool::cluster {
 
 std::string json_drop_notice(size_t dropped) {
-    return Json{{"event", "events_dropped"}, {"count", dropped}}.dump() + "\n";
+    return json_line(Json{{"event", "events_dropped"}, {"count", dropped}});
 }
 
 std::string text_drop_notice(size_t dropped) {
@@ -17,18 +17,11 @@ std::string text_drop_notice(size_t dropped) {
 }
 
 void Master::emit(Json event, const Proc* p, const std::string& human) {
-    std::string line;
-    if (config_.json) {
-        line = event.dump(-1, ' ', false, kReplace);
-    } else {
-        line = program_name() + ": ";
-        if (p)
-            line += (p->agent ? "agent" : "worker " + std::to_string(p->id)) + " (pid " +
-                    std::to_string(p->child.pid()) + ") ";
-        line += human;
-    }
-    line += '\n';
-    events_.write_line(line);
+    std::string who;
+    if (p && !config_.json)
+        who = (p->agent ? "agent" : "worker " + std::to_string(p->id)) + " (pid " +
+              std::to_string(p->child.pid()) + ") ";
+    events_.emit(event, who + human);
     watch_events_fd();
 }
 

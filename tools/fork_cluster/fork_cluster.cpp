@@ -16,10 +16,10 @@
 #include <optional>
 #include <thread>
 
-#include "tools/fork_cluster/cluster.hpp"
 #include "libcommon/core/error.hpp"
-#include "libcommon/launch/ipc.hpp"
 #include "libcommon/core/parse.hpp"
+#include "libcommon/launch/ipc.hpp"
+#include "tools/fork_cluster/cluster.hpp"
 #include "tools/ptool.hpp"
 
 namespace ptool {

@@ -34,7 +34,9 @@ Master::Master(const ClusterConfig& config)
     : config_(config),
       policy_(restart_policy(config)),
       budget_(config.max_restarts, config.restart_window),
-      events_(STDERR_FILENO, kMaxEventBuffer, config.json ? json_drop_notice : text_drop_notice) {}
+      events_(EventStream::queued(STDERR_FILENO, config.json ? EventForm::json : EventForm::human,
+                                  kMaxEventBuffer,
+                                  config.json ? json_drop_notice : text_drop_notice)) {}
 
 Master::~Master() {
     for (auto& [fd, client] : clients_) loop_.unwatch_fd(fd);
@@ -173,7 +175,7 @@ void Master::finish() {
         } catch (const SysError&) {
         }
     }
-    events_.flush_blocking(200);
+    events_.finish(200);
     loop_.stop();
 }
 

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "libcommon/core/events.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/launch/event_loop.hpp"
 #include "libcommon/launch/ipc.hpp"
@@ -26,9 +28,7 @@
 
 namespace ptool::cluster {
 
-using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
-inline constexpr auto kReplace = Json::error_handler_t::replace;
 
 inline long long to_ms(Duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -121,11 +121,11 @@ public:
     int run();
 
     // ControlActions: what a control request can do (control.cpp, slots.cpp).
-    IpcJson status() override;
+    Json status() override;
     bool shutting_down() const override { return shutting_down_; }
     void reload() override;
     int scale(int workers) override;
-    int send(const RouteTarget& target, const IpcJson& data, int fd) override {
+    int send(const RouteTarget& target, const Json& data, int fd) override {
         return router_.route(data, fd, target, nullptr);
     }
     void stop() override { begin_shutdown(0); }
@@ -198,7 +198,7 @@ private:
     Clock::time_point stop_at_;
     std::set<pid_t> orphans_;  // adopted descendants being stopped at shutdown
     bool orphans_killed_ = false;
-    EventWriter events_;
+    EventStream events_;
 };
 
 }  // namespace ptool::cluster

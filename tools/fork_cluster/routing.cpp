@@ -144,7 +144,7 @@ void Router::on_send(Proc* p, const Json& data, IpcDecoded& m) {
                           {"pid", p->child.pid()},
                           {"error", "unknown target"},
                           {"data", data}},
-                     p, "ptool:send to an unknown target: " + data.dump(-1, ' ', false, kReplace));
+                     p, "ptool:send to an unknown target: " + json_text(data));
         send_failed(p, data.contains("to") ? data["to"] : Json(nullptr), "unknown target", payload);
         return;
     }
@@ -163,7 +163,7 @@ void Router::on_send(Proc* p, const Json& data, IpcDecoded& m) {
 void Router::on_other(Proc* p, const Json& data, IpcDecoded&) {
     master_.emit(
         Json{{"event", "message"}, {"worker_id", p->id}, {"pid", p->child.pid()}, {"data", data}},
-        p, "message " + data.dump(-1, ' ', false, kReplace));
+        p, "message " + json_text(data));
 }
 
 // Tells a worker that its ptool:send reached nobody.
@@ -179,7 +179,7 @@ int Router::route(const Json& data, int fd, const RouteTarget& target, const Pro
         Json ev{{"event", "message"}};
         if (from) ev["worker_id"] = from->id, ev["pid"] = from->child.pid();
         ev["data"] = data;
-        master_.emit(ev, from, "message " + data.dump(-1, ' ', false, kReplace));
+        master_.emit(ev, from, "message " + json_text(data));
         return 1;
     }
     std::vector<Proc*> targets;
