@@ -15,7 +15,7 @@
 #include <optional>
 #include <utility>
 
-#include "libcommon/bytes/codec.hpp"
+#include "libcommon/bytes/buffer_strings.hpp"
 #include "libcommon/core/error.hpp"
 #include "libcommon/launch/event_loop.hpp"
 #include "libcommon/core/fd.hpp"
