@@ -10,8 +10,11 @@
 #include <string>
 #include <string_view>
 
-#include "libcommon/bytes/codec.hpp"
-#include "libcommon/bytes/dump.hpp"
+#include "libcommon/bytes/base64.hpp"
+#include "libcommon/bytes/hex.hpp"
+#include "libcommon/bytes/json_buffer.hpp"
+#include "libcommon/bytes/text.hpp"
+#include "libcommon/bytes/xxd.hpp"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <optional>
 #include <utility>
 
-#include "libcommon/bytes/codec.hpp"
+#include "libcommon/bytes/buffer_strings.hpp"
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/fd.hpp"
 #include "libcommon/core/json.hpp"

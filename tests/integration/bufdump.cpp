@@ -5,7 +5,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "libcommon/bytes/codec.hpp"
+#include "libcommon/bytes/hex.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;

@@ -2,7 +2,10 @@
 
 #include <vector>
 
-#include "libcommon/bytes/codec.hpp"
+#include "libcommon/bytes/base64.hpp"
+#include "libcommon/bytes/hex.hpp"
+#include "libcommon/bytes/json_buffer.hpp"
+#include "libcommon/bytes/text.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;

@@ -4,7 +4,14 @@
 
 #include <vector>
 
-#include "libcommon/bytes/dump.hpp"
+#include "libcommon/bytes/base64.hpp"
+#include "libcommon/bytes/c_array.hpp"
+#include "libcommon/bytes/encoded_text.hpp"
+#include "libcommon/bytes/hex.hpp"
+#include "libcommon/bytes/hexdump.hpp"
+#include "libcommon/bytes/json_buffer.hpp"
+#include "libcommon/bytes/text.hpp"
+#include "libcommon/bytes/xxd.hpp"
 #include "libcommon/core/fd.hpp"
 #include "test_support.hpp"
 

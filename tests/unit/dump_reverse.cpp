@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "libcommon/bytes/dump.hpp"
+#include "libcommon/bytes/xxd.hpp"
 
 using namespace ptool;
 using namespace std::string_literals;

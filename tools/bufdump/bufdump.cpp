@@ -9,7 +9,8 @@
 // utf16le, json, c, bits. -r turns a format's text back into bytes; --from/--to
 // converts between encodings in one pass. The input is read in large blocks
 // and goes through two stages: a decoder (bytes, a byte form's text, or a
-// character set's text) and a writer (a dump, a byte form or a character set).
+// character set's text) and a writer (a dump, a byte form or a character set),
+// both taken from the format registry (libcommon/bytes/formats.hpp).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,8 +21,8 @@
 #include <optional>
 #include <string>
 
-#include "libcommon/bytes/codec.hpp"
-#include "libcommon/bytes/dump.hpp"
+#include "libcommon/bytes/formats.hpp"
+#include "libcommon/bytes/xxd.hpp"
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/fd.hpp"
 #include "libcommon/core/output.hpp"
@@ -79,55 +80,10 @@ ToolRunner setup_bufdump(CLI::App& app) {
 
 namespace {
 
-enum class Encoding {
-    xxd,
-    hexdump,
-    hex,
-    base64,
-    base64url,
-    utf8,
-    latin1,
-    ascii,
-    utf16le,
-    json,
-    c,
-    bits
-};
-
-struct EncodingName {
-    std::string_view name;
-    Encoding encoding;
-};
-constexpr EncodingName kEncodings[] = {
-    {"xxd", Encoding::xxd},
-    {"hexdump", Encoding::hexdump},
-    {"hex", Encoding::hex},
-    {"base64", Encoding::base64},
-    {"base64url", Encoding::base64url},
-    {"utf8", Encoding::utf8},
-    {"utf-8", Encoding::utf8},
-    {"latin1", Encoding::latin1},
-    {"binary", Encoding::latin1},
-    {"ascii", Encoding::ascii},
-    {"utf16le", Encoding::utf16le},
-    {"utf-16le", Encoding::utf16le},
-    {"ucs2", Encoding::utf16le},
-    {"json", Encoding::json},
-    {"c", Encoding::c},
-    {"bits", Encoding::bits},
-};
-
-Encoding parse_encoding(std::string_view what, std::string_view name) {
-    for (const auto& e : kEncodings)
-        if (e.name == name) return e.encoding;
-    throw UsageError(std::string(what) + ": unknown encoding '" + std::string(name) +
-                     "' (xxd, hexdump, hex, base64, base64url, utf8, latin1, ascii, utf16le, "
-                     "json, c, bits)");
-}
-
-bool is_charset(Encoding e) {
-    return e == Encoding::utf8 || e == Encoding::latin1 || e == Encoding::ascii ||
-           e == Encoding::utf16le;
+const ByteFormat& parse_format(std::string_view what, std::string_view name) {
+    if (const ByteFormat* f = find_byte_format(name)) return *f;
+    throw UsageError(std::string(what) + ": unknown encoding '" + std::string(name) + "' (" +
+                     byte_format_names() + ")");
 }
 
 // The counts, read once; -1 where an option was not given.
@@ -137,7 +93,6 @@ struct Counts {
     int64_t wrap = -1;
 };
 
-constexpr uint64_t kMaxXxdColumns = 256;  // as xxd
 constexpr uint64_t kMaxCount = uint64_t(1) << 30;
 
 Counts parse_counts(const Options& opts) {
@@ -151,43 +106,44 @@ Counts parse_counts(const Options& opts) {
     return c;
 }
 
+// The settings a format's factories take; color is looked at only for a writer.
+FormatSettings format_settings(const Options& opts, const Counts& counts) {
+    FormatSettings s;
+    s.columns = counts.columns;
+    s.group = counts.group;
+    s.wrap = counts.wrap;
+    s.upper = opts.upper;
+    s.ignore_garbage = opts.ignore_garbage;
+    if (opts.file != "-") s.file_name = opts.file;
+    return s;
+}
+
+// xxd's -c limit, for the formats that have it.
+void check_columns(const ByteFormat& format, const Counts& counts) {
+    if (format.max_columns > 0 && counts.columns > static_cast<int64_t>(format.max_columns))
+        throw UsageError("-c: at most " + std::to_string(format.max_columns) + " columns");
+}
+
 // ---- Stage one: input bytes -> bytes or UTF-8 text ----
 
 // Decodes a character set's bytes into UTF-8 text, carrying cut sequences.
 class CharsetDecoder {
 public:
-    explicit CharsetDecoder(Encoding e) : encoding_(e) {}
+    explicit CharsetDecoder(const ByteFormat& charset) : decode_(charset.decode_text) {}
     void feed(std::string_view in, std::string& out, bool final) {
         std::string_view data = in;
         if (!carry_.empty()) {
             carry_.append(in);
             data = carry_;
         }
-        size_t left = 0;
-        switch (encoding_) {
-            case Encoding::latin1: latin1_to_utf8_append(out, data); break;
-            case Encoding::ascii: ascii_to_utf8_append(out, data); break;
-            case Encoding::utf16le: left = utf16le_to_utf8_append(out, data, final); break;
-            default: left = utf8_lossy_append(out, data, final); break;
-        }
+        size_t left = decode_(out, data, final);
         carry_.assign(data.substr(data.size() - left));
     }
 
 private:
-    Encoding encoding_;
+    ByteFormat::DecodeText decode_;
     std::string carry_;
 };
-
-std::unique_ptr<ByteDecoder> make_byte_decoder(Encoding e) {
-    switch (e) {
-        case Encoding::xxd: return std::make_unique<XxdReverseDecoder>();
-        case Encoding::hex: return std::make_unique<HexDecoder>();
-        case Encoding::base64:
-        case Encoding::base64url: return std::make_unique<Base64Decoder>();
-        case Encoding::json: return std::make_unique<JsonBufferDecoder>();
-        default: return nullptr;
-    }
-}
 
 // ---- The input: -s/-n applied, read in large blocks ----
 
@@ -242,62 +198,11 @@ std::string_view read_block(Input& in, std::string& buf, const std::string& name
     return std::string_view(buf.data(), static_cast<size_t>(n));
 }
 
-std::unique_ptr<ByteWriter> make_writer(const Options& opts, const Counts& counts, Encoding to,
-                                        OutputBuffer& out, uint64_t offset) {
-    bool upper = opts.upper;
-    auto columns = [&](size_t fallback) {
-        return counts.columns > 0 ? static_cast<size_t>(counts.columns) : fallback;
-    };
-    auto wrap = [&](size_t fallback) {
-        return counts.wrap >= 0 ? static_cast<size_t>(counts.wrap) : fallback;
-    };
-    // hex with -c 0: one line and its newline, as xxd -p -c0.
-    size_t hex_wrap = counts.columns == 0 ? EncodedTextWriter::kOneLine : 2 * columns(30);
-    bool color = use_color(parse_color_mode(opts.color), STDOUT_FILENO);
-    switch (to) {
-        case Encoding::xxd:
-        case Encoding::bits: {
-            XxdLayout layout;
-            layout.bits = to == Encoding::bits;
-            layout.columns = columns(layout.bits ? 6 : 16);
-            if (layout.columns > kMaxXxdColumns) throw UsageError("-c: at most 256 columns");
-            layout.group =
-                counts.group >= 0 ? static_cast<size_t>(counts.group) : (layout.bits ? 1 : 2);
-            layout.upper = upper;
-            layout.color = color;
-            return std::make_unique<XxdWriter>(out, layout, offset);
-        }
-        case Encoding::hexdump: return std::make_unique<HexdumpWriter>(out, offset, color);
-        case Encoding::hex:
-            return std::make_unique<EncodedTextWriter>(out, EncodedTextWriter::Form::hex,
-                                                       wrap(hex_wrap), upper);
-        case Encoding::base64:
-        case Encoding::base64url:
-            return std::make_unique<EncodedTextWriter>(out,
-                                                       to == Encoding::base64
-                                                           ? EncodedTextWriter::Form::base64
-                                                           : EncodedTextWriter::Form::base64url,
-                                                       wrap(76), false);
-        case Encoding::json: return std::make_unique<JsonBufferWriter>(out);
-        case Encoding::c:
-            return std::make_unique<CArrayWriter>(
-                out, opts.file == "-" ? "" : c_array_name(opts.file), columns(12), upper);
-        case Encoding::utf8:
-            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::utf8);
-        case Encoding::latin1:
-        case Encoding::ascii:
-            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::latin1);
-        case Encoding::utf16le:
-            return std::make_unique<TextEncodeWriter>(out, TextEncodeWriter::Charset::utf16le);
-    }
-    return nullptr;
-}
-
 // What the two stages are for the options given.
 struct Plan {
-    std::optional<Encoding> decode_bytes;    // a byte form's text -> bytes
-    std::optional<Encoding> decode_charset;  // a character set's bytes -> UTF-8 text
-    std::optional<Encoding> write;           // bytes/text -> this form; none: raw
+    const ByteFormat* decode_bytes = nullptr;    // a byte form's text -> bytes
+    const ByteFormat* decode_charset = nullptr;  // a character set's bytes -> UTF-8 text
+    const ByteFormat* write = nullptr;           // bytes/text -> this form; none: raw
 };
 
 Plan make_plan(const Options& opts) {
@@ -305,50 +210,50 @@ Plan make_plan(const Options& opts) {
     if (!opts.from.empty() || !opts.to.empty()) {
         if (opts.from.empty() || opts.to.empty()) throw UsageError("--from and --to go together");
         if (opts.reverse) throw UsageError("-r and --from/--to do not go together");
-        Encoding from = parse_encoding("--from", opts.from);
-        Encoding to = parse_encoding("--to", opts.to);
-        if (is_charset(from)) {
-            plan.decode_charset = from;
-        } else if (make_byte_decoder(from)) {
-            plan.decode_bytes = from;
+        const ByteFormat& from = parse_format("--from", opts.from);
+        const ByteFormat& to = parse_format("--to", opts.to);
+        if (from.is_charset()) {
+            plan.decode_charset = &from;
+        } else if (from.make_decoder) {
+            plan.decode_bytes = &from;
         } else {
             throw UsageError("--from: '" + opts.from + "' cannot be read back");
         }
-        plan.write = to;
+        plan.write = &to;
         return plan;
     }
-    Encoding format = parse_encoding("--format", opts.format);
+    const ByteFormat& format = parse_format("--format", opts.format);
     if (!opts.reverse) {
-        if (is_charset(format)) {
-            plan.decode_charset = format;
+        if (format.is_charset()) {
+            plan.decode_charset = &format;
         } else {
-            plan.write = format;
+            plan.write = &format;
         }
-    } else if (is_charset(format)) {
-        plan.write = format;  // UTF-8 text -> Buffer.from(str, format)
-    } else if (make_byte_decoder(format)) {
-        plan.decode_bytes = format;
+    } else if (format.is_charset()) {
+        plan.write = &format;  // UTF-8 text -> Buffer.from(str, format)
+    } else if (format.make_decoder) {
+        plan.decode_bytes = &format;
     } else {
         throw UsageError("-r: format '" + opts.format + "' has no reverse");
     }
     return plan;
 }
 
-std::unique_ptr<ByteDecoder> make_decoder(const Options& opts, const Counts& counts, Encoding e) {
-    if (opts.ignore_garbage && e != Encoding::hex && e != Encoding::base64 &&
-        e != Encoding::base64url)
+std::unique_ptr<ByteDecoder> make_decoder(const Options& opts, const Counts& counts,
+                                          const ByteFormat& format) {
+    if (opts.ignore_garbage && !format.skips_garbage)
         throw UsageError("-i goes with reading hex, base64 or base64url");
-    switch (e) {
-        case Encoding::xxd: {
-            size_t columns = counts.columns > 0 ? static_cast<size_t>(counts.columns) : 16;
-            if (columns > kMaxXxdColumns) throw UsageError("-c: at most 256 columns");
-            return std::make_unique<XxdReverseDecoder>(columns);
-        }
-        case Encoding::hex: return std::make_unique<HexDecoder>(opts.ignore_garbage);
-        case Encoding::base64:
-        case Encoding::base64url: return std::make_unique<Base64Decoder>(opts.ignore_garbage);
-        default: return make_byte_decoder(e);
-    }
+    check_columns(format, counts);
+    return format.make_decoder(format_settings(opts, counts));
+}
+
+std::unique_ptr<ByteWriter> make_writer(const Options& opts, const Counts& counts,
+                                        const ByteFormat& format, OutputBuffer& out,
+                                        uint64_t offset) {
+    FormatSettings s = format_settings(opts, counts);
+    s.color = use_color(parse_color_mode(opts.color), STDOUT_FILENO);
+    check_columns(format, counts);
+    return format.make_writer(out, s, offset);
 }
 
 // The output: standard output or OUTFILE, which -r patches in place (opened
@@ -415,7 +320,7 @@ int run_bufdump(const Options& opts) {
     if (plan.decode_charset) charset.emplace(*plan.decode_charset);
 
     // Blocks a whole number of dump lines and base64 groups long.
-    size_t line = counts.columns > 0 && counts.columns <= int64_t(kMaxXxdColumns)
+    size_t line = counts.columns > 0 && counts.columns <= int64_t(kXxdMaxColumns)
                       ? static_cast<size_t>(counts.columns)
                       : 16;
     std::string block((1 << 20) / (3 * line) * 3 * line + 3 * line, '\0');

@@ -14,9 +14,10 @@
 #include <vector>
 
 #include "blake3.h"
+#include "libcommon/bytes/hex.hpp"
+#include "libcommon/core/error.hpp"
 #include "tools/hashfile/digest_blake2b.hpp"
 #include "tools/hashfile/digest_xxh3.hpp"
-#include "libcommon/core/error.hpp"
 
 namespace ptool {
 
@@ -342,12 +343,8 @@ int64_t digest_fd(int fd, std::span<Digest> digests, std::span<unsigned char> bu
 }
 
 std::string to_hex(std::span<const unsigned char> bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
     std::string out(bytes.size() * 2, '\0');
-    for (size_t i = 0; i < bytes.size(); ++i) {
-        out[2 * i] = kDigits[bytes[i] >> 4];
-        out[2 * i + 1] = kDigits[bytes[i] & 0xf];
-    }
+    hex_encode_to(out.data(), bytes.data(), bytes.size());
     return out;
 }
 

@@ -10,6 +10,8 @@
 #include <immintrin.h>
 #endif
 
+#include "libcommon/core/cpu.hpp"
+
 namespace ptool {
 
 namespace {
@@ -177,8 +179,7 @@ Blake2b::CompressFn compress_fn(Blake2b::Kernel kernel) {
 // extension, scalar otherwise.
 Blake2b::Kernel by_features() {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && !__builtin_cpu_supports("avx512f"))
-        return Blake2b::Kernel::avx2;
+    if (cpu_features().avx2 && !cpu_features().avx512f) return Blake2b::Kernel::avx2;
 #endif
     return Blake2b::Kernel::scalar;
 }
@@ -199,7 +200,7 @@ int64_t time_4k(Blake2b::CompressFn fn) {
 // ~50 us, once per process: the best of 5 runs each, taken in turns so that a busy
 // moment or a clock change hits both, after one run each to warm caches.
 Blake2b::Kernel calibrate() {
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("avx512f")) return by_features();
+    if (!cpu_features().avx2 || !cpu_features().avx512f) return by_features();
     int64_t scalar = INT64_MAX, avx2 = INT64_MAX;
     for (int run = 0; run < 6; ++run) {
         int64_t s = time_4k(compress_scalar), a = time_4k(compress_avx2);
@@ -230,8 +231,7 @@ bool Blake2b::available() {
 
 bool Blake2b::supported(Kernel kernel) {
 #if defined(__x86_64__)
-    // libgcc's check includes the OS saving YMM registers, not only the CPUID bit.
-    if (kernel == Kernel::avx2) return __builtin_cpu_supports("avx2");
+    if (kernel == Kernel::avx2) return cpu_features().avx2;
     return true;
 #else
     return kernel == Kernel::scalar;

@@ -4,6 +4,8 @@
 
 #include <array>
 
+#include "libcommon/core/cpu.hpp"
+
 namespace ptool {
 
 #define PTOOL_XXH3_KERNEL_NAME "libxxhash"
@@ -19,8 +21,7 @@ std::span<const Xxh3Kernel> xxh3_kernels(bool bits128) {
         std::array<KernelList, 2> l{};
         for (int wide = 0; wide < 2; ++wide) {
 #if defined(__x86_64__)
-            // libgcc's check includes the OS saving YMM registers, not only the CPUID bit.
-            if (__builtin_cpu_supports("avx2")) l[wide].add(kXxh3Avx2[wide]);
+            if (cpu_features().avx2) l[wide].add(kXxh3Avx2[wide]);
 #endif
             l[wide].add(kKernels[wide]);
         }

@@ -1,0 +1,32 @@
+// `xxd -i`: bytes as a C array, byte-identical to xxd's, with the declaration
+// and _len line when the input has a file name.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "libcommon/bytes/writer.hpp"
+
+namespace ptool {
+
+// xxd -i: with a name, the declaration and the _len line; without, the body alone.
+class CArrayWriter : public ByteWriter {
+public:
+    CArrayWriter(OutputBuffer& out, std::string name, size_t columns, bool upper)
+        : ByteWriter(out), name_(std::move(name)), columns_(columns), upper_(upper) {}
+    void write(std::string_view bytes) override;
+    void finish() override;
+
+private:
+    std::string name_;
+    size_t columns_;
+    bool upper_;
+    uint64_t count_ = 0;
+};
+
+// The variable name xxd -i derives from a file name.
+std::string c_array_name(std::string_view file_name);
+
+}  // namespace ptool

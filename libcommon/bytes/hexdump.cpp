@@ -1,0 +1,137 @@
+// hexdump -C lines (hexdump.hpp): a whole line below 4 GiB front to back with
+// one 4-byte store a byte; part lines, high offsets and color the plain way.
+#include "libcommon/bytes/hexdump.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "libcommon/bytes/byte_class.hpp"
+#include "libcommon/bytes/hex.hpp"
+#include "libcommon/bytes/tables.hpp"
+
+namespace ptool {
+
+void HexdumpFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    if (n > 0) any_ = true;
+    if (partial_len_ > 0) {
+        size_t take = std::min(n, 16 - partial_len_);
+        std::memcpy(partial_ + partial_len_, bytes, take);
+        partial_len_ += take;
+        bytes += take;
+        n -= take;
+        if (partial_len_ < 16) return;
+        format_line(partial_, 16, out);
+        partial_len_ = 0;
+    }
+    while (n >= 16) {
+        format_line(bytes, 16, out);
+        bytes += 16;
+        n -= 16;
+    }
+    std::memcpy(partial_, bytes, n);
+    partial_len_ = n;
+}
+
+void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputBuffer& out) {
+    if (n == 16) {
+        if (have_previous_ && std::memcmp(bytes, previous_, 16) == 0) {
+            if (!squeezing_) out.write("*\n");
+            squeezing_ = true;
+            offset_ += 16;
+            return;
+        }
+        std::memcpy(previous_, bytes, 16);
+        have_previous_ = true;
+        squeezing_ = false;
+    }
+    if (color_) {
+        std::string line;
+        char addr[20];
+        line.append(addr, format_hex_offset(addr, offset_, 8));
+        line += "  ";
+        for (size_t i = 0; i < 16; ++i) {
+            if (i == 8) line += ' ';
+            if (i < n) {
+                line += byte_class_color(classify_byte(bytes[i]));
+                line.append(hex_pair_table(false) + 2 * bytes[i], 2);
+                line += kColorReset;
+                line += ' ';
+            } else {
+                line += "   ";
+            }
+        }
+        line += " |";
+        for (size_t i = 0; i < n; ++i) {
+            line += byte_class_color(classify_byte(bytes[i]));
+            line += kTextColumn[bytes[i]];
+            line += kColorReset;
+        }
+        line += "|\n";
+        out.write(line);
+    } else if (n == 16 && offset_ <= UINT32_MAX) {
+        // The hot path, front to back: each byte is "xx " from one 4-byte store.
+        char* line = out.reserve(79);
+        const char* lower = hex_pair_table(false);
+        auto off = static_cast<uint32_t>(offset_);
+        std::memcpy(line, lower + 2 * (off >> 24), 2);
+        std::memcpy(line + 2, lower + 2 * ((off >> 16) & 0xFF), 2);
+        std::memcpy(line + 4, lower + 2 * ((off >> 8) & 0xFF), 2);
+        std::memcpy(line + 6, lower + 2 * (off & 0xFF), 2);
+        line[8] = ' ';
+        line[9] = ' ';
+        char* o = line + 10;
+        for (size_t i = 0; i < 16; ++i) {
+            uint16_t pair;
+            std::memcpy(&pair, lower + 2 * bytes[i], 2);
+            uint32_t v = pair | (uint32_t(' ') << 16) | (uint32_t(' ') << 24);
+            std::memcpy(o, &v, 4);
+            o += i == 7 ? 4 : 3;
+        }
+        o[0] = ' ';
+        o[1] = '|';
+        char* text = o + 2;
+        for (size_t i = 0; i < 16; ++i) {
+            unsigned char b = bytes[i];
+            text[i] = static_cast<unsigned char>(b - 0x20) < 0x5F ? static_cast<char>(b) : '.';
+        }
+        text[16] = '|';
+        text[17] = '\n';
+        out.commit(79);
+    } else {
+        size_t addr_len = offset_ >> 32 ? hex_width(offset_) : 8;
+        size_t len = addr_len + 52 + 1 + n + 2;
+        char* line = out.reserve(len);
+        format_hex_offset(line, offset_, 8);
+        std::memset(line + addr_len, ' ', 52);
+        char* body = line + addr_len + 52;
+        body[0] = '|';
+        char* hex = line + addr_len + 2;
+        for (size_t i = 0; i < n; ++i)
+            std::memcpy(hex + 3 * i + (i >= 8), hex_pair_table(false) + 2 * bytes[i], 2);
+        char* text = body + 1;
+        for (size_t i = 0; i < n; ++i) text[i] = kTextColumn[bytes[i]];
+        text[n] = '|';
+        text[n + 1] = '\n';
+        out.commit(len);
+    }
+    offset_ += n;
+}
+
+void HexdumpFormatter::finish(OutputBuffer& out) {
+    if (partial_len_ > 0) {
+        format_line(partial_, partial_len_, out);
+        partial_len_ = 0;
+    }
+    if (!any_) return;  // empty input (or a seek past the end): no output at all
+    char line[24];
+    char* end = format_hex_offset(line, offset_, 8);
+    *end++ = '\n';
+    out.write(std::string_view(line, static_cast<size_t>(end - line)));
+}
+
+void HexdumpWriter::write(std::string_view bytes) {
+    formatter_.format(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out_);
+}
+
+}  // namespace ptool

@@ -1,0 +1,44 @@
+// `hexdump -C`, byte-identical to util-linux's: 16 bytes a line, `*` for
+// repeated lines, the final offset line; optionally colored by byte class.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "libcommon/bytes/writer.hpp"
+#include "libcommon/core/output.hpp"
+
+namespace ptool {
+
+class HexdumpFormatter {
+public:
+    HexdumpFormatter(uint64_t offset, bool color) : offset_(offset), color_(color) {}
+    // Any length; lines are carried across calls.
+    void format(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    void finish(OutputBuffer& out);
+
+private:
+    void format_line(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    uint64_t offset_;
+    bool color_;
+    bool any_ = false;
+    bool squeezing_ = false;
+    bool have_previous_ = false;
+    unsigned char previous_[16];
+    unsigned char partial_[16];
+    size_t partial_len_ = 0;
+};
+
+class HexdumpWriter : public ByteWriter {
+public:
+    HexdumpWriter(OutputBuffer& out, uint64_t offset, bool color)
+        : ByteWriter(out), formatter_(offset, color) {}
+    void write(std::string_view bytes) override;
+    void finish() override { formatter_.finish(out_); }
+
+private:
+    HexdumpFormatter formatter_;
+};
+
+}  // namespace ptool

@@ -1,0 +1,104 @@
+// xxd's dump, byte-identical to xxd 2022 (`xxd`, `-c`, `-g`, `-u`, `-b`, and
+// hexyl-style color), and `xxd -r`, which turns such a dump back into bytes.
+// Formatting fills a per-line template from lookup tables into an OutputBuffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libcommon/bytes/decoder.hpp"
+#include "libcommon/bytes/writer.hpp"
+#include "libcommon/core/cpu.hpp"
+#include "libcommon/core/output.hpp"
+
+namespace ptool {
+
+// xxd's limit on bytes a line.
+inline constexpr size_t kXxdMaxColumns = 256;
+
+struct XxdLayout {
+    size_t columns = 16;  // bytes a line (xxd -c)
+    size_t group = 2;     // bytes a group (xxd -g); 0 or > columns means one group
+    bool upper = false;   // xxd -u
+    bool bits = false;    // xxd -b: eight binary digits a byte
+    bool color = false;
+    SimdPath simd = SimdPath::best;  // for the default layout's lines (tests pick scalar)
+};
+
+// `xxd` lines: call with whole lines (a multiple of columns) and the rest last.
+class XxdFormatter {
+public:
+    XxdFormatter(const XxdLayout& layout, uint64_t offset);
+    void format(const unsigned char* bytes, size_t n, OutputBuffer& out);
+
+private:
+    void format_line(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    void format_full_hex_line(const unsigned char* bytes, OutputBuffer& out);
+    size_t format_default_lines(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    void format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    XxdLayout layout_;
+    uint64_t offset_;
+    std::vector<uint16_t> byte_pos_;  // where each byte's digits start, after the offset
+    size_t ascii_pos_;                // where the text column starts, after the offset
+    size_t digits_;                   // digits a byte: 2 or 8
+    size_t group_;                    // bytes a group, after xxd's clamping
+    SimdPath simd_;                   // resolved; scalar unless the layout is the default one
+};
+
+// `xxd -r` for xxd dumps, read as xxd 2022 reads them (its huntype()), one
+// character at a time so that no line is ever held: on each line, leading
+// non-hex characters are skipped, hex digits up to the first other character
+// are the offset (no colon needed), then hex pairs are bytes, any one
+// non-hex character (a space, a TAB) may stand between pairs, two end the
+// line's data (the text column), and after `columns` bytes the rest of the
+// line is ignored. CR is ignored everywhere. Nothing is an error but an
+// offset the output cannot reach.
+class XxdReverseDecoder : public ByteDecoder {
+public:
+    explicit XxdReverseDecoder(size_t columns = 16) : columns_(columns), p_(columns) {}
+    // Called when the next byte goes elsewhere than after the last one, with
+    // the bytes decoded so far in `out` (write them first), the position after
+    // them and that of the next byte, both from the start of the output.
+    // Returns false when the output cannot go there (a pipe, backwards): a
+    // DecodeError follows. Without it, forward moves up to max_gap are filled
+    // with zeros in `out`.
+    std::function<bool(std::string& out, uint64_t from, uint64_t to)> on_seek;
+    uint64_t max_gap = uint64_t(1) << 20;
+
+    void feed(std::string_view text, std::string& out) override;
+    void finish(std::string& out) override;
+
+private:
+    void move_to(uint64_t position, std::string& out);
+    size_t columns_;
+    // xxd's own state: the last three characters' digit values (-1: not hex),
+    // bytes on this line (columns_: still in the offset), the line's offset,
+    // where the output is.
+    int n1_ = -1, n2_ = 0, n3_ = 0;
+    size_t p_;
+    bool skip_garbage_ = true;  // at a line's start: non-hex characters are skipped
+    bool skip_line_ = false;    // the rest of this line is ignored
+    uint64_t want_ = 0, have_ = 0;
+};
+
+// ---- Writers: bytes in any chunk sizes -> one output form on an OutputBuffer ----
+
+// xxd / xxd -b lines; partial lines are carried until finish().
+class XxdWriter : public ByteWriter {
+public:
+    XxdWriter(OutputBuffer& out, const XxdLayout& layout, uint64_t offset)
+        : ByteWriter(out), formatter_(layout, offset), columns_(layout.columns) {}
+    void write(std::string_view bytes) override;
+    void finish() override;
+
+private:
+    XxdFormatter formatter_;
+    size_t columns_;
+    std::string carry_;
+};
+
+}  // namespace ptool
