@@ -230,6 +230,11 @@ PreparedChild prepare(const ChildSpec& spec) {
     return p;
 }
 
+// What a chdir failure names: "--cwd DIR" (the tool's option) or "DIR".
+std::string cwd_what(const ChildSpec& spec) {
+    return spec.cwd_option.empty() ? spec.cwd : spec.cwd_option + " " + spec.cwd;
+}
+
 // A reason to believe the cwd cannot be entered (used to tell posix_spawn's chdir
 // failure from its exec failure: both come back as one errno).
 int cwd_problem(const std::string& cwd) {
@@ -319,7 +324,7 @@ pid_t launch_posix_spawn(const ChildSpec& spec, PreparedChild& p) {
     if (rc != 0) {  // glibc has already reaped the failed child
         if (!spec.cwd.empty())
             if (int err = cwd_problem(spec.cwd))
-                throw LaunchError(LaunchStep::chdir, err, "--cwd " + spec.cwd);
+                throw LaunchError(LaunchStep::chdir, err, cwd_what(spec));
         throw exec_failure(spec, program, rc);
     }
     return pid;
@@ -443,7 +448,7 @@ pid_t launch_fork(const ChildSpec& spec, PreparedChild& p) {
         if (step == LaunchStep::exec)
             throw exec_failure(spec, p.candidates.size() == 1 ? p.candidates[0] : spec.argv[0],
                                failure.err);
-        if (step == LaunchStep::chdir) throw LaunchError(step, failure.err, "--cwd " + spec.cwd);
+        if (step == LaunchStep::chdir) throw LaunchError(step, failure.err, cwd_what(spec));
         if (step == LaunchStep::groups || step == LaunchStep::gid || step == LaunchStep::uid)
             throw LaunchError(step, failure.err, p.identity);
         throw LaunchError(step, failure.err, spec.argv[0]);
@@ -609,7 +614,7 @@ Child launch(const ChildSpec& spec) {
 std::pair<std::string, std::string> parse_env_assignment(std::string_view text) {
     size_t eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0)
-        throw UsageError("--env " + std::string(text) + ": expected NAME=VALUE");
+        throw UsageError("expected NAME=VALUE, got '" + std::string(text) + "'");
     return {std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
 }
 
