@@ -54,7 +54,6 @@ struct Option {
     // The name messages use: the first long name, else the short one, else the positional.
     std::string display_name() const;
     bool is_positional() const { return !names.empty() && names[0] != '-'; }
-    bool takes_value() const { return kind != Kind::flag; }
 
     // Modifiers, for declarations that read as one line each.
     Option& require() { return required = true, *this; }
