@@ -29,6 +29,16 @@ std::string Option::display_name() const {
     return std::string(first_short);
 }
 
+namespace {
+
+// A store that parses the text with `parse` into `out` (a T or an optional<T>).
+template <typename T, typename Parse>
+std::function<void(std::string_view)> into(T& out, Parse parse) {
+    return [&out, parse](std::string_view text) { out = parse(text); };
+}
+
+}  // namespace
+
 Option& OptionTable::add(std::string names, std::string metavar, std::string help, Kind kind) {
     Option& o = options_.emplace_back();
     o.names = std::move(names);
@@ -115,49 +125,42 @@ Option& OptionTable::integer(std::string names, std::string metavar, std::string
 
 Option& OptionTable::duration(std::string names, std::string metavar, std::string help,
                               Duration& out) {
-    Option& o = add(std::move(names), std::move(metavar), std::move(help), Kind::duration);
-    o.store = [&out](std::string_view text) { out = parse_duration(text); };
-    return o;
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::duration,
+                  into(out, parse_duration));
 }
 
 Option& OptionTable::duration(std::string names, std::string metavar, std::string help,
                               std::optional<Duration>& out) {
-    Option& o = add(std::move(names), std::move(metavar), std::move(help), Kind::duration);
-    o.store = [&out](std::string_view text) { out = parse_duration(text); };
-    return o;
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::duration,
+                  into(out, parse_duration));
 }
 
 Option& OptionTable::size(std::string names, std::string metavar, std::string help, uint64_t& out) {
-    Option& o = add(std::move(names), std::move(metavar), std::move(help), Kind::size);
-    o.store = [&out](std::string_view text) { out = parse_size(text); };
-    return o;
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::size,
+                  into(out, parse_size));
 }
 
 Option& OptionTable::size(std::string names, std::string metavar, std::string help,
                           std::optional<uint64_t>& out) {
-    Option& o = add(std::move(names), std::move(metavar), std::move(help), Kind::size);
-    o.store = [&out](std::string_view text) { out = parse_size(text); };
-    return o;
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::size,
+                  into(out, parse_size));
 }
 
 Option& OptionTable::signal(std::string names, std::string metavar, std::string help, int& out) {
-    Option& o = add(std::move(names), std::move(metavar), std::move(help), Kind::signal);
-    o.store = [&out](std::string_view text) { out = parse_signal(text); };
-    return o;
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::signal,
+                  into(out, parse_signal));
 }
 
 Option& OptionTable::user(std::string names, std::string metavar, std::string help,
                           std::optional<UserInfo>& out) {
-    Option& o = add(std::move(names), std::move(metavar), std::move(help), Kind::user);
-    o.store = [&out](std::string_view text) { out = lookup_user(text); };
-    return o;
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::user,
+                  into(out, lookup_user));
 }
 
 Option& OptionTable::group(std::string names, std::string metavar, std::string help,
                            std::optional<gid_t>& out) {
-    Option& o = add(std::move(names), std::move(metavar), std::move(help), Kind::group);
-    o.store = [&out](std::string_view text) { out = lookup_group(text); };
-    return o;
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::group,
+                  into(out, lookup_group));
 }
 
 Option& OptionTable::custom(std::string names, std::string metavar, std::string help, Kind kind,
