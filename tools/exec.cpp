@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <memory>
@@ -32,12 +31,13 @@ namespace {
 struct Options {
     std::vector<std::string> command;
     bool file = false;
-    std::string max_buffer = "1M";
-    std::string timeout;
-    std::string kill_signal = "TERM";
-    std::optional<std::string> kill_after;
+    uint64_t max_buffer = 1 << 20;
+    std::optional<Duration> timeout;
+    std::string timeout_text;  // as given, for the "timed out after" message
+    int kill_signal = SIGTERM;
+    std::optional<Duration> kill_after;
     std::string cwd;
-    std::vector<std::string> env;
+    std::vector<std::pair<std::string, std::string>> env;
     bool env_clear = false;
     std::optional<std::string> input;
     std::string input_file;
@@ -56,30 +56,6 @@ int run_exec(const Options& opts);
 
 }  // namespace
 
-ToolRunner setup_exec(CLI::App& app) {
-    auto opts = std::make_shared<Options>();
-    app.add_flag("--file", opts->file, "run PROGRAM with ARGS directly, no shell (execFile)");
-    app.add_option("--max-buffer", opts->max_buffer,
-                   "largest output kept per stream; past it the command is killed (default 1M)");
-    app.add_option("--timeout", opts->timeout, "kill the command after DUR; exit 124");
-    app.add_option("--kill-signal", opts->kill_signal, "signal for timeout and max-buffer (TERM)");
-    app.add_option("--kill-after", opts->kill_after,
-                   "SIGKILL this long after the kill signal (default 5s)");
-    app.add_option("--cwd", opts->cwd, "run the command in DIR");
-    app.add_option("--env", opts->env, "set K=V in the environment (repeatable)");
-    app.add_flag("--env-clear", opts->env_clear, "start from an empty environment");
-    app.add_option("--input", opts->input, "the command's stdin (default /dev/null)");
-    app.add_option("--input-file", opts->input_file, "read the command's stdin from F");
-    app.add_flag("--json", opts->json, "print one JSON object with the result");
-    app.add_option("--encoding", opts->encoding, "stdout/stderr in --json: utf8, hex or base64")
-        ->check(CLI::IsMember({"utf8", "hex", "base64"}));
-    app.add_option("command", opts->command, "'SHELL COMMAND', or PROGRAM [ARGS...] with --file")
-        ->required()
-        ->expected(-1);
-    app.positionals_at_end();
-    return [opts] { return run_exec(*opts); };
-}
-
 namespace {
 
 struct Result {
@@ -93,6 +69,29 @@ struct Result {
     std::string error;  // empty: none
 };
 
+void declare_exec(cli::OptionTable& t, Options& o) {
+    t.flag("--file", "run PROGRAM with ARGS directly, no shell (execFile)", o.file);
+    t.size("--max-buffer", "SIZE",
+           "largest output kept per stream; past it the command is killed (default 1M)",
+           o.max_buffer);
+    t.duration("--timeout", "DUR", "kill the command after DUR; exit 124", o.timeout)
+        .keep_text(o.timeout_text);
+    t.signal("--kill-signal", "SIG", "signal for timeout and max-buffer (TERM)", o.kill_signal);
+    t.duration("--kill-after", "DUR", "SIGKILL this long after the kill signal (default 5s)",
+               o.kill_after);
+    t.path("--cwd", "DIR", "run the command in DIR", o.cwd);
+    t.assignments("--env", "K=V", "set K=V in the environment (repeatable)", o.env);
+    t.flag("--env-clear", "start from an empty environment", o.env_clear);
+    t.string("--input", "TEXT", "the command's stdin (default /dev/null)", o.input);
+    t.path("--input-file", "F", "read the command's stdin from F", o.input_file);
+    t.flag("--json", "print one JSON object with the result", o.json);
+    t.choice<std::string>("--encoding", "ENC", "stdout/stderr in --json: utf8, hex or base64",
+                          o.encoding, {{"utf8", "utf8"}, {"hex", "hex"}, {"base64", "base64"}});
+    t.positional("command", "'SHELL COMMAND', or PROGRAM [ARGS...] with --file", o.command)
+        .require();
+    t.positionals_at_end();
+}
+
 ChildSpec build_spec(const Options& opts, int input_fd) {
     ChildSpec spec;
     if (opts.file) {
@@ -103,8 +102,9 @@ ChildSpec build_spec(const Options& opts, int input_fd) {
         spec.argv = {"/bin/sh", "-c", opts.command[0]};
     }
     spec.cwd = opts.cwd;
+    spec.cwd_option = "--cwd";
     spec.env_clear = opts.env_clear;
-    for (const auto& kv : opts.env) spec.env_set.push_back(parse_env_assignment(kv));
+    spec.env_set = opts.env;
     if (opts.input && !opts.input_file.empty())
         throw UsageError("--input and --input-file cannot be combined");
     if (opts.input)
@@ -168,15 +168,14 @@ int run_exec(const Options& opts) {
     UniqueFd input;
     if (opts.input) input = memory_file(*opts.input);
     ChildSpec spec = build_spec(opts, input.get());
-    uint64_t limit = parse_size(opts.max_buffer);
+    uint64_t limit = opts.max_buffer;
     if (limit == 0) throw UsageError("--max-buffer must be at least 1 byte");
     ChildTimeout timeout;
-    if (!opts.timeout.empty()) timeout.after = parse_duration(opts.timeout);
-    timeout.signal = parse_signal(opts.kill_signal);
+    if (opts.timeout) timeout.after = *opts.timeout;
+    timeout.signal = opts.kill_signal;
     std::chrono::nanoseconds kill_after = kDefaultKillAfter;
     if (opts.kill_after) {
-        if (opts.kill_after->empty()) throw UsageError("--kill-after: empty duration");
-        kill_after = parse_duration(*opts.kill_after);
+        kill_after = *opts.kill_after;
         if (kill_after.count() <= 0)
             throw UsageError("--kill-after must be more than 0 (--kill-signal KILL kills at once)");
     }
@@ -242,7 +241,7 @@ int run_exec(const Options& opts) {
     if (result.overflowed)
         result.error = std::string(result.overflowed) + " maxBuffer length exceeded";
     else if (result.timed_out)
-        result.error = "timed out after " + opts.timeout;
+        result.error = "timed out after " + opts.timeout_text;
     else if (result.status->shell_status() != 0)
         result.error = "Command failed: " + result.command;
 
@@ -257,5 +256,8 @@ int run_exec(const Options& opts) {
 }
 
 }  // namespace
+
+const ToolEntry exec_tool{"exec", "run a command, capture its output (Node exec)",
+                          tool_main<Options, declare_exec, run_exec>};
 
 }  // namespace ptool

@@ -13,10 +13,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -42,8 +42,10 @@ struct Options {
     std::string to;
     std::optional<std::string> string_text;
     int pass_fd = -1;
-    std::optional<std::string> wait;  // "" when given without a value
-    std::optional<std::string> max_message;
+    bool wait = false;                 // given, with or without a value
+    std::optional<Duration> wait_for;  // its value
+    std::string wait_text;             // as given, for messages
+    std::optional<size_t> max_message;
 };
 
 constexpr int kDefaultSocketReplyMs = 10000;  // a control socket answers at once
@@ -52,20 +54,6 @@ constexpr int kHandleAckMs = 5000;            // Node acknowledges a handle at o
 int run_ipc_send(const Options& opts);
 
 }  // namespace
-
-ToolRunner setup_ipc_send(CLI::App& app) {
-    auto opts = std::make_shared<Options>();
-    app.add_option("json", opts->json, "the message (JSON); default: one per line of stdin");
-    app.add_option("--socket", opts->socket_path, "send to the Unix socket PATH (JSON lines)");
-    app.add_option("--to", opts->to, "wrap in a send request to TARGET (with --socket)");
-    app.add_option("--string", opts->string_text, "send TEXT as a JSON string");
-    app.add_option("--fd", opts->pass_fd, "pass file descriptor N with the message");
-    app.add_option("--wait", opts->wait, "wait for a reply (at most DUR) and print it")
-        ->expected(0, 1);
-    app.add_option("--max-message", opts->max_message,
-                   "the largest message taken, a stdin line or a reply (default 4MiB)");
-    return [opts] { return run_ipc_send(*opts); };
-}
 
 namespace {
 
@@ -88,9 +76,24 @@ UniqueFd connect_unix(const std::string& path) {
     return fd;
 }
 
-int wait_ms(const std::optional<std::string>& wait, int fallback) {
-    if (!wait || wait->empty()) return fallback;
-    auto d = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(*wait));
+void declare_ipc_send(cli::OptionTable& t, Options& o) {
+    t.string("json", "", "the message (JSON); default: one per line of stdin", o.json);
+    t.path("--socket", "PATH", "send to the Unix socket PATH (JSON lines)", o.socket_path);
+    t.string("--to", "TARGET", "wrap in a send request to TARGET (with --socket)", o.to);
+    t.string("--string", "TEXT", "send TEXT as a JSON string", o.string_text);
+    t.integer("--fd", "N", "pass file descriptor N with the message", o.pass_fd, 0, INT_MAX);
+    t.duration("--wait", "DUR", "wait for a reply (at most DUR) and print it", o.wait_for)
+        .optional()
+        .mark_given(o.wait)
+        .keep_text(o.wait_text);
+    t.custom("--max-message", "SIZE",
+             "the largest message taken, a stdin line or a reply (default 4MiB)", cli::Kind::size,
+             [&o](std::string_view text) { o.max_message = parse_message_limit(text); });
+}
+
+int wait_ms(const std::optional<Duration>& wait, int fallback) {
+    if (!wait) return fallback;
+    auto d = std::chrono::duration_cast<std::chrono::milliseconds>(*wait);
     return static_cast<int>(std::min<long long>(d.count(), 1 << 30));
 }
 
@@ -155,7 +158,7 @@ void send_one(IpcChannel& ch, ReplyReader& replies, const Options& opts, bool so
     ch.flush_blocking();
 
     if (socket_mode) {
-        auto reply = replies.next(wait_ms(opts.wait, kDefaultSocketReplyMs));
+        auto reply = replies.next(wait_ms(opts.wait_for, kDefaultSocketReplyMs));
         if (!reply) throw Error(opts.socket_path + ": no reply" + (ch.eof() ? " (closed)" : ""));
         write_or_die(STDOUT_FILENO, *reply + "\n");
         // Any other JSON-lines peer: a reply at all is the acknowledgement.
@@ -183,9 +186,7 @@ int run_ipc_send(const Options& opts) {
     if (opts.json && opts.string_text) throw UsageError("give JSON or --string, not both");
     if (opts.pass_fd >= 0 && ::fcntl(opts.pass_fd, F_GETFD) < 0)
         throw SysError("--fd " + std::to_string(opts.pass_fd), errno, exit_code::usage);
-    if (opts.wait && !opts.wait->empty()) parse_duration(*opts.wait);  // usage error early
-    size_t max_message =
-        opts.max_message ? parse_message_limit(*opts.max_message) : kDefaultMaxMessage;
+    size_t max_message = opts.max_message.value_or(kDefaultMaxMessage);
 
     // Validate before connecting, so bad JSON sends nothing.
     std::optional<Json> single;
@@ -236,15 +237,18 @@ int run_ipc_send(const Options& opts) {
     }
 
     if (!socket_mode && opts.wait) {
-        auto reply = replies.next(wait_ms(opts.wait, -1));
+        auto reply = replies.next(wait_ms(opts.wait_for, -1));
         if (!reply)
             throw Error(ch.eof() ? "the channel closed before a reply"
-                                 : "no reply within " + *opts.wait);
+                                 : "no reply within " + opts.wait_text);
         write_or_die(STDOUT_FILENO, *reply + "\n");
     }
     return report.exit_status();
 }
 
 }  // namespace
+
+const ToolEntry ipc_send_tool{"ipc-send", "send a message to a process over its IPC channel",
+                              tool_main<Options, declare_ipc_send, run_ipc_send>};
 
 }  // namespace ptool

@@ -3,7 +3,6 @@
 // place errors are caught.
 #include <signal.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <array>
@@ -24,20 +23,9 @@
 namespace ptool {
 namespace {
 
-// Keep sorted by name; a subcommand not built yet is simply absent.
-constexpr std::array<ToolEntry, 8> kTools = {
-    ToolEntry{"bufdump", "hex dumps and encodings (xxd, hexdump -C, base64, Node Buffer)",
-              setup_bufdump},
-    ToolEntry{"daemonize", "run a program as a daemon (daemonize, start-stop-daemon)",
-              setup_daemonize},
-    ToolEntry{"exec", "run a command, capture its output (Node exec)", setup_exec},
-    ToolEntry{"fork-cluster", "supervise N workers sharing listening sockets (Node cluster)",
-              setup_fork_cluster},
-    ToolEntry{"hashfile", "file digests (sha256sum, b3sum, xxhsum, openssl dgst)", setup_hashfile},
-    ToolEntry{"ipc-send", "send a message to a process over its IPC channel", setup_ipc_send},
-    ToolEntry{"pstree", "show the process tree (psmisc pstree)", setup_pstree},
-    ToolEntry{"spawn", "run a program, stream its output (Node spawn)", setup_spawn},
-};
+#define PTOOL_TOOL_ADDRESS(id) &id##_tool,
+constexpr const ToolEntry* kTools[] = {PTOOL_TOOLS(PTOOL_TOOL_ADDRESS)};
+#undef PTOOL_TOOL_ADDRESS
 
 // Optimal string alignment distance: a transposition ("hsahfile") costs one edit.
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -57,11 +45,11 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 std::string_view closest_tool(std::string_view name) {
     std::string_view best;
     size_t best_distance = SIZE_MAX;
-    for (const auto& tool : tool_table()) {
-        size_t dist = edit_distance(name, tool.name);
+    for (const ToolEntry* tool : tool_table()) {
+        size_t dist = edit_distance(name, tool->name);
         if (dist < best_distance) {
             best_distance = dist;
-            best = tool.name;
+            best = tool->name;
         }
     }
     return best_distance <= std::max<size_t>(2, name.size() / 3) ? best : std::string_view();
@@ -73,53 +61,18 @@ std::string top_level_help() {
         "       COMMAND [ARGS...]        (through a symlink named COMMAND)\n"
         "       ptool --list | --install DIR [--force] | --help | --version\n\n"
         "Node.js's process and byte tools for shell pipelines.\n\nCommands:\n";
-    for (const auto& tool : tool_table()) {
-        std::string line = "  " + std::string(tool.name);
+    for (const ToolEntry* tool : tool_table()) {
+        std::string line = "  " + std::string(tool->name);
         line.resize(std::max<size_t>(line.size() + 2, 16), ' ');
-        out += line + std::string(tool.summary) + "\n";
+        out += line + std::string(tool->summary) + "\n";
     }
     out += "\nRun 'ptool COMMAND --help' for a command's options; 'man ptool-COMMAND' for more.\n";
     return out;
 }
 
-// An empty value never means "default" or "none" (as runuser, setpriv and timeout):
-// `--uid ''` must not run as root, `--pidfile ''` must not be taken. Options whose
-// value is optional (`--tag`, `--wait`) give their bare form a meaning and are left out.
-void reject_empty_values(CLI::App& app) {
-    static const CLI::Validator kNonEmpty(
-        [](std::string& value) {
-            return value.empty() ? std::string("empty value") : std::string();
-        },
-        "", "NONEMPTY");
-    for (CLI::Option* option : app.get_options()) {
-        if (!option->nonpositional() || option->get_type_size_max() == 0 ||
-            option->get_expected_min() == 0)
-            continue;
-        option->transform(kNonEmpty);  // first, before a range or set check speaks
-    }
-    for (CLI::App* sub : app.get_subcommands({})) reject_empty_values(*sub);
-}
-
 int run_tool(const ToolEntry& tool, int argc, char** argv) {
     set_program_name("ptool " + std::string(tool.name));
-    CLI::App app(std::string(tool.summary), "ptool " + std::string(tool.name));
-    ToolRunner runner = tool.setup(app);
-    reject_empty_values(app);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-        write_or_die(STDOUT_FILENO, app.help());
-        return exit_code::ok;
-    } catch (const CLI::CallForAllHelp&) {
-        write_or_die(STDOUT_FILENO, app.help("", CLI::AppFormatMode::All));
-        return exit_code::ok;
-    } catch (const CLI::ParseError& e) {
-        std::string what = e.what();
-        std::replace(what.begin(), what.end(), '\n', ' ');
-        report_error(what + " (see --help)");
-        return exit_code::usage;
-    }
-    return runner();
+    return tool.main(tool, argc, argv);
 }
 
 int install_links(const std::string& dir, bool force) {
@@ -128,8 +81,8 @@ int install_links(const std::string& dir, bool force) {
     if (n < 0) throw SysError("/proc/self/exe", errno);
     self[n] = '\0';
     Report report;
-    for (const auto& tool : tool_table()) {
-        std::string link = dir + "/" + std::string(tool.name);
+    for (const ToolEntry* tool : tool_table()) {
+        std::string link = dir + "/" + std::string(tool->name);
         if (force) {
             // Made beside the target, then renamed over it: never a moment with no link.
             std::string tmp = link + ".ptool-tmp";
@@ -140,8 +93,9 @@ int install_links(const std::string& dir, bool force) {
                 report.warn_errno(link, err);
             }
         } else if (::symlink(self, link.c_str()) < 0) {
-            report.warn(errno_message(link, errno) +
-                        (errno == EEXIST ? " (use --force to replace it)" : ""));
+            int err = errno;
+            report.warn(errno_message(link, err) +
+                        (err == EEXIST ? " (use --force to replace it)" : ""));
         }
     }
     return report.exit_status();
@@ -163,7 +117,7 @@ int run_top_level(int argc, char** argv) {
     }
     if (first == "--list") {
         std::string out;
-        for (const auto& tool : tool_table()) out += std::string(tool.name) + "\n";
+        for (const ToolEntry* tool : tool_table()) out += std::string(tool->name) + "\n";
         write_or_die(STDOUT_FILENO, out);
         return exit_code::ok;
     }
@@ -201,14 +155,14 @@ int dispatch(int argc, char** argv) {
 
 }  // namespace
 
-std::span<const ToolEntry> tool_table() {
+std::span<const ToolEntry* const> tool_table() {
     return kTools;
 }
 
 const ToolEntry* find_tool(std::string_view name) {
-    auto it = std::find_if(kTools.begin(), kTools.end(),
-                           [&](const ToolEntry& t) { return t.name == name; });
-    return it == kTools.end() ? nullptr : &*it;
+    for (const ToolEntry* tool : kTools)
+        if (tool->name == name) return tool;
+    return nullptr;
 }
 
 }  // namespace ptool

@@ -1,40 +1,50 @@
-// What ptool and its subcommands share: the one table of subcommands (busybox's
-// applets.src.h, kept in tools/ptool.cpp), which drives dispatch, `--list`,
-// `--install` and the did-you-mean suggestion.
+// What ptool and its subcommands share: the one list of subcommands (busybox's
+// applets.src.h), which drives dispatch, `--list`, `--install` and the did-you-mean
+// suggestion. Each tool defines its entry, NAME_tool, beside its option table.
 #pragma once
 
-#include <functional>
 #include <span>
 #include <string_view>
 
-namespace CLI {
-class App;
-}
+#include "tools/cli/options.hpp"
 
 namespace ptool {
-
-// Returned by a tool's setup: runs the tool with the options CLI11 parsed into it.
-using ToolRunner = std::function<int()>;
 
 struct ToolEntry {
     std::string_view name;
     std::string_view summary;
-    // Declares the tool's options on `app`, binding them into the tool's Options.
-    ToolRunner (*setup)(CLI::App& app);
+    // Parses the command line into the tool's Options and runs the tool.
+    int (*main)(const ToolEntry& self, int argc, char** argv);
 };
 
-// Sorted by name.
-std::span<const ToolEntry> tool_table();
-const ToolEntry* find_tool(std::string_view name);
+// A tool's entry: its option table (`Declare` binds it to an Options) and its run function.
+template <typename Options, void (*Declare)(cli::OptionTable&, Options&),
+          int (*Run)(const Options&)>
+int tool_main(const ToolEntry& self, int argc, char** argv) {
+    Options opts;
+    cli::OptionTable table;
+    Declare(table, opts);
+    if (auto answered = cli::parse_command_line(self.name, self.summary, table, argc, argv))
+        return *answered;
+    return Run(opts);
+}
 
-// One declaration per subcommand, defined in tools/NAME.cpp.
-ToolRunner setup_bufdump(CLI::App& app);
-ToolRunner setup_daemonize(CLI::App& app);
-ToolRunner setup_exec(CLI::App& app);
-ToolRunner setup_fork_cluster(CLI::App& app);
-ToolRunner setup_hashfile(CLI::App& app);
-ToolRunner setup_ipc_send(CLI::App& app);
-ToolRunner setup_pstree(CLI::App& app);
-ToolRunner setup_spawn(CLI::App& app);
+// Every subcommand, sorted by name; each defined in tools/NAME.cpp or tools/NAME/.
+#define PTOOL_TOOLS(X) \
+    X(bufdump)         \
+    X(daemonize)       \
+    X(exec)            \
+    X(fork_cluster)    \
+    X(hashfile)        \
+    X(ipc_send)        \
+    X(pstree)          \
+    X(spawn)
+#define PTOOL_DECLARE_TOOL(id) extern const ToolEntry id##_tool;
+PTOOL_TOOLS(PTOOL_DECLARE_TOOL)
+#undef PTOOL_DECLARE_TOOL
+
+// Sorted by name.
+std::span<const ToolEntry* const> tool_table();
+const ToolEntry* find_tool(std::string_view name);
 
 }  // namespace ptool

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <memory>
@@ -34,24 +33,23 @@ namespace {
 struct Options {
     std::vector<std::string> command;
     std::string cwd;
-    std::vector<std::string> env;
+    std::vector<std::pair<std::string, std::string>> env;
     std::vector<std::string> unset;
     bool env_clear = false;
     std::string argv0;
     bool shell = false;
-    std::string stdio[3] = {"inherit", "inherit", "inherit"};
+    StdioSpec stdio[3];  // inherit
     bool stdio_given[3] = {false, false, false};
-    std::string tag;
-    bool tag_given = false;
+    std::optional<std::string> tag;  // "" when given bare: "[PID]"
     bool timestamps = false;
-    std::string timeout;
-    std::string kill_signal = "TERM";
-    std::string kill_after;
+    std::optional<Duration> timeout;
+    int kill_signal = SIGTERM;
+    Duration kill_after{};
     bool detached = false;
-    std::string uid;
-    std::string gid;
+    std::optional<UserInfo> uid;
+    std::optional<gid_t> gid;
     bool ipc = false;
-    std::optional<std::string> max_message;
+    std::optional<size_t> max_message;
     bool json = false;
     std::string events;
 };
@@ -62,60 +60,54 @@ int run_spawn(const Options& opts);
 
 }  // namespace
 
-ToolRunner setup_spawn(CLI::App& app) {
-    auto opts = std::make_shared<Options>();
-    app.add_option("--cwd", opts->cwd, "run the program in DIR");
-    app.add_option("--env", opts->env, "set K=V in the program's environment (repeatable)");
-    app.add_option("--unset", opts->unset, "remove K from the environment (repeatable)");
-    app.add_flag("--env-clear", opts->env_clear, "start from an empty environment");
-    app.add_option("--argv0", opts->argv0, "the name the program sees as argv[0]");
-    app.add_flag("--shell", opts->shell, "run the command through /bin/sh -c");
-    const char* names[3] = {"--stdin", "--stdout", "--stderr"};
-    CLI::Option* stdio_opts[3];
-    for (int i = 0; i < 3; ++i)
-        stdio_opts[i] = app.add_option(names[i], opts->stdio[i],
-                                       "inherit|pipe|ignore|file:PATH|append:PATH|fd:N");
-    CLI::Option* tag =
-        app.add_option("--tag", opts->tag, "prefix relayed lines (default [PID])")->expected(0, 1);
-    app.add_flag("--timestamps", opts->timestamps, "prefix relayed lines with an ISO-8601 time");
-    app.add_option("--timeout", opts->timeout, "signal the program after DUR; exit 124");
-    app.add_option("--kill-signal", opts->kill_signal, "the timeout signal (default TERM)");
-    app.add_option("--kill-after", opts->kill_after, "SIGKILL this long after the timeout signal");
-    app.add_flag("--detached", opts->detached, "new session; print the pid and exit at once");
-    app.add_option("--uid", opts->uid, "run as USER (name or number)");
-    app.add_option("--gid", opts->gid, "run with GROUP (name or number)");
-    app.add_flag("--ipc", opts->ipc, "give the program a Node IPC channel (JSON lines on stdio)");
-    app.add_option("--max-message", opts->max_message,
-                   "with --ipc: drop messages larger than SIZE (default 4MiB)");
-    app.add_flag("--json", opts->json, "lifecycle events as JSON lines on stderr");
-    app.add_option("--events", opts->events, "write the --json events to FILE instead");
-    app.add_option("command", opts->command, "PROGRAM [ARGS...]")->required()->expected(-1);
-    app.positionals_at_end();
-    return [opts, tag, stdio_opts] {
-        opts->tag_given = tag->count() > 0;
-        for (int i = 0; i < 3; ++i) opts->stdio_given[i] = stdio_opts[i]->count() > 0;
-        return run_spawn(*opts);
-    };
-}
-
 namespace {
 
-StdioSpec parse_stdio(const std::string& mode, int index) {
-    std::string_view m = mode;
-    if (m == "inherit") return StdioSpec::inherit();
-    if (m == "pipe") return StdioSpec::pipe();
-    if (m == "ignore") return StdioSpec::null();
-    if (m.starts_with("file:") && m.size() > 5)
-        return StdioSpec::file(mode.substr(5),
+StdioSpec parse_stdio(std::string_view mode, int index) {
+    if (mode == "inherit") return StdioSpec::inherit();
+    if (mode == "pipe") return StdioSpec::pipe();
+    if (mode == "ignore") return StdioSpec::null();
+    if (mode.starts_with("file:") && mode.size() > 5)
+        return StdioSpec::file(std::string(mode.substr(5)),
                                index == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC);
-    if (m.starts_with("append:") && m.size() > 7)
-        return StdioSpec::file(mode.substr(7),
+    if (mode.starts_with("append:") && mode.size() > 7)
+        return StdioSpec::file(std::string(mode.substr(7)),
                                index == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND);
-    if (m.starts_with("fd:"))
-        if (auto fd = parse_int(m.substr(3)); fd && *fd >= 0 && *fd < (1 << 20))
+    if (mode.starts_with("fd:"))
+        if (auto fd = parse_int(mode.substr(3)); fd && *fd >= 0 && *fd < (1 << 20))
             return StdioSpec::from_fd(static_cast<int>(*fd));
-    throw UsageError("bad stdio mode '" + mode +
-                     "' (expected inherit, pipe, ignore, file:PATH, append:PATH or fd:N)");
+    throw UsageError("expected inherit, pipe, ignore, file:PATH, append:PATH or fd:N, got '" +
+                     std::string(mode) + "'");
+}
+
+void declare_spawn(cli::OptionTable& t, Options& o) {
+    t.path("--cwd", "DIR", "run the program in DIR", o.cwd);
+    t.assignments("--env", "K=V", "set K=V in the program's environment (repeatable)", o.env);
+    t.list("--unset", "K", "remove K from the environment (repeatable)", o.unset);
+    t.flag("--env-clear", "start from an empty environment", o.env_clear);
+    t.string("--argv0", "NAME", "the name the program sees as argv[0]", o.argv0);
+    t.flag("--shell", "run the command through /bin/sh -c", o.shell);
+    const char* names[3] = {"--stdin", "--stdout", "--stderr"};
+    for (int i = 0; i < 3; ++i)
+        t.custom(names[i], "MODE", "inherit|pipe|ignore|file:PATH|append:PATH|fd:N",
+                 cli::Kind::string,
+                 [&o, i](std::string_view mode) { o.stdio[i] = parse_stdio(mode, i); })
+            .mark_given(o.stdio_given[i]);
+    t.optional_value("--tag", "TEXT", "prefix relayed lines (default [PID])", o.tag);
+    t.flag("--timestamps", "prefix relayed lines with an ISO-8601 time", o.timestamps);
+    t.duration("--timeout", "DUR", "signal the program after DUR; exit 124", o.timeout);
+    t.signal("--kill-signal", "SIG", "the timeout signal (default TERM)", o.kill_signal);
+    t.duration("--kill-after", "DUR", "SIGKILL this long after the timeout signal", o.kill_after);
+    t.flag("--detached", "new session; print the pid and exit at once", o.detached);
+    t.user("--uid", "USER", "run as USER (name or number)", o.uid);
+    t.group("--gid", "GROUP", "run with GROUP (name or number)", o.gid);
+    t.flag("--ipc", "give the program a Node IPC channel (JSON lines on stdio)", o.ipc);
+    t.custom("--max-message", "SIZE", "with --ipc: drop messages larger than SIZE (default 4MiB)",
+             cli::Kind::size,
+             [&o](std::string_view text) { o.max_message = parse_message_limit(text); });
+    t.flag("--json", "lifecycle events as JSON lines on stderr", o.json);
+    t.path("--events", "FILE", "write the --json events to FILE instead", o.events);
+    t.positional("command", "PROGRAM [ARGS...]", o.command).require();
+    t.positionals_at_end();
 }
 
 ChildSpec build_spec(const Options& opts) {
@@ -129,32 +121,33 @@ ChildSpec build_spec(const Options& opts) {
     }
     if (!opts.argv0.empty()) spec.argv0 = opts.argv0;
     spec.cwd = opts.cwd;
+    spec.cwd_option = "--cwd";
     spec.env_clear = opts.env_clear;
     spec.env_unset = opts.unset;
-    for (const auto& kv : opts.env) spec.env_set.push_back(parse_env_assignment(kv));
-    bool line_mode = opts.tag_given || opts.timestamps;
+    spec.env_set = opts.env;
+    bool line_mode = opts.tag || opts.timestamps;
     for (int i = 0; i < 3; ++i) {
-        spec.stdio[i] = parse_stdio(opts.stdio[i], i);
+        spec.stdio[i] = opts.stdio[i];
         // --tag/--timestamps relay what was not explicitly sent elsewhere.
         if (line_mode && i > 0 && !opts.stdio_given[i]) spec.stdio[i] = StdioSpec::pipe();
     }
     // ptool's stdin carries the IPC messages, so the program does not read it too.
     if (opts.ipc && !opts.stdio_given[0]) spec.stdio[0] = StdioSpec::null();
-    if (!opts.uid.empty()) {
-        UserInfo user = lookup_user(opts.uid);
+    if (opts.uid) {
+        const UserInfo& user = *opts.uid;
         spec.uid = user.uid;
         if (!user.name.empty()) {
             spec.gid = user.gid;
             spec.groups = user_groups(user.name, user.gid);
         }
     }
-    if (!opts.gid.empty()) {
-        spec.gid = lookup_group(opts.gid);
-        if (opts.uid.empty()) spec.groups = std::vector<gid_t>{*spec.gid};
+    if (opts.gid) {
+        spec.gid = *opts.gid;
+        if (!opts.uid) spec.groups = std::vector<gid_t>{*spec.gid};
     }
     if (opts.detached)
         spec.new_session = true;
-    else if (!opts.timeout.empty())
+    else if (opts.timeout)
         spec.new_process_group = true;  // as timeout(1)
     return spec;
 }
@@ -166,7 +159,7 @@ void check_combinations(const Options& opts, const ChildSpec& spec) {
     for (const auto& s : spec.stdio)
         if (s.kind == StdioSpec::Kind::pipe)
             throw UsageError("--detached cannot relay pipes (ptool exits at once)");
-    if (opts.ipc || !opts.timeout.empty())
+    if (opts.ipc || opts.timeout)
         throw UsageError("--detached cannot be combined with --ipc or --timeout");
 }
 
@@ -405,14 +398,11 @@ int run_spawn(const Options& opts) {
     ChildSpec spec = build_spec(opts);
     check_combinations(opts, spec);
     ChildTimeout timeout;
-    if (!opts.timeout.empty()) timeout.after = parse_duration(opts.timeout);
-    timeout.signal = parse_signal(opts.kill_signal);
-    if (!opts.kill_after.empty()) timeout.kill_after = parse_duration(opts.kill_after);
-    size_t max_message = kDefaultMaxMessage;
-    if (opts.max_message) {
-        if (!opts.ipc) throw UsageError("--max-message needs --ipc");
-        max_message = parse_message_limit(*opts.max_message);
-    }
+    if (opts.timeout) timeout.after = *opts.timeout;
+    timeout.signal = opts.kill_signal;
+    timeout.kill_after = opts.kill_after;
+    if (opts.max_message && !opts.ipc) throw UsageError("--max-message needs --ipc");
+    size_t max_message = opts.max_message.value_or(kDefaultMaxMessage);
     EventLog events(opts);
     std::optional<IpcPair> ipc;
     if (opts.ipc) {
@@ -442,7 +432,7 @@ int run_spawn(const Options& opts) {
     }
 
     std::string tag;
-    if (opts.tag_given) tag = opts.tag.empty() ? "[" + std::to_string(child.pid()) + "]" : opts.tag;
+    if (opts.tag) tag = opts.tag->empty() ? "[" + std::to_string(child.pid()) + "]" : *opts.tag;
     LinePrefix prefix{tag, opts.timestamps};
     std::optional<OutputRelay> relays[3];
     for (int i = 1; i <= 2; ++i)
@@ -476,5 +466,8 @@ int run_spawn(const Options& opts) {
 }
 
 }  // namespace
+
+const ToolEntry spawn_tool{"spawn", "run a program, stream its output (Node spawn)",
+                           tool_main<Options, declare_spawn, run_spawn>};
 
 }  // namespace ptool

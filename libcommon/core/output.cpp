@@ -65,7 +65,7 @@ ColorMode parse_color_mode(std::string_view text) {
     if (text == "auto") return ColorMode::automatic;
     if (text == "always") return ColorMode::always;
     if (text == "never") return ColorMode::never;
-    throw UsageError("--color: expected auto, always or never, got '" + std::string(text) + "'");
+    throw UsageError("expected auto, always or never, got '" + std::string(text) + "'");
 }
 
 bool use_color(ColorMode mode, int fd) {

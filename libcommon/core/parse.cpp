@@ -59,11 +59,11 @@ std::optional<long long> parse_int(std::string_view text) {
     return value;
 }
 
-uint64_t parse_count(std::string_view what, std::string_view text, uint64_t max) {
+uint64_t parse_count(std::string_view text, uint64_t max) {
     std::string shown =
         text.size() > 20 ? std::string(text.substr(0, 20)) + "..." : std::string(text);
     std::string range = "a number from 0 to " + std::to_string(max);
-    auto fail = [&](const std::string& why) { throw UsageError(std::string(what) + ": " + why); };
+    auto fail = [](const std::string& why) { throw UsageError(why); };
     if (text.empty()) fail("expected " + range + ", not an empty value");
     if (text[0] == '-' && text.size() > 1 && std::isdigit(static_cast<unsigned char>(text[1])))
         fail("'" + shown + "' is negative (expected " + range + ")");

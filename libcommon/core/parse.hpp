@@ -1,6 +1,7 @@
 // Parsers for the values every subcommand takes (SPEC "Conventions"):
 // durations, sizes, signal names, users and groups. Each throws UsageError
-// with a message naming the bad text.
+// with a message naming the bad text and the reason, never an option: the option
+// layer (tools/cli/options.hpp) puts the option's name in front.
 #pragma once
 
 #include <sys/types.h>
@@ -46,9 +47,9 @@ std::optional<std::string> user_name(uid_t uid);
 
 // Strict whole-string integer parse; nullopt on any junk or overflow.
 std::optional<long long> parse_int(std::string_view text);
-// A count for option `what` ("-c"): decimal digits only (so "010" is 10, as
-// base64 -w reads it), from 0 to `max`. Otherwise a one-line UsageError
-// "WHAT: ..." that quotes at most the first 20 characters of the text.
-uint64_t parse_count(std::string_view what, std::string_view text, uint64_t max);
+// A count: decimal digits only (so "010" is 10, as base64 -w reads it), from 0 to
+// `max`. Otherwise a one-line UsageError that quotes at most the first 20
+// characters of the text.
+uint64_t parse_count(std::string_view text, uint64_t max);
 
 }  // namespace ptool

@@ -78,7 +78,7 @@ pid_t launch_posix_spawn(const ChildSpec& spec, PreparedChild& p) {
     if (rc != 0) {  // glibc has already reaped the failed child
         if (!spec.cwd.empty())
             if (int err = cwd_problem(spec.cwd))
-                throw LaunchError(LaunchStep::chdir, err, "--cwd " + spec.cwd);
+                throw LaunchError(LaunchStep::chdir, err, cwd_what(spec));
         throw exec_failure(spec, program, rc);
     }
     return pid;
@@ -206,7 +206,7 @@ pid_t launch_fork(const ChildSpec& spec, PreparedChild& p) {
         if (step == LaunchStep::exec)
             throw exec_failure(spec, p.candidates.size() == 1 ? p.candidates[0] : spec.argv[0],
                                failure.err);
-        if (step == LaunchStep::chdir) throw LaunchError(step, failure.err, "--cwd " + spec.cwd);
+        if (step == LaunchStep::chdir) throw LaunchError(step, failure.err, cwd_what(spec));
         if (step == LaunchStep::groups || step == LaunchStep::gid || step == LaunchStep::uid)
             throw LaunchError(step, failure.err, p.identity);
         throw LaunchError(step, failure.err, spec.argv[0]);

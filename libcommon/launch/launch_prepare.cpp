@@ -44,7 +44,7 @@ void build_environment(const ChildSpec& spec, PreparedChild& p) {
         for (char** e = environ; e && *e; ++e)
             if (!edited(env_name(*e))) p.env_strings.emplace_back(*e);
     for (const auto& kv : spec.env_set) {
-        // A later --env K=V wins over an earlier one for the same K. (No structured
+        // A later K=V wins over an earlier one for the same K. (No structured
         // binding: clang 14, which builds the fuzzers, cannot capture one in a lambda.)
         const std::string& name = kv.first;
         std::string entry = name + "=" + kv.second;
@@ -200,6 +200,10 @@ PreparedChild prepare(const ChildSpec& spec) {
     build_fds(spec, p);
     build_identity(spec, p);
     return p;
+}
+
+std::string cwd_what(const ChildSpec& spec) {
+    return spec.cwd_option.empty() ? spec.cwd : spec.cwd_option + " " + spec.cwd;
 }
 
 // A reason to believe the cwd cannot be entered (used to tell posix_spawn's chdir

@@ -44,6 +44,8 @@ PreparedChild prepare(const ChildSpec& spec);
 
 // A reason to believe the cwd cannot be entered (0: none seen).
 int cwd_problem(const std::string& cwd);
+// What a chdir failure names: "--cwd DIR" (the tool's option, spec.cwd_option) or "DIR".
+std::string cwd_what(const ChildSpec& spec);
 
 // The LaunchError for an exec of `tried` that failed with `err`, in a shell's words.
 LaunchError exec_failure(const ChildSpec& spec, const std::string& tried, int err);

@@ -175,7 +175,7 @@ Child launch(const ChildSpec& spec) {
 std::pair<std::string, std::string> parse_env_assignment(std::string_view text) {
     size_t eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0)
-        throw UsageError("--env " + std::string(text) + ": expected NAME=VALUE");
+        throw UsageError("expected NAME=VALUE, got '" + std::string(text) + "'");
     return {std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
 }
 

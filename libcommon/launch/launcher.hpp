@@ -81,6 +81,9 @@ struct ChildSpec {
     std::vector<std::string> env_own_pid;
 
     std::string cwd;  // empty: ptool's
+    // How a chdir failure names the directory's source, the tool's option ("--cwd"):
+    // "--cwd DIR: why"; empty: "DIR: why". The library names no option itself.
+    std::string cwd_option;
     StdioSpec stdio[3];
     std::vector<FdMapping> extra_fds;
     int pipe_size = 0;  // > 0: F_SETPIPE_SZ on StdioSpec::pipe pipes (capture throughput)
@@ -115,7 +118,7 @@ enum class LaunchStep : uint8_t {
 };
 
 // Launch failure. Exit status as shells give it: exec ENOENT 127, exec other 126,
-// anything before exec 125. Message: "PROGRAM: why" for exec, "--cwd DIR: why" for chdir.
+// anything before exec 125. Message: "PROGRAM: why" for exec, "[CWD_OPTION ]DIR: why" for chdir.
 class LaunchError : public SysError {
 public:
     LaunchError(LaunchStep step, int err, std::string_view what, std::string_view note = {});
@@ -201,7 +204,8 @@ bool can_use_posix_spawn(const ChildSpec& spec);
 // is gone.
 bool stop_process(pid_t pid, int sig, std::chrono::nanoseconds grace);
 
-// "K=V" from --env: throws UsageError when there is no '=' or K is empty.
+// "K=V": throws UsageError "expected NAME=VALUE, got 'TEXT'" when there is no '=' or K
+// is empty.
 std::pair<std::string, std::string> parse_env_assignment(std::string_view text);
 
 // initgroups(3)'s list for a user: their primary group plus every group naming them.

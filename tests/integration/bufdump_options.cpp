@@ -32,14 +32,16 @@ void check_usage_error(const std::vector<std::string>& args, const std::string& 
 
 TEST_CASE("bufdump rejects negative, empty and huge counts in one line with exit 2") {
     std::string huge(300, '7');
-    check_usage_error({"-c", "-1"}, "ptool bufdump: -c: '-1' is negative");
+    check_usage_error({"-c", "-1"}, "ptool bufdump: --cols: '-1' is negative");
     check_usage_error({"-f", "base64", "--wrap", "-1"}, "ptool bufdump: --wrap: '-1' is negative");
-    check_usage_error({"-c", huge}, "ptool bufdump: -c: '77777777777777777777...' is too large");
-    check_usage_error({"-g", huge}, "ptool bufdump: -g: '77777777777777777777...' is too large");
+    check_usage_error({"-c", huge},
+                      "ptool bufdump: --cols: '77777777777777777777...' is too large");
+    check_usage_error({"-g", huge},
+                      "ptool bufdump: --group: '77777777777777777777...' is too large");
     check_usage_error({"-f", "base64", "--wrap", huge}, "ptool bufdump: --wrap: ");
     check_usage_error({"-c", ""}, "ptool bufdump: --cols: empty value");  // as every option
-    check_usage_error({"-g", "2x"}, "ptool bufdump: -g: '2x' is not a number");
-    check_usage_error({"-c", "99999999999"}, "ptool bufdump: -c: '99999999999' is too large");
+    check_usage_error({"-g", "2x"}, "ptool bufdump: --group: '2x' is not a number");
+    check_usage_error({"-c", "99999999999"}, "ptool bufdump: --cols: '99999999999' is too large");
 }
 
 TEST_CASE("bufdump --wrap is decimal as base64 -w reads it: 08 is 8, 010 is 10") {

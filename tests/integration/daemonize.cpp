@@ -547,11 +547,12 @@ TEST_CASE("daemonize rejects bad durations signals and missing arguments with 2"
     };
     std::vector<Case> cases = {
         {{"--wait-ready", "5x", "--", "true"},
-         "ptool daemonize: invalid duration '5x' (use e.g. 250ms, 5s, 2m, 1h, 1.5)\n"},
+         "ptool daemonize: --wait-ready: invalid duration '5x' (use e.g. 250ms, 5s, 2m, 1h, "
+         "1.5)\n"},
         {{"--stop", "--pidfile", pidfile, "--timeout", "soon"},
-         "ptool daemonize: invalid duration 'soon' (use e.g. 250ms, 5s, 2m, 1h, 1.5)\n"},
+         "ptool daemonize: --timeout: invalid duration 'soon' (use e.g. 250ms, 5s, 2m, 1h, 1.5)\n"},
         {{"--stop", "--pidfile", pidfile, "--signal", "NOPE"},
-         "ptool daemonize: invalid signal 'NOPE' (use e.g. TERM, SIGKILL or 9)\n"},
+         "ptool daemonize: --signal: invalid signal 'NOPE' (use e.g. TERM, SIGKILL or 9)\n"},
         {{"--umask", "999", "--", "true"},
          "ptool daemonize: --umask: invalid mode '999' (octal, e.g. 022)\n"},
         {{"--stop"}, "ptool daemonize: --stop needs --pidfile\n"},

@@ -46,9 +46,9 @@ TEST_CASE("hashfile -j rejects negative, junk and huge values in one line with e
         auto r = run_ptool({"hashfile", "-j", jobs, "/dev/null"});
         CHECK(r.status == 2);
         CHECK(r.out.empty());
-        // An empty value is refused for every option alike, by the option's long name.
+        // Every bad value, an empty one too, is named by the option's long name.
         CHECK(r.err.rfind(
-                  jobs.empty() ? "ptool hashfile: --jobs: empty value" : "ptool hashfile: -j: ",
+                  jobs.empty() ? "ptool hashfile: --jobs: empty value" : "ptool hashfile: --jobs: ",
                   0) == 0);
         CHECK(r.err.find('\n') == r.err.size() - 1);
     }

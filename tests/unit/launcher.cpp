@@ -106,6 +106,7 @@ TEST_CASE("launch reports a cwd that cannot be entered as exit status 125 naming
     spec.force_fork = force_fork;
     spec.argv = {"true"};
     spec.cwd = "/nonexistent-ptool-dir";
+    spec.cwd_option = "--cwd";  // the tool's option names the directory's source
     try {
         launch(spec);
         FAIL("launch succeeded");

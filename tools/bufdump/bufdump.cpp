@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <memory>
@@ -34,56 +33,28 @@ namespace ptool {
 namespace {
 
 struct Options {
-    std::string format = "xxd";
+    const ByteFormat* format = find_byte_format("xxd");
+    std::string format_name = "xxd";  // as given, for messages
     std::string file = "-";
     std::string outfile = "-";
-    std::string seek;
-    std::string length;
-    // Counts arrive as text: parse_count reads them in decimal, with one-line errors.
-    std::optional<std::string> columns;
-    std::optional<std::string> group;
+    std::optional<int64_t> seek;
+    std::string seek_text;
+    std::optional<uint64_t> length;
+    std::optional<uint64_t> columns;
+    std::optional<uint64_t> group;
     bool upper = false;
-    std::optional<std::string> wrap;
-    std::string color = "auto";
+    std::optional<uint64_t> wrap;
+    ColorMode color = ColorMode::automatic;
     bool reverse = false;
     bool ignore_garbage = false;
-    std::string from;
-    std::string to;
+    const ByteFormat* from = nullptr;
+    std::string from_name;
+    const ByteFormat* to = nullptr;
 };
 
-int run_bufdump(const Options& opts);
-
-}  // namespace
-
-ToolRunner setup_bufdump(CLI::App& app) {
-    auto opts = std::make_shared<Options>();
-    app.add_option("-f,--format", opts->format,
-                   "xxd (default), hexdump, hex, base64, base64url, utf8, latin1, ascii, "
-                   "utf16le, json, c, bits");
-    app.add_option("-s,--seek", opts->seek, "Start at OFFSET (negative: from the end)");
-    app.add_option("-n,--length", opts->length, "Stop after LENGTH bytes");
-    app.add_option("-c,--cols", opts->columns, "Bytes a line (xxd, bits, c, hex)");
-    app.add_option("-g,--group", opts->group, "Bytes a group (xxd, bits)");
-    app.add_flag("-u,--upper", opts->upper, "Upper-case hex digits");
-    app.add_option("--wrap", opts->wrap, "Characters a line for hex/base64 (0: one line)");
-    app.add_option("--color", opts->color, "Color bytes by class: auto, always, never");
-    app.add_flag("-r,--reverse", opts->reverse, "Turn FORMAT's text back into bytes");
-    app.add_flag("-i,--ignore-garbage", opts->ignore_garbage,
-                 "With -r -f hex/base64: skip characters outside the alphabet");
-    app.add_option("--from", opts->from, "Convert from this encoding (with --to)");
-    app.add_option("--to", opts->to, "Convert to this encoding (with --from)");
-    app.add_option("file", opts->file, "Input file (default: standard input)");
-    app.add_option("outfile", opts->outfile,
-                   "Output file (default: standard output); with -r patched in place, as xxd -r");
-    return [opts] { return run_bufdump(*opts); };
-}
-
-namespace {
-
-const ByteFormat& parse_format(std::string_view what, std::string_view name) {
-    if (const ByteFormat* f = find_byte_format(name)) return *f;
-    throw UsageError(std::string(what) + ": unknown encoding '" + std::string(name) + "' (" +
-                     byte_format_names() + ")");
+const ByteFormat* parse_format(std::string_view name) {
+    if (const ByteFormat* f = find_byte_format(name)) return f;
+    throw UsageError("unknown encoding '" + std::string(name) + "' (" + byte_format_names() + ")");
 }
 
 // The counts, read once; -1 where an option was not given.
@@ -97,13 +68,48 @@ constexpr uint64_t kMaxCount = uint64_t(1) << 30;
 
 Counts parse_counts(const Options& opts) {
     Counts c;
-    auto read = [](const char* what, const std::optional<std::string>& text, uint64_t max) {
-        return text ? static_cast<int64_t>(parse_count(what, *text, max)) : int64_t(-1);
+    auto read = [](const std::optional<uint64_t>& n) {
+        return n ? static_cast<int64_t>(*n) : int64_t(-1);
     };
-    c.columns = read("-c", opts.columns, kMaxCount);
-    c.group = read("-g", opts.group, kMaxCount);
-    c.wrap = read("--wrap", opts.wrap, INT64_MAX);
+    c.columns = read(opts.columns);
+    c.group = read(opts.group);
+    c.wrap = read(opts.wrap);
     return c;
+}
+
+void declare_bufdump(cli::OptionTable& t, Options& o) {
+    auto format = [](const ByteFormat*& out) {
+        return [&out](std::string_view name) { out = parse_format(name); };
+    };
+    t.custom("-f,--format", "FORMAT",
+             "xxd (default), hexdump, hex, base64, base64url, utf8, latin1, ascii, "
+             "utf16le, json, c, bits",
+             cli::Kind::choice, format(o.format))
+        .keep_text(o.format_name);
+    t.custom("-s,--seek", "OFFSET", "Start at OFFSET (negative: from the end)", cli::Kind::size,
+             [&o](std::string_view text) { o.seek = parse_offset(text); })
+        .keep_text(o.seek_text);
+    t.size("-n,--length", "LENGTH", "Stop after LENGTH bytes", o.length);
+    t.count("-c,--cols", "N", "Bytes a line (xxd, bits, c, hex)", o.columns, kMaxCount);
+    t.count("-g,--group", "N", "Bytes a group (xxd, bits)", o.group, kMaxCount);
+    t.flag("-u,--upper", "Upper-case hex digits", o.upper);
+    t.count("--wrap", "N", "Characters a line for hex/base64 (0: one line)", o.wrap, INT64_MAX);
+    t.choice<ColorMode>("--color", "WHEN", "Color bytes by class: auto, always, never", o.color,
+                        {{"auto", ColorMode::automatic},
+                         {"always", ColorMode::always},
+                         {"never", ColorMode::never}});
+    t.flag("-r,--reverse", "Turn FORMAT's text back into bytes", o.reverse);
+    t.flag("-i,--ignore-garbage", "With -r -f hex/base64: skip characters outside the alphabet",
+           o.ignore_garbage);
+    t.custom("--from", "ENCODING", "Convert from this encoding (with --to)", cli::Kind::choice,
+             format(o.from))
+        .keep_text(o.from_name);
+    t.custom("--to", "ENCODING", "Convert to this encoding (with --from)", cli::Kind::choice,
+             format(o.to));
+    t.positional("file", "Input file (default: standard input)", o.file);
+    t.positional("outfile",
+                 "Output file (default: standard output); with -r patched in place, as xxd -r",
+                 o.outfile);
 }
 
 // The settings a format's factories take; color is looked at only for a writer.
@@ -162,17 +168,18 @@ Input open_input(const Options& opts) {
         in.owned = open_file(opts.file, O_RDONLY);
         in.fd = in.owned.get();
     }
-    if (!opts.length.empty()) in.remaining = parse_size(opts.length);
+    if (opts.length) in.remaining = *opts.length;
     struct stat st {};
     if (::fstat(in.fd, &st) < 0) throw SysError(opts.file, errno);
-    if (opts.seek.empty()) return in;
-    int64_t seek = parse_offset(opts.seek);
+    if (!opts.seek) return in;
+    int64_t seek = *opts.seek;
     bool seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
     if (seek < 0) {
         if (!seekable) throw Error(opts.file + ": cannot seek from the end: not a regular file");
         off_t end = ::lseek(in.fd, 0, SEEK_END);
         if (end < 0) throw SysError(opts.file, errno);
-        if (-seek > end) throw Error(opts.file + ": seek " + opts.seek + " is before the start");
+        if (-seek > end)
+            throw Error(opts.file + ": seek " + opts.seek_text + " is before the start");
         seek += end;
     }
     in.offset = static_cast<uint64_t>(seek);
@@ -207,22 +214,22 @@ struct Plan {
 
 Plan make_plan(const Options& opts) {
     Plan plan;
-    if (!opts.from.empty() || !opts.to.empty()) {
-        if (opts.from.empty() || opts.to.empty()) throw UsageError("--from and --to go together");
+    if (opts.from || opts.to) {
+        if (!opts.from || !opts.to) throw UsageError("--from and --to go together");
         if (opts.reverse) throw UsageError("-r and --from/--to do not go together");
-        const ByteFormat& from = parse_format("--from", opts.from);
-        const ByteFormat& to = parse_format("--to", opts.to);
+        const ByteFormat& from = *opts.from;
+        const ByteFormat& to = *opts.to;
         if (from.is_charset()) {
             plan.decode_charset = &from;
         } else if (from.make_decoder) {
             plan.decode_bytes = &from;
         } else {
-            throw UsageError("--from: '" + opts.from + "' cannot be read back");
+            throw UsageError("--from: '" + opts.from_name + "' cannot be read back");
         }
         plan.write = &to;
         return plan;
     }
-    const ByteFormat& format = parse_format("--format", opts.format);
+    const ByteFormat& format = *opts.format;
     if (!opts.reverse) {
         if (format.is_charset()) {
             plan.decode_charset = &format;
@@ -234,7 +241,7 @@ Plan make_plan(const Options& opts) {
     } else if (format.make_decoder) {
         plan.decode_bytes = &format;
     } else {
-        throw UsageError("-r: format '" + opts.format + "' has no reverse");
+        throw UsageError("-r: format '" + opts.format_name + "' has no reverse");
     }
     return plan;
 }
@@ -251,7 +258,7 @@ std::unique_ptr<ByteWriter> make_writer(const Options& opts, const Counts& count
                                         const ByteFormat& format, OutputBuffer& out,
                                         uint64_t offset) {
     FormatSettings s = format_settings(opts, counts);
-    s.color = use_color(parse_color_mode(opts.color), STDOUT_FILENO);
+    s.color = use_color(opts.color, STDOUT_FILENO);
     check_columns(format, counts);
     return format.make_writer(out, s, offset);
 }
@@ -361,4 +368,9 @@ int run_bufdump(const Options& opts) {
 }
 
 }  // namespace
+
+const ToolEntry bufdump_tool{"bufdump",
+                             "hex dumps and encodings (xxd, hexdump -C, base64, Node Buffer)",
+                             tool_main<Options, declare_bufdump, run_bufdump>};
+
 }  // namespace ptool

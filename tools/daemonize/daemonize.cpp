@@ -10,9 +10,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <cerrno>
+#include <climits>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -34,63 +35,22 @@ namespace {
 struct Options {
     std::vector<std::string> command;
     std::string cwd = "/";
-    std::string umask = "022";
+    mode_t umask = 022;
     std::string log, stdout_path, stderr_path;
     std::string pidfile;
-    std::string wait_ready;  // a duration; empty: do not wait
-    std::string user;        // USER[:GROUP]
+    std::optional<Duration> wait_ready;  // none: do not wait
+    std::string user;                    // USER[:GROUP]
     bool respawn = false;
     int max_restarts = 0;  // 0: no limit
     bool stop = false;
     bool status = false;
-    std::string signal = "TERM";
-    std::string timeout = "10s";
+    int signal = SIGTERM;
+    Duration timeout = std::chrono::seconds(10);
 };
 
 int run_daemonize(const Options& opts);
 
 }  // namespace
-
-ToolRunner setup_daemonize(CLI::App& app) {
-    auto opts = std::make_shared<Options>();
-    app.add_option("--cwd", opts->cwd, "working directory of the daemon (default /)")
-        ->type_name("DIR");
-    app.add_option("--umask", opts->umask, "umask of the daemon, octal (default 022)")
-        ->type_name("MASK");
-    auto* log =
-        app.add_option("--log", opts->log, "append stdout and stderr to FILE")->type_name("FILE");
-    app.add_option("--stdout", opts->stdout_path, "append stdout to FILE (default /dev/null)")
-        ->type_name("FILE")
-        ->excludes(log);
-    app.add_option("--stderr", opts->stderr_path, "append stderr to FILE (default /dev/null)")
-        ->type_name("FILE")
-        ->excludes(log);
-    app.add_option("--pidfile", opts->pidfile, "write the pid to FILE and keep it locked")
-        ->type_name("FILE");
-    app.add_option("--wait-ready", opts->wait_ready,
-                   "wait up to DUR for READY=1 on NOTIFY_SOCKET (sd_notify)")
-        ->type_name("DUR");
-    app.add_option("--user", opts->user,
-                   "run as USER[:GROUP] (initgroups, setgid, setuid); with --stop/--status: "
-                   "the daemon must run as USER")
-        ->type_name("USER[:GROUP]");
-    app.add_flag("--respawn", opts->respawn, "restart the program when it dies (with backoff)");
-    app.add_option("--max-restarts", opts->max_restarts,
-                   "with --respawn: give up after N restarts (default: no limit)")
-        ->type_name("N")
-        ->check(CLI::NonNegativeNumber);
-    auto* stop = app.add_flag("--stop", opts->stop, "stop the daemon named by --pidfile");
-    app.add_flag("--status", opts->status,
-                 "exit 0 if the daemon of --pidfile runs, 1 if stale, 3 if not")
-        ->excludes(stop);
-    app.add_option("--signal", opts->signal, "with --stop: the signal to send (default TERM)")
-        ->type_name("SIG");
-    app.add_option("--timeout", opts->timeout, "with --stop: SIGKILL after DUR (default 10s)")
-        ->type_name("DUR");
-    app.add_option("command", opts->command, "PROGRAM [ARGS...]")->expected(-1);
-    app.positionals_at_end();
-    return [opts] { return run_daemonize(*opts); };
-}
 
 namespace {
 
@@ -99,6 +59,40 @@ using namespace std::chrono_literals;
 int start_daemon(const Options& opts);
 int stop_daemon(const Options& opts);
 int daemon_status(const Options& opts);
+
+mode_t parse_umask(std::string_view text) {
+    if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
+        throw UsageError("invalid mode '" + std::string(text) + "' (octal, e.g. 022)");
+    return static_cast<mode_t>(std::stoul(std::string(text), nullptr, 8) & 0777);
+}
+
+void declare_daemonize(cli::OptionTable& t, Options& o) {
+    t.path("--cwd", "DIR", "working directory of the daemon (default /)", o.cwd);
+    t.custom("--umask", "MASK", "umask of the daemon, octal (default 022)", cli::Kind::string,
+             [&o](std::string_view text) { o.umask = parse_umask(text); });
+    t.path("--log", "FILE", "append stdout and stderr to FILE", o.log);
+    t.path("--stdout", "FILE", "append stdout to FILE (default /dev/null)", o.stdout_path)
+        .exclude("--log");
+    t.path("--stderr", "FILE", "append stderr to FILE (default /dev/null)", o.stderr_path)
+        .exclude("--log");
+    t.path("--pidfile", "FILE", "write the pid to FILE and keep it locked", o.pidfile);
+    t.duration("--wait-ready", "DUR", "wait up to DUR for READY=1 on NOTIFY_SOCKET (sd_notify)",
+               o.wait_ready);
+    t.string("--user", "USER[:GROUP]",
+             "run as USER[:GROUP] (initgroups, setgid, setuid); with --stop/--status: "
+             "the daemon must run as USER",
+             o.user);
+    t.flag("--respawn", "restart the program when it dies (with backoff)", o.respawn);
+    t.integer("--max-restarts", "N", "with --respawn: give up after N restarts (default: no limit)",
+              o.max_restarts, 0, INT_MAX);
+    t.flag("--stop", "stop the daemon named by --pidfile", o.stop);
+    t.flag("--status", "exit 0 if the daemon of --pidfile runs, 1 if stale, 3 if not", o.status)
+        .exclude("--stop");
+    t.signal("--signal", "SIG", "with --stop: the signal to send (default TERM)", o.signal);
+    t.duration("--timeout", "DUR", "with --stop: SIGKILL after DUR (default 10s)", o.timeout);
+    t.positional("command", "PROGRAM [ARGS...]", o.command);
+    t.positionals_at_end();
+}
 
 int run_daemonize(const Options& opts) {
     if ((opts.stop || opts.status) && opts.pidfile.empty())
@@ -112,13 +106,6 @@ int run_daemonize(const Options& opts) {
     return start_daemon(opts);
 }
 
-mode_t parse_umask(const std::string& text) {
-    if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
-        throw UsageError("--umask: invalid mode '" + text + "' (octal, e.g. 022)");
-    return static_cast<mode_t>(std::stoul(text, nullptr, 8) & 0777);
-}
-
-// execve's ENOENT for a program file that exists means its #! interpreter is missing.
 // Points 0-2 of this (starter) process at what the daemon gets: the program and,
 // under --respawn, the supervisor inherit them. Relative paths are the caller's.
 // Log files are opened as pidfiles are (safe_open): a symlink planted in /tmp
@@ -183,7 +170,8 @@ ChildSpec make_spec(const Options& opts) {
         spec.argv[0] = std::filesystem::absolute(spec.argv[0]).lexically_normal().string();
     spec.argv0 = opts.command[0];
     spec.cwd = opts.cwd;
-    spec.umask = parse_umask(opts.umask);
+    spec.cwd_option = "--cwd";
+    spec.umask = opts.umask;
     if (!opts.user.empty()) {
         size_t colon = opts.user.find(':');
         UserInfo user = lookup_user(opts.user.substr(0, colon));
@@ -217,7 +205,7 @@ void stop_session_group(pid_t group, pid_t pid, Duration grace) {
 int start_daemon(const Options& opts) {
     ChildSpec spec = make_spec(opts);
     std::optional<Duration> ready_limit;
-    if (!opts.wait_ready.empty()) ready_limit = parse_duration(opts.wait_ready);
+    if (opts.wait_ready) ready_limit = *opts.wait_ready;
     Options resolved = opts;
     std::optional<PidfileLock> pidfile;
     if (!opts.pidfile.empty()) {
@@ -301,8 +289,8 @@ void check_is_daemon(const Options& opts, const PidfileStatus& status, bool to_s
 }
 
 int stop_daemon(const Options& opts) {
-    int sig = parse_signal(opts.signal);
-    Duration timeout = parse_duration(opts.timeout);
+    int sig = opts.signal;
+    Duration timeout = opts.timeout;
     PidfileStatus status = probe_pidfile(opts.pidfile);
     if (status.state == PidfileState::missing)
         throw Error(opts.pidfile + ": not running (no pidfile)");
@@ -360,5 +348,9 @@ int daemon_status(const Options& opts) {
 }
 
 }  // namespace
+
+const ToolEntry daemonize_tool{"daemonize",
+                               "run a program as a daemon (daemonize, start-stop-daemon)",
+                               tool_main<Options, declare_daemonize, run_daemonize>};
 
 }  // namespace ptool

@@ -10,8 +10,8 @@
 // every other catchable signal is forwarded to the workers and the agent.
 #include <sched.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
+#include <climits>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -26,117 +26,70 @@ namespace ptool {
 
 namespace {
 
-struct Options {
-    std::vector<std::string> command;
-    std::string workers = "1";
-    std::vector<std::string> listen;
-    bool reuse_port = false;
-    std::string ready = "message";
-    std::string ready_timeout = "5s";
-    std::string restart = "on-failure";
-    std::string restart_delay = "100ms";
-    int max_restarts = 10;
-    std::string restart_window = "60s";
-    std::string min_uptime = "1s";
-    std::string stop_signal = "TERM";
-    std::string grace = "10s";
-    bool subreaper = false;
-    std::string agent;
-    bool json = false;
-    std::string control;
-    std::optional<std::string> max_message;
-};
-
-int run_fork_cluster(const Options& opts);
-
-}  // namespace
-
-ToolRunner setup_fork_cluster(CLI::App& app) {
-    auto opts = std::make_shared<Options>();
-    app.add_option("-w,--workers", opts->workers, "number of workers, or auto (CPUs available)");
-    app.add_option("--listen", opts->listen,
-                   "bind ADDR once and pass it to every worker (HOST:PORT, [::1]:PORT, :PORT, "
-                   "unix:PATH, udp://HOST:PORT; NAME=ADDR names it)");
-    app.add_flag("--reuseport", opts->reuse_port, "one SO_REUSEPORT socket per worker");
-    app.add_option("--ready", opts->ready,
-                   "readiness: message ({\"cmd\":\"online\"} or READY=1) or exec");
-    app.add_option("--ready-timeout", opts->ready_timeout,
-                   "take a silent worker as ready after DUR (5s)");
-    app.add_option("--restart", opts->restart, "always|on-failure|never (on-failure)");
-    app.add_option("--restart-delay", opts->restart_delay,
-                   "first restart delay, doubling up to 30s (100ms)");
-    app.add_option("--max-restarts", opts->max_restarts,
-                   "stop everything past N restarts in the window (10; 0: no limit)");
-    app.add_option("--restart-window", opts->restart_window, "the window for --max-restarts (60s)");
-    app.add_option("--min-uptime", opts->min_uptime,
-                   "a worker up this long resets its backoff (1s)");
-    app.add_option("--stop-signal", opts->stop_signal, "signal for a graceful stop (TERM)");
-    app.add_option("--grace", opts->grace, "time a stopping worker gets before SIGKILL (10s)");
-    app.add_flag("--subreaper", opts->subreaper, "reap orphaned descendants (automatic as PID 1)");
-    app.add_option("--agent", opts->agent,
-                   "run COMMAND as a singleton agent beside the workers (directly when it is "
-                   "plain words, else through sh -c)");
-    app.add_flag("--json", opts->json, "events as JSON lines on stderr");
-    app.add_option("--control", opts->control, "serve JSON-line requests on the Unix socket PATH");
-    app.add_option("--max-message", opts->max_message,
-                   "drop IPC messages and control requests larger than SIZE (4MiB)");
-    app.add_option("command", opts->command, "PROGRAM [ARGS...]")->required()->expected(-1);
-    app.positionals_at_end();
-    return [opts] { return run_fork_cluster(*opts); };
-}
-
-namespace {
-
 int available_cpus() {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
     return std::max(1u, std::thread::hardware_concurrency());
 }
 
-int parse_workers(const std::string& text) {
+int parse_workers(std::string_view text) {
     if (text == "auto") return available_cpus();
     auto n = parse_int(text);
     if (!n || *n < 1 || *n > 4096)
-        throw UsageError("--workers: expected 1..4096 or auto, got '" + text + "'");
+        throw UsageError("expected 1..4096 or auto, got '" + std::string(text) + "'");
     return static_cast<int>(*n);
 }
 
-ClusterConfig::Restart parse_restart(const std::string& text) {
-    if (text == "always") return ClusterConfig::Restart::always;
-    if (text == "on-failure") return ClusterConfig::Restart::on_failure;
-    if (text == "never") return ClusterConfig::Restart::never;
-    throw UsageError("--restart: expected always, on-failure or never, got '" + text + "'");
-}
-
-int run_fork_cluster(const Options& opts) {
-    ClusterConfig config;
-    config.command = opts.command;
-    config.workers = parse_workers(opts.workers);
-    for (const auto& text : opts.listen) config.listen.push_back(parse_listen_address(text));
-    config.reuse_port = opts.reuse_port;
-    if (opts.ready == "message")
-        config.ready = ClusterConfig::Ready::message;
-    else if (opts.ready == "exec")
-        config.ready = ClusterConfig::Ready::exec;
-    else
-        throw UsageError("--ready: expected message or exec, got '" + opts.ready + "'");
-    config.ready_timeout = parse_duration(opts.ready_timeout);
-    config.restart = parse_restart(opts.restart);
-    config.restart_delay = parse_duration(opts.restart_delay);
-    if (opts.max_restarts < 0) throw UsageError("--max-restarts: must be 0 or more");
-    config.max_restarts = opts.max_restarts;
-    config.restart_window = parse_duration(opts.restart_window);
-    config.min_uptime = parse_duration(opts.min_uptime);
-    config.stop_signal = parse_signal(opts.stop_signal);
-    config.grace = parse_duration(opts.grace);
-    config.subreaper = opts.subreaper;
-    config.agent = opts.agent;
-    config.json = opts.json;
-    config.control_path = opts.control;
-    if (opts.max_message) config.max_message = parse_message_limit(*opts.max_message);
-    return run_cluster(config);
+// The options fill the ClusterConfig itself: run_cluster takes them as they are.
+void declare_fork_cluster(cli::OptionTable& t, ClusterConfig& c) {
+    using Ready = ClusterConfig::Ready;
+    using Restart = ClusterConfig::Restart;
+    t.custom("-w,--workers", "N", "number of workers, or auto (CPUs available)", cli::Kind::integer,
+             [&c](std::string_view text) { c.workers = parse_workers(text); });
+    t.custom("--listen", "ADDR",
+             "bind ADDR once and pass it to every worker (HOST:PORT, [::1]:PORT, :PORT, "
+             "unix:PATH, udp://HOST:PORT; NAME=ADDR names it)",
+             cli::Kind::string,
+             [&c](std::string_view text) { c.listen.push_back(parse_listen_address(text)); })
+        .repeat();
+    t.flag("--reuseport", "one SO_REUSEPORT socket per worker", c.reuse_port);
+    t.choice<Ready>("--ready", "HOW",
+                    "readiness: message ({\"cmd\":\"online\"} or READY=1) or exec", c.ready,
+                    {{"message", Ready::message}, {"exec", Ready::exec}});
+    t.duration("--ready-timeout", "DUR", "take a silent worker as ready after DUR (5s)",
+               c.ready_timeout);
+    t.choice<Restart>("--restart", "WHEN", "always|on-failure|never (on-failure)", c.restart,
+                      {{"always", Restart::always},
+                       {"on-failure", Restart::on_failure},
+                       {"never", Restart::never}});
+    t.duration("--restart-delay", "DUR", "first restart delay, doubling up to 30s (100ms)",
+               c.restart_delay);
+    t.integer("--max-restarts", "N",
+              "stop everything past N restarts in the window (10; 0: no limit)", c.max_restarts, 0,
+              INT_MAX);
+    t.duration("--restart-window", "DUR", "the window for --max-restarts (60s)", c.restart_window);
+    t.duration("--min-uptime", "DUR", "a worker up this long resets its backoff (1s)",
+               c.min_uptime);
+    t.signal("--stop-signal", "SIG", "signal for a graceful stop (TERM)", c.stop_signal);
+    t.duration("--grace", "DUR", "time a stopping worker gets before SIGKILL (10s)", c.grace);
+    t.flag("--subreaper", "reap orphaned descendants (automatic as PID 1)", c.subreaper);
+    t.string("--agent", "COMMAND",
+             "run COMMAND as a singleton agent beside the workers (directly when it is "
+             "plain words, else through sh -c)",
+             c.agent);
+    t.flag("--json", "events as JSON lines on stderr", c.json);
+    t.path("--control", "PATH", "serve JSON-line requests on the Unix socket PATH", c.control_path);
+    t.custom("--max-message", "SIZE",
+             "drop IPC messages and control requests larger than SIZE (4MiB)", cli::Kind::size,
+             [&c](std::string_view text) { c.max_message = parse_message_limit(text); });
+    t.positional("command", "PROGRAM [ARGS...]", c.command).require();
+    t.positionals_at_end();
 }
 
 }  // namespace
+
+const ToolEntry fork_cluster_tool{"fork-cluster",
+                                  "supervise N workers sharing listening sockets (Node cluster)",
+                                  tool_main<ClusterConfig, declare_fork_cluster, run_cluster>};
 
 }  // namespace ptool

@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -46,13 +45,13 @@ namespace ptool {
 namespace {
 
 struct Options {
-    std::vector<std::string> algo_names;
+    std::vector<DigestAlgo> algos;  // empty: sha256
     std::vector<std::string> files;
     bool tag = false;
     bool zero = false;
     bool json = false;
     bool recursive = false;
-    std::optional<std::string> jobs;  // read by parse_count: one-line errors, decimal
+    std::optional<uint64_t> jobs;
     std::optional<std::string> hmac_key;
     std::optional<std::string> hmac_key_file;
     bool check = false;
@@ -66,30 +65,6 @@ struct Options {
 int run_hashfile(const Options& opts);
 
 }  // namespace
-
-ToolRunner setup_hashfile(CLI::App& app) {
-    auto opts = std::make_shared<Options>();
-    app.add_option("-a,--algo", opts->algo_names,
-                   "Digest algorithm (repeatable): " + digest_algo_list())
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-        ->delimiter(',');
-    app.add_flag("--tag", opts->tag, "BSD-style lines: SHA256 (NAME) = HEX");
-    app.add_flag("-z,--zero", opts->zero, "End lines with NUL, do not escape names");
-    app.add_flag("--json", opts->json, "JSON lines {\"file\",\"algo\",\"digest\",\"size\"}");
-    app.add_flag("-r,--recursive", opts->recursive, "Hash the files under directories");
-    app.add_option("-j,--jobs", opts->jobs, "Files hashed in parallel (default: CPUs)");
-    app.add_option("--hmac-key", opts->hmac_key, "HMAC with this key");
-    app.add_option("--hmac-key-file", opts->hmac_key_file, "HMAC with this file's bytes as key");
-    app.add_flag("-c,--check", opts->check, "Verify the sums listed in FILEs");
-    app.add_flag("--quiet", opts->quiet, "With -c: do not print OK lines");
-    app.add_flag("--status", opts->status, "With -c: print nothing, exit status only");
-    app.add_flag("--warn", opts->warn, "With -c: warn about improperly formatted lines");
-    app.add_flag("--strict", opts->strict, "With -c: fail on improperly formatted lines");
-    app.add_flag("--ignore-missing", opts->ignore_missing, "With -c: skip missing files");
-    app.add_option("files", opts->files, "Files (default: standard input)");
-    return [opts] { return run_hashfile(*opts); };
-}
 
 namespace {
 
@@ -170,15 +145,37 @@ private:
     bool progress_;
 };
 
+void declare_hashfile(cli::OptionTable& t, Options& o) {
+    t.custom("-a,--algo", "ALGO", "Digest algorithm (repeatable): " + digest_algo_list(),
+             cli::Kind::choice,
+             [&o](std::string_view name) {
+                 auto algo = parse_digest_algo(name);
+                 if (!algo)
+                     throw UsageError("unknown algorithm '" + std::string(name) +
+                                      "' (valid: " + digest_algo_list() + ")");
+                 o.algos.push_back(*algo);
+             })
+        .repeat()
+        .split_on(',');
+    t.flag("--tag", "BSD-style lines: SHA256 (NAME) = HEX", o.tag);
+    t.flag("-z,--zero", "End lines with NUL, do not escape names", o.zero);
+    t.flag("--json", "JSON lines {\"file\",\"algo\",\"digest\",\"size\"}", o.json);
+    t.flag("-r,--recursive", "Hash the files under directories", o.recursive);
+    t.count("-j,--jobs", "N", "Files hashed in parallel (default: CPUs)", o.jobs, kMaxJobsOption);
+    t.string("--hmac-key", "KEY", "HMAC with this key", o.hmac_key);
+    t.path("--hmac-key-file", "FILE", "HMAC with this file's bytes as key", o.hmac_key_file);
+    t.flag("-c,--check", "Verify the sums listed in FILEs", o.check);
+    t.flag("--quiet", "With -c: do not print OK lines", o.quiet);
+    t.flag("--status", "With -c: print nothing, exit status only", o.status);
+    t.flag("--warn", "With -c: warn about improperly formatted lines", o.warn);
+    t.flag("--strict", "With -c: fail on improperly formatted lines", o.strict);
+    t.flag("--ignore-missing", "With -c: skip missing files", o.ignore_missing);
+    t.positional("files", "Files (default: standard input)", o.files);
+}
+
 Setup make_setup(const Options& opts) {
     Setup setup;
-    for (const auto& name : opts.algo_names) {
-        auto algo = parse_digest_algo(name);
-        if (!algo)
-            throw UsageError("unknown algorithm '" + name + "' (valid: " + digest_algo_list() +
-                             ")");
-        setup.algos.push_back(*algo);
-    }
+    setup.algos = opts.algos;
     if (setup.algos.empty()) setup.algos.push_back(DigestAlgo::sha256);
     if (opts.hmac_key && opts.hmac_key_file)
         throw UsageError("--hmac-key and --hmac-key-file are mutually exclusive");
@@ -200,7 +197,7 @@ void check_option_combinations(const Options& opts) {
     only_check(opts.ignore_missing, "--ignore-missing");
     if (opts.check && (opts.tag || opts.json || opts.recursive))
         throw UsageError("--tag, --json and -r are meaningless when verifying checksums");
-    if (opts.check && opts.algo_names.size() > 1) throw UsageError("--check takes at most one -a");
+    if (opts.check && opts.algos.size() > 1) throw UsageError("--check takes at most one -a");
 }
 
 // ---- hashing ----
@@ -319,7 +316,7 @@ void check_one_file(const Options& opts, const Setup& setup, const std::string& 
             report.warn_errno(quote_name(display), e.err());
         return;
     }
-    CheckLineParser parser(setup.algos.size() == 1 && !opts.algo_names.empty()
+    CheckLineParser parser(setup.algos.size() == 1 && !opts.algos.empty()
                                ? std::optional(setup.algos[0])
                                : std::nullopt);
     std::string_view tag = digest_info(setup.algos[0]).tag;
@@ -409,7 +406,7 @@ int run_hashfile(const Options& opts) {
         items = list_file_tree(files);
     else
         for (const auto& f : files) items.push_back({f, 0});
-    uint64_t asked = opts.jobs ? parse_count("-j", *opts.jobs, kMaxJobsOption) : 0;
+    uint64_t asked = opts.jobs.value_or(0);
     unsigned jobs = asked ? static_cast<unsigned>(std::min<uint64_t>(asked, kMaxJobs))
                           : std::max(1u, std::thread::hardware_concurrency());
     // Standard input read by two threads at once would be split between them.
@@ -418,5 +415,8 @@ int run_hashfile(const Options& opts) {
 }
 
 }  // namespace
+
+const ToolEntry hashfile_tool{"hashfile", "file digests (sha256sum, b3sum, xxhsum, openssl dgst)",
+                              tool_main<Options, declare_hashfile, run_hashfile>};
 
 }  // namespace ptool

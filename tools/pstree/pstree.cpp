@@ -8,9 +8,9 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <cctype>
+#include <climits>
 #include <clocale>
 #include <cstdlib>
 #include <map>
@@ -54,33 +54,6 @@ int run_pstree(const Options& opts);
 
 }  // namespace
 
-ToolRunner setup_pstree(CLI::App& app) {
-    auto opts = std::make_shared<Options>();
-    app.set_help_flag("--help", "Print this help message and exit");  // -h is psmisc's
-    app.add_flag("-a,--arguments", opts->arguments, "show command line arguments");
-    app.add_flag("-A,--ascii", opts->ascii, "use ASCII line drawing characters");
-    app.add_flag("-c,--compact-not", opts->compact_not, "don't compact identical subtrees");
-    app.add_flag("-g,--show-pgids", opts->pgids, "show process group ids");
-    app.add_flag("-G,--vt100", opts->vt100, "use VT100 line drawing characters");
-    app.add_flag("-h,--highlight-all", opts->highlight_all,
-                 "highlight the current process and its ancestors");
-    app.add_option("-H,--highlight-pid", opts->highlight_pid,
-                   "highlight this process and its ancestors")
-        ->check(CLI::PositiveNumber);
-    app.add_flag("-l,--long", opts->long_lines, "don't truncate long lines");
-    app.add_flag("-n,--numeric-sort", opts->numeric_sort, "sort output by PID");
-    app.add_flag("-p,--show-pids", opts->pids, "show PIDs; implies -c");
-    app.add_flag("-s,--show-parents", opts->show_parents, "show parents of the selected process");
-    app.add_flag("-t,--thread-names", opts->thread_names, "show full thread names");
-    app.add_flag("-T,--hide-threads", opts->hide_threads, "hide threads, show only processes");
-    app.add_flag("-u,--uid-changes", opts->uid_changes, "show uid transitions");
-    app.add_flag("-U,--unicode", opts->unicode, "use UTF-8 (Unicode) line drawing characters");
-    app.add_flag("--json", opts->json, "print the tree as nested JSON");
-    app.add_option("--proc", opts->proc_root, "read this procfs root instead of /proc");
-    app.add_option("target", opts->target, "start at this PID, or show the trees of this USER");
-    return [opts] { return run_pstree(*opts); };
-}
-
 namespace {
 
 // psmisc's get_output_width: $COLUMNS (strtol base 0), the terminal, or 132.
@@ -101,6 +74,30 @@ bool utf8_terminal() {
     bool utf8 = std::setlocale(LC_CTYPE, "") && std::string_view(nl_langinfo(CODESET)) == "UTF-8";
     std::setlocale(LC_CTYPE, saved.c_str());
     return utf8;
+}
+
+void declare_pstree(cli::OptionTable& t, Options& o) {
+    t.help_long_only();  // -h is psmisc's
+    t.flag("-a,--arguments", "show command line arguments", o.arguments);
+    t.flag("-A,--ascii", "use ASCII line drawing characters", o.ascii);
+    t.flag("-c,--compact-not", "don't compact identical subtrees", o.compact_not);
+    t.flag("-g,--show-pgids", "show process group ids", o.pgids);
+    t.flag("-G,--vt100", "use VT100 line drawing characters", o.vt100);
+    t.flag("-h,--highlight-all", "highlight the current process and its ancestors",
+           o.highlight_all);
+    t.integer("-H,--highlight-pid", "PID", "highlight this process and its ancestors",
+              o.highlight_pid, 1, INT_MAX);
+    t.flag("-l,--long", "don't truncate long lines", o.long_lines);
+    t.flag("-n,--numeric-sort", "sort output by PID", o.numeric_sort);
+    t.flag("-p,--show-pids", "show PIDs; implies -c", o.pids);
+    t.flag("-s,--show-parents", "show parents of the selected process", o.show_parents);
+    t.flag("-t,--thread-names", "show full thread names", o.thread_names);
+    t.flag("-T,--hide-threads", "hide threads, show only processes", o.hide_threads);
+    t.flag("-u,--uid-changes", "show uid transitions", o.uid_changes);
+    t.flag("-U,--unicode", "use UTF-8 (Unicode) line drawing characters", o.unicode);
+    t.flag("--json", "print the tree as nested JSON", o.json);
+    t.path("--proc", "DIR", "read this procfs root instead of /proc", o.proc_root);
+    t.positional("target", "start at this PID, or show the trees of this USER", o.target);
 }
 
 int run_pstree(const Options& opts) {
@@ -206,5 +203,8 @@ int run_pstree(const Options& opts) {
 }
 
 }  // namespace
+
+const ToolEntry pstree_tool{"pstree", "show the process tree (psmisc pstree)",
+                            tool_main<Options, declare_pstree, run_pstree>};
 
 }  // namespace ptool
