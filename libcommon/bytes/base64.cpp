@@ -10,6 +10,8 @@
 #include <immintrin.h>
 #endif
 
+#include "libcommon/bytes/tables.hpp"
+
 namespace ptool {
 
 namespace {
@@ -17,17 +19,9 @@ namespace {
 constexpr char kBase64Std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-// Two base64 characters per 12 bits: three bytes become two lookups (8 KiB table).
-constexpr std::array<char, 8192> make_base64_pairs(const char* alphabet) {
-    std::array<char, 8192> t{};
-    for (int v = 0; v < 4096; ++v) {
-        t[2 * v] = alphabet[v >> 6];
-        t[2 * v + 1] = alphabet[v & 63];
-    }
-    return t;
-}
-constexpr auto kBase64PairsStd = make_base64_pairs(kBase64Std);
-constexpr auto kBase64PairsUrl = make_base64_pairs(kBase64Url);
+// Two base64 characters per 12 bits: three bytes become two lookups.
+constexpr auto kBase64PairsStd = make_pair_table<64>(kBase64Std);
+constexpr auto kBase64PairsUrl = make_pair_table<64>(kBase64Url);
 
 }  // namespace
 

@@ -23,8 +23,11 @@ size_t wrap_or(const FormatSettings& s, size_t fallback) {
     return s.wrap >= 0 ? static_cast<size_t>(s.wrap) : fallback;
 }
 
-std::unique_ptr<ByteWriter> xxd_writer(OutputBuffer& out, const FormatSettings& s, uint64_t offset,
-                                       bool bits) {
+// ---- Writers ----
+
+template <bool bits>
+std::unique_ptr<ByteWriter> xxd_writer(OutputBuffer& out, const FormatSettings& s,
+                                       uint64_t offset) {
     XxdLayout layout;
     layout.bits = bits;
     layout.columns = columns_or(s, bits ? 6 : 16);
@@ -34,9 +37,30 @@ std::unique_ptr<ByteWriter> xxd_writer(OutputBuffer& out, const FormatSettings& 
     return std::make_unique<XxdWriter>(out, layout, offset);
 }
 
-std::unique_ptr<ByteWriter> base64_writer(OutputBuffer& out, const FormatSettings& s,
-                                          EncodedTextWriter::Form form) {
+std::unique_ptr<ByteWriter> hexdump_writer(OutputBuffer& out, const FormatSettings& s,
+                                           uint64_t offset) {
+    return std::make_unique<HexdumpWriter>(out, offset, s.color);
+}
+
+std::unique_ptr<ByteWriter> hex_writer(OutputBuffer& out, const FormatSettings& s, uint64_t) {
+    // -c 0: one line and its newline, as xxd -p -c0.
+    size_t wrap = s.columns == 0 ? EncodedTextWriter::kOneLine : 2 * columns_or(s, 30);
+    return std::make_unique<EncodedTextWriter>(out, EncodedTextWriter::Form::hex, wrap_or(s, wrap),
+                                               s.upper);
+}
+
+template <EncodedTextWriter::Form form>
+std::unique_ptr<ByteWriter> base64_writer(OutputBuffer& out, const FormatSettings& s, uint64_t) {
     return std::make_unique<EncodedTextWriter>(out, form, wrap_or(s, 76), false);
+}
+
+std::unique_ptr<ByteWriter> json_writer(OutputBuffer& out, const FormatSettings&, uint64_t) {
+    return std::make_unique<JsonBufferWriter>(out);
+}
+
+std::unique_ptr<ByteWriter> c_array_writer(OutputBuffer& out, const FormatSettings& s, uint64_t) {
+    return std::make_unique<CArrayWriter>(out, s.file_name.empty() ? "" : c_array_name(s.file_name),
+                                          columns_or(s, 12), s.upper);
 }
 
 template <TextEncodeWriter::Charset charset>
@@ -44,145 +68,63 @@ std::unique_ptr<ByteWriter> text_writer(OutputBuffer& out, const FormatSettings&
     return std::make_unique<TextEncodeWriter>(out, charset);
 }
 
+// ---- Decoders ----
+
+std::unique_ptr<ByteDecoder> xxd_decoder(const FormatSettings& s) {
+    return std::make_unique<XxdReverseDecoder>(columns_or(s, 16));
+}
+
+// hex and base64 (either alphabet): -i skips what is outside the alphabet.
+template <typename Decoder>
+std::unique_ptr<ByteDecoder> alphabet_decoder(const FormatSettings& s) {
+    return std::make_unique<Decoder>(s.ignore_garbage);
+}
+
+std::unique_ptr<ByteDecoder> json_decoder(const FormatSettings&) {
+    return std::make_unique<JsonBufferDecoder>();
+}
+
+// latin1 and ascii: a byte a character, nothing to carry.
+template <void (*decode)(std::string&, std::string_view)>
+size_t bytewise_text(std::string& out, std::string_view bytes, bool) {
+    decode(out, bytes);
+    return 0;
+}
+
+using Form = EncodedTextWriter::Form;
+using Charset = TextEncodeWriter::Charset;
+
+// One row a format reads better than one field a line.
+// clang-format off
 constexpr ByteFormat kFormats[] = {
-    {"xxd",
-     {},
-     "xxd's dump: offset, hex in groups, text column",
-     [](OutputBuffer& out, const FormatSettings& s, uint64_t offset) {
-         return xxd_writer(out, s, offset, false);
-     },
-     [](const FormatSettings& s) -> std::unique_ptr<ByteDecoder> {
-         return std::make_unique<XxdReverseDecoder>(columns_or(s, 16));
-     },
-     nullptr,
-     kXxdMaxColumns,
-     false},
-    {"hexdump",
-     {},
-     "hexdump -C: 16 bytes a line, repeats as '*'",
-     [](OutputBuffer& out, const FormatSettings& s,
-        uint64_t offset) -> std::unique_ptr<ByteWriter> {
-         return std::make_unique<HexdumpWriter>(out, offset, s.color);
-     },
-     nullptr,
-     nullptr,
-     0,
-     false},
-    {"hex",
-     {},
-     "plain hex digits (xxd -p), 30 bytes a line",
-     [](OutputBuffer& out, const FormatSettings& s, uint64_t) -> std::unique_ptr<ByteWriter> {
-         // -c 0: one line and its newline, as xxd -p -c0.
-         size_t wrap = s.columns == 0 ? EncodedTextWriter::kOneLine : 2 * columns_or(s, 30);
-         return std::make_unique<EncodedTextWriter>(out, EncodedTextWriter::Form::hex,
-                                                    wrap_or(s, wrap), s.upper);
-     },
-     [](const FormatSettings& s) -> std::unique_ptr<ByteDecoder> {
-         return std::make_unique<HexDecoder>(s.ignore_garbage);
-     },
-     nullptr,
-     0,
-     true},
-    {"base64",
-     {},
-     "base64, 76 characters a line (as coreutils base64)",
-     [](OutputBuffer& out, const FormatSettings& s, uint64_t) {
-         return base64_writer(out, s, EncodedTextWriter::Form::base64);
-     },
-     [](const FormatSettings& s) -> std::unique_ptr<ByteDecoder> {
-         return std::make_unique<Base64Decoder>(s.ignore_garbage);
-     },
-     nullptr,
-     0,
-     true},
-    {"base64url",
-     {},
-     "base64url, unpadded (Buffer.toString('base64url'))",
-     [](OutputBuffer& out, const FormatSettings& s, uint64_t) {
-         return base64_writer(out, s, EncodedTextWriter::Form::base64url);
-     },
-     [](const FormatSettings& s) -> std::unique_ptr<ByteDecoder> {
-         return std::make_unique<Base64Decoder>(s.ignore_garbage);
-     },
-     nullptr,
-     0,
-     true},
-    {"utf8",
-     {"utf-8"},
-     "UTF-8 text, ill-formed sequences as U+FFFD",
-     text_writer<TextEncodeWriter::Charset::utf8>,
-     nullptr,
-     [](std::string& out, std::string_view bytes, bool final) {
-         return utf8_lossy_append(out, bytes, final);
-     },
-     0,
-     false},
-    {"latin1",
-     {"binary"},
-     "latin1: a byte a code point",
-     text_writer<TextEncodeWriter::Charset::latin1>,
-     nullptr,
-     [](std::string& out, std::string_view bytes, bool) -> size_t {
-         latin1_to_utf8_append(out, bytes);
-         return 0;
-     },
-     0,
-     false},
-    {"ascii",
-     {},
-     "ascii: the high bit cleared",
-     text_writer<TextEncodeWriter::Charset::latin1>,
-     nullptr,
-     [](std::string& out, std::string_view bytes, bool) -> size_t {
-         ascii_to_utf8_append(out, bytes);
-         return 0;
-     },
-     0,
-     false},
-    {"utf16le",
-     {"utf-16le", "ucs2"},
-     "UTF-16 little-endian",
-     text_writer<TextEncodeWriter::Charset::utf16le>,
-     nullptr,
-     [](std::string& out, std::string_view bytes, bool final) {
-         return utf16le_to_utf8_append(out, bytes, final);
-     },
-     0,
-     false},
-    {"json",
-     {},
-     "JSON.stringify(buffer): {\"type\":\"Buffer\",\"data\":[...]}",
-     [](OutputBuffer& out, const FormatSettings&, uint64_t) -> std::unique_ptr<ByteWriter> {
-         return std::make_unique<JsonBufferWriter>(out);
-     },
-     [](const FormatSettings&) -> std::unique_ptr<ByteDecoder> {
-         return std::make_unique<JsonBufferDecoder>();
-     },
-     nullptr,
-     0,
-     false},
-    {"c",
-     {},
-     "xxd -i: a C array, 12 bytes a line",
-     [](OutputBuffer& out, const FormatSettings& s, uint64_t) -> std::unique_ptr<ByteWriter> {
-         return std::make_unique<CArrayWriter>(
-             out, s.file_name.empty() ? "" : c_array_name(s.file_name), columns_or(s, 12), s.upper);
-     },
-     nullptr,
-     nullptr,
-     0,
-     false},
-    {"bits",
-     {},
-     "xxd -b: eight binary digits a byte, 6 bytes a line",
-     [](OutputBuffer& out, const FormatSettings& s, uint64_t offset) {
-         return xxd_writer(out, s, offset, true);
-     },
-     nullptr,
-     nullptr,
-     kXxdMaxColumns,
-     false},
+    // name, aliases, help,
+    //     writer, decoder, charset decoder, max columns, skips garbage
+    {"xxd", {}, "xxd's dump: offset, hex in groups, text column",
+        xxd_writer<false>, xxd_decoder, nullptr, kXxdMaxColumns, false},
+    {"hexdump", {}, "hexdump -C: 16 bytes a line, repeats as '*'",
+        hexdump_writer, nullptr, nullptr, 0, false},
+    {"hex", {}, "plain hex digits (xxd -p), 30 bytes a line",
+        hex_writer, alphabet_decoder<HexDecoder>, nullptr, 0, true},
+    {"base64", {}, "base64, 76 characters a line (as coreutils base64)",
+        base64_writer<Form::base64>, alphabet_decoder<Base64Decoder>, nullptr, 0, true},
+    {"base64url", {}, "base64url, unpadded (Buffer.toString('base64url'))",
+        base64_writer<Form::base64url>, alphabet_decoder<Base64Decoder>, nullptr, 0, true},
+    {"utf8", {"utf-8"}, "UTF-8 text, ill-formed sequences as U+FFFD",
+        text_writer<Charset::utf8>, nullptr, utf8_lossy_append, 0, false},
+    {"latin1", {"binary"}, "latin1: a byte a code point",
+        text_writer<Charset::latin1>, nullptr, bytewise_text<latin1_to_utf8_append>, 0, false},
+    {"ascii", {}, "ascii: the high bit cleared",
+        text_writer<Charset::latin1>, nullptr, bytewise_text<ascii_to_utf8_append>, 0, false},
+    {"utf16le", {"utf-16le", "ucs2"}, "UTF-16 little-endian",
+        text_writer<Charset::utf16le>, nullptr, utf16le_to_utf8_append, 0, false},
+    {"json", {}, "JSON.stringify(buffer): {\"type\":\"Buffer\",\"data\":[...]}",
+        json_writer, json_decoder, nullptr, 0, false},
+    {"c", {}, "xxd -i: a C array, 12 bytes a line",
+        c_array_writer, nullptr, nullptr, 0, false},
+    {"bits", {}, "xxd -b: eight binary digits a byte, 6 bytes a line",
+        xxd_writer<true>, nullptr, nullptr, kXxdMaxColumns, false},
 };
+// clang-format on
 
 }  // namespace
 

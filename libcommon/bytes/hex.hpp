@@ -4,10 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 #include "libcommon/bytes/decoder.hpp"
+#include "libcommon/bytes/tables.hpp"
 
 namespace ptool {
 
@@ -23,6 +25,13 @@ const char* hex_pair_table(bool upper = false);
 size_t hex_width(uint64_t v);
 // Writes `offset` in lower-case hex, at least `width` digits; returns the end.
 char* format_hex_offset(char* out, uint64_t offset, int width);
+// The dumps' hot path: exactly eight digits, four 16-bit copies from the pair table.
+inline void format_hex_offset8(char* out, uint32_t offset) {
+    std::memcpy(out, kHexPairsLower.data() + 2 * (offset >> 24), 2);
+    std::memcpy(out + 2, kHexPairsLower.data() + 2 * ((offset >> 16) & 0xFF), 2);
+    std::memcpy(out + 4, kHexPairsLower.data() + 2 * ((offset >> 8) & 0xFF), 2);
+    std::memcpy(out + 6, kHexPairsLower.data() + 2 * (offset & 0xFF), 2);
+}
 
 // Hex digits (either case); whitespace anywhere is skipped (as `xxd -r -p`),
 // anything else is an error (skipped too with `ignore_garbage`, as base64 -i),

@@ -73,11 +73,7 @@ void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputB
         // The hot path, front to back: each byte is "xx " from one 4-byte store.
         char* line = out.reserve(79);
         const char* lower = hex_pair_table(false);
-        auto off = static_cast<uint32_t>(offset_);
-        std::memcpy(line, lower + 2 * (off >> 24), 2);
-        std::memcpy(line + 2, lower + 2 * ((off >> 16) & 0xFF), 2);
-        std::memcpy(line + 4, lower + 2 * ((off >> 8) & 0xFF), 2);
-        std::memcpy(line + 6, lower + 2 * (off & 0xFF), 2);
+        format_hex_offset8(line, static_cast<uint32_t>(offset_));
         line[8] = ' ';
         line[9] = ' ';
         char* o = line + 10;

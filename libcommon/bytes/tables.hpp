@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 
 namespace ptool {
 
@@ -11,17 +12,20 @@ namespace ptool {
 inline constexpr char kHexDigitsLower[] = "0123456789abcdef";
 inline constexpr char kHexDigitsUpper[] = "0123456789ABCDEF";
 
-// Two digits per byte, so one 16-bit copy formats a byte: byte b at [2*b].
-constexpr std::array<char, 512> make_hex_pairs(const char* digits) {
-    std::array<char, 512> t{};
-    for (int b = 0; b < 256; ++b) {
-        t[2 * b] = digits[b >> 4];
-        t[2 * b + 1] = digits[b & 15];
+// Two characters of an N-letter alphabet per value below N*N, at [2*v], so one
+// 16-bit copy writes them: hex digits of a byte (N = 16), base64 characters of
+// 12 bits (N = 64, 8 KiB).
+template <size_t N>
+constexpr std::array<char, 2 * N * N> make_pair_table(const char* alphabet) {
+    std::array<char, 2 * N * N> t{};
+    for (size_t v = 0; v < N * N; ++v) {
+        t[2 * v] = alphabet[v / N];
+        t[2 * v + 1] = alphabet[v % N];
     }
     return t;
 }
-inline constexpr auto kHexPairsLower = make_hex_pairs(kHexDigitsLower);
-inline constexpr auto kHexPairsUpper = make_hex_pairs(kHexDigitsUpper);
+inline constexpr auto kHexPairsLower = make_pair_table<16>(kHexDigitsLower);
+inline constexpr auto kHexPairsUpper = make_pair_table<16>(kHexDigitsUpper);
 
 // A character's hex digit value 0..15 (either case), or a class below zero:
 // tests for "a digit" are `>= 0`, and two at once `(a | b) >= 0`.

@@ -172,13 +172,8 @@ void XxdFormatter::format_full_hex_line(const unsigned char* bytes, OutputBuffer
     const size_t cols = layout_.columns;
     const size_t len = 9 + ascii_pos_ + cols + 1;
     const char* pairs = hex_pair_table(layout_.upper);
-    const char* lower = hex_pair_table(false);
     char* line = out.reserve(len);
-    auto off = static_cast<uint32_t>(offset_);
-    std::memcpy(line, lower + 2 * (off >> 24), 2);
-    std::memcpy(line + 2, lower + 2 * ((off >> 16) & 0xFF), 2);
-    std::memcpy(line + 4, lower + 2 * ((off >> 8) & 0xFF), 2);
-    std::memcpy(line + 6, lower + 2 * (off & 0xFF), 2);
+    format_hex_offset8(line, static_cast<uint32_t>(offset_));
     line[8] = ':';
     line[9] = ' ';
     char* o = line + 10;

@@ -4,6 +4,7 @@
 #include "libcommon/bytes/formats.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -17,18 +18,17 @@ using namespace ptool;
 
 namespace {
 
-// Runs `fill` with an OutputBuffer on a temp file and returns what was written.
+// What an OutputBuffer on an anonymous memory file received from `fill`.
 template <typename Fill>
 std::string capture(Fill fill) {
-    test::TempDir dir;
-    std::string path = dir / "out";
-    {
-        UniqueFd fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC);
-        OutputBuffer out(fd.get(), 4096);
-        fill(out);
-        out.flush();
-    }
-    return test::read_file(path);
+    UniqueFd fd(::memfd_create("bytes_formats", MFD_CLOEXEC));
+    REQUIRE(fd.get() >= 0);
+    OutputBuffer out(fd.get(), 4096);
+    fill(out);
+    out.flush();
+    std::string text(static_cast<size_t>(::lseek(fd.get(), 0, SEEK_END)), '\0');
+    REQUIRE(::pread(fd.get(), text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()));
+    return text;
 }
 
 // `bytes` through the format's writer, in two chunks.

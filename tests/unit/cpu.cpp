@@ -37,7 +37,7 @@ TEST_CASE("a CPU with AVX2 or AVX-512 has the narrower extensions too") {
     if (cpu_features().avx2) CHECK(cpu_features().ssse3);
 }
 
-TEST_CASE("simd_path_available follows the features; scalar and best always run") {
+TEST_CASE("simd_path_available follows the features, scalar and best run everywhere") {
     CHECK(simd_path_available(SimdPath::scalar));
     CHECK(simd_path_available(SimdPath::best));
     CHECK(simd_path_available(SimdPath::ssse3) == cpu_features().ssse3);
