@@ -1,3 +1,4 @@
+// ptool::Error and its kinds, errno messages and the one error line (error.hpp).
 #include "libcommon/core/error.hpp"
 
 #include <unistd.h>

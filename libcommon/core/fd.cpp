@@ -1,3 +1,4 @@
+// UniqueFd and the EINTR-safe, short-write-completing read/write helpers (fd.hpp).
 #include "libcommon/core/fd.hpp"
 
 #include <fcntl.h>

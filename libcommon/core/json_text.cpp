@@ -1,3 +1,4 @@
+// parse_json_text: outside text to JSON without exceptions, depth-bounded (json_text.hpp).
 #include "libcommon/core/json_text.hpp"
 
 #include <algorithm>

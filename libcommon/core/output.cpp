@@ -1,3 +1,4 @@
+// OutputBuffer, the non-blocking EventWriter, and colour decisions (output.hpp).
 #include "libcommon/core/output.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// Durations, sizes, signals, users, groups and counts from text (parse.hpp).
 #include "libcommon/core/parse.hpp"
 
 #include <grp.h>

@@ -1,3 +1,4 @@
+// Opening pidfiles and logs without following a planted symlink (safe_open.hpp).
 #include "libcommon/core/safe_open.hpp"
 
 #include <fcntl.h>

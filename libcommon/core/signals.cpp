@@ -1,3 +1,4 @@
+// The forwarded-signal list and the start-up fix of fds 0-2 and signal state (signals.hpp).
 #include "libcommon/core/signals.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// The epoll loop: fds, timers, signalfd signals and child exits (event_loop.hpp).
 #include "libcommon/launch/event_loop.hpp"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// Node's IPC channel: framing, bounded line splitting, decode and send (ipc.hpp).
 #include "libcommon/launch/ipc.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// GrowBuffer: mremap-grown anonymous memory for large captures (memory.hpp).
 #include "libcommon/launch/memory.hpp"
 
 #include <sys/mman.h>

@@ -1,3 +1,4 @@
+// Relaying a child's pipes to ptool's fds on the EventLoop (relay.hpp).
 #include "libcommon/launch/relay.hpp"
 
 #include <time.h>

@@ -1,3 +1,4 @@
+// Reading the process table from a procfs root (procfs.hpp).
 #include "libcommon/procs/procfs.hpp"
 
 #include <dirent.h>

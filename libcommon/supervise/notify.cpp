@@ -1,3 +1,4 @@
+// The sd_notify receiver (abstract socket, sender checks) and sender (notify.hpp).
 #include "libcommon/supervise/notify.hpp"
 
 #include <sys/epoll.h>

@@ -1,3 +1,4 @@
+// fork-cluster's restart budget, backoff and routing targets, without processes.
 #include "tools/fork_cluster/cluster.hpp"
 
 #include <catch2/catch.hpp>

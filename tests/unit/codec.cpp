@@ -1,3 +1,4 @@
+// The byte codecs: hex, base64 (scalar and vector paths), text encodings, decoders.
 #include <catch2/catch.hpp>
 
 #include <vector>

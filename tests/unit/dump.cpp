@@ -1,3 +1,4 @@
+// The dump writers (xxd, hexdump -C, C array, bits) against fixed expected output.
 #include <fcntl.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>

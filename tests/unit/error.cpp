@@ -1,3 +1,4 @@
+// Error kinds, their exit statuses and message forms.
 #include <catch2/catch.hpp>
 #include <cerrno>
 

@@ -1,3 +1,4 @@
+// The EventLoop: fds, timers, signals and child exits.
 #include "libcommon/launch/event_loop.hpp"
 
 #include <fcntl.h>

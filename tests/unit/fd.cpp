@@ -1,3 +1,4 @@
+// UniqueFd and the read/write helpers.
 #include <fcntl.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// Node's IPC channel: framing, decode, send, and a real Node.js peer.
 #include "libcommon/launch/ipc.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// The launcher: stdio, fds, environment, cwd, identity, and how failures are told.
 #include "libcommon/launch/launcher.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// Listening addresses and systemd socket activation.
 #include "tools/fork_cluster/listen.hpp"
 
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// GrowBuffer: growth without copies.
 #include "libcommon/launch/memory.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// sd_notify: the receiver's sender checks and the sender.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// OutputBuffer, EventWriter and colour decisions.
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>

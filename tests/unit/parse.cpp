@@ -1,3 +1,4 @@
+// Durations, sizes, signals, users and groups from text.
 #include <signal.h>
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// Locked pidfiles: create, probe, remove.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>

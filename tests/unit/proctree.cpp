@@ -1,3 +1,4 @@
+// psmisc pstree's layout on a fixture process table.
 #include "tools/pstree/proctree.hpp"
 
 #include <sys/mman.h>

@@ -1,3 +1,4 @@
+// Relaying a child's output: as-is, by line, tagged.
 #include "libcommon/launch/relay.hpp"
 
 #include <fcntl.h>

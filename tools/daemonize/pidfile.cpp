@@ -1,3 +1,4 @@
+// Locked pidfiles: create, write atomically, probe and remove (pidfile.hpp).
 #include "tools/daemonize/pidfile.hpp"
 
 #include <fcntl.h>

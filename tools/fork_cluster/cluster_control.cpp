@@ -1,3 +1,4 @@
+// fork-cluster's control requests: the {cmd -> handler} table (cluster_control.hpp).
 #include "tools/fork_cluster/cluster_control.hpp"
 
 #include <exception>

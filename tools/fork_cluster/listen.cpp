@@ -1,3 +1,4 @@
+// Listening sockets from --listen text and from systemd activation (listen.hpp).
 #include "tools/fork_cluster/listen.hpp"
 
 #include <arpa/inet.h>

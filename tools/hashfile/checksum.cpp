@@ -1,3 +1,4 @@
+// Writing and reading GNU, BSD, b3sum and xxhsum checksum lines (checksum.hpp).
 #include "tools/hashfile/checksum.hpp"
 
 #include <array>

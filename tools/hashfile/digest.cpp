@@ -1,3 +1,4 @@
+// The Digest interface over OpenSSL, libxxhash, BLAKE2b and BLAKE3 (digest.hpp).
 #include "tools/hashfile/digest.hpp"
 
 #include <openssl/core_names.h>

@@ -1,3 +1,4 @@
+// BLAKE2b-512's compression function, scalar and AVX2 kernels (digest_blake2b.hpp).
 #include "tools/hashfile/digest_blake2b.hpp"
 
 #include <algorithm>

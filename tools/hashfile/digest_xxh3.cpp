@@ -1,3 +1,4 @@
+// XXH3 dispatch: libxxhash's SSE2 build or our AVX2 one (digest_xxh3.hpp).
 #include "tools/hashfile/digest_xxh3.hpp"
 
 #include <xxhash.h>

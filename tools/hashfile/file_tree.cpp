@@ -1,3 +1,4 @@
+// hashfile -r's walk: depth first, entries in byte order (file_tree.hpp).
 #include "tools/hashfile/file_tree.hpp"
 
 #include <dirent.h>

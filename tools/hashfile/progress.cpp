@@ -1,3 +1,4 @@
+// The progress bar on a terminal stderr (progress.hpp).
 #include "tools/hashfile/progress.hpp"
 
 #include <sys/ioctl.h>

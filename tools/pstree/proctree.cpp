@@ -1,3 +1,4 @@
+// psmisc pstree's tree building and text layout (proctree.hpp).
 #include "tools/pstree/proctree.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// The terminal's bold sequences from libtinfo, loaded on demand (terminfo.hpp).
 #include "tools/pstree/terminfo.hpp"
 
 #include <dlfcn.h>
