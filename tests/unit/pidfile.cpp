@@ -9,8 +9,8 @@
 #include <filesystem>
 
 #include "libcommon/core/error.hpp"
-#include "tools/daemonize/pidfile.hpp"
 #include "test_support.hpp"
+#include "tools/daemonize/pidfile.hpp"
 
 using namespace ptool;
 

@@ -8,9 +8,9 @@
 #include <functional>
 
 #include "libcommon/core/error.hpp"
-#include "tools/daemonize/pidfile.hpp"
 #include "libcommon/core/safe_open.hpp"
 #include "test_support.hpp"
+#include "tools/daemonize/pidfile.hpp"
 
 using namespace ptool;
 
