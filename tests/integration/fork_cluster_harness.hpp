@@ -46,11 +46,6 @@ public:
         for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
         env_strings.push_back("PTOOL=" + ptool_bin());
         for (const auto& [k, v] : extra_env) env_strings.push_back(k + "=" + v);
-        std::vector<char*> envp, argp;
-        for (auto& s : env_strings) envp.push_back(s.data());
-        envp.push_back(nullptr);
-        for (auto& s : argv) argp.push_back(s.data());
-        argp.push_back(nullptr);
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -60,17 +55,8 @@ public:
         else
             posix_spawn_file_actions_addopen(&fa, 2, events_path_.c_str(),
                                              O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        int rc = posix_spawn(&pid_, argp[0], &fa, &attr, argp.data(), envp.data());
+        int rc = spawn_clean(pid_, argv, env_strings, fa);
         posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
         REQUIRE(rc == 0);
     }
     ~Master() {

@@ -35,6 +35,27 @@ std::string source_dir() {
     return PTOOL_SOURCE_DIR;
 }
 
+int spawn_clean(pid_t& pid, const std::vector<std::string>& argv,
+                const std::vector<std::string>& env, const posix_spawn_file_actions_t& fa) {
+    std::vector<std::string> args = argv, env_strings = env;
+    std::vector<char*> argp, envp;
+    for (auto& s : args) argp.push_back(s.data());
+    argp.push_back(nullptr);
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    int rc = posix_spawnp(&pid, argp[0], &fa, &attr, argp.data(), envp.data());
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     std::map<std::string, std::string> env;
     for (char** e = environ; *e; ++e) {
@@ -46,13 +67,6 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     for (const auto& [k, v] : options.env) env[k] = v;
     std::vector<std::string> env_strings;
     for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = argv;
-    std::vector<char*> argp;
-    for (auto& s : args) argp.push_back(s.data());
-    argp.push_back(nullptr);
 
     int in[2], out[2], err[2];
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
@@ -63,18 +77,9 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, options.cwd.c_str());
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
-    int rc = posix_spawnp(&pid, argp[0], &fa, &attr, argp.data(), envp.data());
+    int rc = spawn_clean(pid, argv, env_strings, fa);
     posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
     close(in[0]);
     close(out[1]);
     close(err[1]);

@@ -3,6 +3,8 @@
 // launcher on purpose, so a launcher bug cannot hide itself in its own tests.
 #pragma once
 
+#include <spawn.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -27,6 +29,12 @@ struct RunOptions {
     std::string cwd;                           // empty: inherit
     std::chrono::milliseconds timeout{60000};  // the child is SIGKILLed past it
 };
+
+// posix_spawnp of argv with the environment `env` ("K=V" each) and the file actions
+// `fa`, the signal mask empty and every signal at its default, whatever the test
+// runner's were. Returns posix_spawnp's result (0: `pid` is set).
+int spawn_clean(pid_t& pid, const std::vector<std::string>& argv,
+                const std::vector<std::string>& env, const posix_spawn_file_actions_t& fa);
 
 // Runs argv[0] (searched in PATH) and waits for it, capturing stdout and stderr.
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
