@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "libcommon/bytes/tables.hpp"
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/parse.hpp"
 #include "libcommon/launch/event_loop.hpp"
@@ -55,9 +56,8 @@ std::string random_suffix() {
     uint64_t bits = 0;
     if (getrandom(&bits, sizeof bits, GRND_NONBLOCK) != sizeof bits)
         bits = static_cast<uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL;
-    static const char kHex[] = "0123456789abcdef";
     std::string out = std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-";
-    for (int i = 0; i < 8; ++i) out += kHex[(bits >> (i * 4)) & 0xf];
+    for (int i = 0; i < 8; ++i) out += kHexDigitsLower[(bits >> (i * 4)) & 0xf];
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "libcommon/bytes/tables.hpp"
 #include "libcommon/core/error.hpp"
 
 namespace ptool {
@@ -97,13 +98,12 @@ Json dispatch(const IpcDecoded& request, ControlActions& actions) {
 }  // namespace
 
 std::string printable_excerpt(std::string_view text, size_t max) {
-    static const char hex[] = "0123456789abcdef";
     std::string out;
     size_t i = 0;
     auto escape = [&](unsigned char c) {
         out += "\\x";
-        out += hex[c >> 4];
-        out += hex[c & 15];
+        out += kHexDigitsLower[c >> 4];
+        out += kHexDigitsLower[c & 15];
     };
     while (i < text.size() && out.size() < max) {
         auto c = static_cast<unsigned char>(text[i]);
