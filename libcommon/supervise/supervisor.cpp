@@ -23,19 +23,24 @@ Supervisor::~Supervisor() {
 }
 
 void Supervisor::start() {
-    launch_child();
+    launch_child(next_spec());
 }
 
 void Supervisor::start_or_retry() {
+    ChildSpec made = next_spec();  // what making it throws is the caller's, not a launch failure
     try {
-        launch_child();
+        launch_child(made);
     } catch (const Error& e) {
         on_exit(nullptr, e.what());
     }
 }
 
-void Supervisor::launch_child() {
-    child_ = launch(hooks_.make_spec ? hooks_.make_spec() : spec_);
+ChildSpec Supervisor::next_spec() {
+    return hooks_.make_spec ? hooks_.make_spec() : spec_;
+}
+
+void Supervisor::launch_child(const ChildSpec& spec) {
+    child_ = launch(spec);
     started_at_ = EventLoop::Clock::now();
     ready_ = false;
     loop_.watch_child(child_, [this](const ExitStatus& status) { on_exit(&status, {}); });

@@ -26,7 +26,8 @@ struct SupervisedExit {
 };
 
 struct SupervisorHooks {
-    // When set, what each start launches (fresh fds each time) instead of spec().
+    // When set, what each start launches (fresh fds each time) instead of spec(); what
+    // it throws is not a launch failure: it leaves start(), start_or_retry() and the loop.
     std::function<ChildSpec()> make_spec;
     // When set, whether an exit (or a failed launch) calls for a restart, in place of
     // the policy's mode; the budget still has its say. Called before `exited`.
@@ -72,7 +73,8 @@ public:
     bool restart_pending() const { return restart_timer_ != 0; }
 
 private:
-    void launch_child();
+    ChildSpec next_spec();
+    void launch_child(const ChildSpec& spec);
     void on_exit(const ExitStatus* status, std::string error);
     void restart_later(Duration delay);
     void cancel_timers();
