@@ -9,13 +9,13 @@
 namespace ptool {
 
 Supervisor::Supervisor(EventLoop& loop, ChildSpec spec, RestartPolicy policy, RestartBudget& budget,
-                       SupervisorHooks hooks)
+                       SupervisorHooks hooks, std::shared_ptr<Backoff> backoff)
     : loop_(loop),
       spec_(std::move(spec)),
       policy_(policy),
       budget_(budget),
       hooks_(std::move(hooks)),
-      backoff_(policy) {}
+      backoff_(backoff ? std::move(backoff) : std::make_shared<Backoff>(policy)) {}
 
 Supervisor::~Supervisor() {
     cancel_timers();
@@ -23,11 +23,24 @@ Supervisor::~Supervisor() {
 }
 
 void Supervisor::start() {
-    launch_child();
+    launch_child(next_spec());
 }
 
-void Supervisor::launch_child() {
-    child_ = launch(spec_);
+void Supervisor::start_or_retry() {
+    ChildSpec made = next_spec();  // what making it throws is the caller's, not a launch failure
+    try {
+        launch_child(made);
+    } catch (const Error& e) {
+        on_exit(nullptr, e.what());
+    }
+}
+
+ChildSpec Supervisor::next_spec() {
+    return hooks_.make_spec ? hooks_.make_spec() : spec_;
+}
+
+void Supervisor::launch_child(const ChildSpec& spec) {
+    child_ = launch(spec);
     started_at_ = EventLoop::Clock::now();
     ready_ = false;
     loop_.watch_child(child_, [this](const ExitStatus& status) { on_exit(&status, {}); });
@@ -57,49 +70,51 @@ void Supervisor::on_exit(const ExitStatus* status, std::string error) {
     cancel_timers();
     SupervisedExit exit{status, std::move(error)};
     bool failed = !status || !(status->exited() && status->code() == 0);
-    if (stopping_ || !policy_.restarts_after(failed)) {
+    bool wanted = hooks_.decide ? hooks_.decide(exit) : policy_.restarts_after(failed);
+    if (stopping_ || !wanted) {
         exit.next = SupervisedExit::Next::stop;
     } else if (!budget_.spend(EventLoop::Clock::now())) {
         exit.next = SupervisedExit::Next::give_up;
     } else {
         exit.next = SupervisedExit::Next::restart;
         exit.delay =
-            backoff_.next(status ? EventLoop::Clock::now() - started_at_ : Duration::zero());
+            backoff_->next(status ? EventLoop::Clock::now() - started_at_ : Duration::zero());
     }
-    exit.restarts = backoff_.restarts();
+    exit.restarts = backoff_->restarts();
     if (hooks_.exited) hooks_.exited(exit);
-    if (exit.next == SupervisedExit::Next::restart)
+    if (exit.next == SupervisedExit::Next::restart && !stopping_)
         restart_later(exit.delay);
-    else if (hooks_.done)
-        hooks_.done();
+    else
+        finish();
+}
+
+// The done hook, once (a stop() from inside exited must not call it twice).
+void Supervisor::finish() {
+    if (done_) return;
+    done_ = true;
+    if (hooks_.done) hooks_.done();
 }
 
 void Supervisor::restart_later(Duration delay) {
     restart_timer_ = loop_.add_timer(delay, [this] {
         restart_timer_ = 0;
-        try {
-            launch_child();
-        } catch (const Error& e) {
-            on_exit(nullptr, e.what());
-        }
+        start_or_retry();
     });
 }
 
 void Supervisor::stop(int sig, Duration grace) {
-    if (stopping_) return;
     stopping_ = true;
     loop_.cancel_timer(restart_timer_);
     restart_timer_ = 0;
-    if (!child_.running()) {
-        if (hooks_.done) hooks_.done();
-        return;
-    }
-    child_.signal(sig);
-    if (grace > Duration::zero())
+    if (!child_.running()) return finish();
+    if (sig != 0) child_.signal_tree(sig);
+    if (grace > Duration::zero()) {
+        loop_.cancel_timer(kill_timer_);
         kill_timer_ = loop_.add_timer(grace, [this] {
             kill_timer_ = 0;
-            child_.signal(SIGKILL);
+            child_.signal_tree(SIGKILL);
         });
+    }
 }
 
 void Supervisor::cancel_timers() {

@@ -1,10 +1,12 @@
 // One supervised child on an EventLoop: starts it from its ChildSpec, restarts it by
 // its RestartPolicy (backoff, a restart budget that may be shared), tracks its
 // readiness and stops it with grace-then-kill. It never blocks: the loop calls it
-// back, it calls its user back (started / exited / ready / done).
+// back, it calls its user back (started / exited / ready / done). daemonize --respawn
+// runs one; fork-cluster runs one per generation of each slot (tools/fork_cluster).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "libcommon/launch/event_loop.hpp"
@@ -24,6 +26,12 @@ struct SupervisedExit {
 };
 
 struct SupervisorHooks {
+    // When set, what each start launches (fresh fds each time) instead of spec(); what
+    // it throws is not a launch failure: it leaves start(), start_or_retry() and the loop.
+    std::function<ChildSpec()> make_spec;
+    // When set, whether an exit (or a failed launch) calls for a restart, in place of
+    // the policy's mode; the budget still has its say. Called before `exited`.
+    std::function<bool(const SupervisedExit&)> decide;
     std::function<void(Child&)> started;  // every start, the first one included
     std::function<void(const SupervisedExit&)> exited;
     std::function<void()> ready;  // once per start
@@ -32,16 +40,22 @@ struct SupervisorHooks {
 
 class Supervisor {
 public:
+    // `backoff`: one shared with other Supervisors (the generations of one cluster
+    // slot); null: its own, from `policy`.
     Supervisor(EventLoop& loop, ChildSpec spec, RestartPolicy policy, RestartBudget& budget,
-               SupervisorHooks hooks);
+               SupervisorHooks hooks, std::shared_ptr<Backoff> backoff = nullptr);
     ~Supervisor();
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
     // The first start; throws what launch() throws. Later starts are the Supervisor's.
     void start();
-    // No more restarts: `sig` to the child, SIGKILL after `grace` (zero: never); done
-    // once it has exited (at once when none runs).
+    // The first start, where a launch failure is an exit without status (restarted
+    // like any other by `decide`).
+    void start_or_retry();
+    // No more restarts: `sig` (0: none) to the child's tree, SIGKILL to it after `grace`
+    // (zero: never); done once it has exited (at once when none runs). Called again, it
+    // sends its signal and starts its grace anew.
     void stop(int sig, Duration grace = Duration::zero());
     // Passes `sig` to the running child; false when none runs.
     bool signal(int sig) { return child_.running() && child_.signal(sig); }
@@ -55,23 +69,27 @@ public:
     Child& child() { return child_; }
     bool stopping() const { return stopping_; }
     bool is_ready() const { return ready_; }
-    int restarts() const { return backoff_.restarts(); }
+    int restarts() const { return backoff_->restarts(); }
+    bool restart_pending() const { return restart_timer_ != 0; }
 
 private:
-    void launch_child();
+    ChildSpec next_spec();
+    void launch_child(const ChildSpec& spec);
     void on_exit(const ExitStatus* status, std::string error);
     void restart_later(Duration delay);
     void cancel_timers();
+    void finish();
 
     EventLoop& loop_;
     ChildSpec spec_;
     RestartPolicy policy_;
     RestartBudget& budget_;
     SupervisorHooks hooks_;
-    Backoff backoff_;
+    std::shared_ptr<Backoff> backoff_;
     Child child_;
     EventLoop::Clock::time_point started_at_;
     bool stopping_ = false;
+    bool done_ = false;
     bool ready_ = false;
     Duration ready_limit_{};
     std::function<void()> on_ready_timeout_;

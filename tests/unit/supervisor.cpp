@@ -176,3 +176,55 @@ TEST_CASE("supervisor takes a silent child as ready after the ready timeout, onc
     sup.stop(SIGKILL);
     while (sup.child().running()) loop.run_once(100ms);  // reaped by the loop
 }
+
+TEST_CASE(
+    "supervisor decide hook overrides the mode, a failed launch retries with start_or_retry") {
+    ptool::EventLoop loop;
+    RestartBudget budget(5, RestartBudget::kForever);
+    auto backoff = std::make_shared<Backoff>(fast(RestartMode::never));
+    int specs = 0;
+    std::vector<bool> had_status;
+    std::vector<Next> nexts;
+    ptool::SupervisorHooks hooks;
+    // The first launch fails (no such program), the second runs "exit 0".
+    hooks.make_spec = [&] {
+        ptool::ChildSpec missing;
+        missing.argv = {"/nonexistent/ptool-test"};
+        return ++specs == 1 ? missing : shell("exit 0");
+    };
+    hooks.decide = [&](const SupervisedExit& e) {
+        had_status.push_back(e.status != nullptr);
+        return e.status == nullptr;  // never mode, but a failed launch is tried again
+    };
+    hooks.exited = [&](const SupervisedExit& e) { nexts.push_back(e.next); };
+    hooks.done = [&] { loop.stop(); };
+    ptool::Supervisor sup(loop, {}, fast(RestartMode::never), budget, hooks, backoff);
+    sup.start_or_retry();
+    loop.run();
+    CHECK(specs == 2);
+    CHECK(had_status == std::vector<bool>{false, true});
+    CHECK(nexts == std::vector<Next>{Next::restart, Next::stop});
+    CHECK(backoff->restarts() == 1);  // the shared backoff counted the restart
+}
+
+TEST_CASE("supervisor stop called again re-arms the grace, a zero signal only arms it") {
+    ptool::EventLoop loop;
+    RestartBudget budget(0, RestartBudget::kForever);
+    int killed_by = 0, done = 0;
+    ptool::SupervisorHooks hooks;
+    hooks.exited = [&](const SupervisedExit& e) { killed_by = e.status ? e.status->signal() : 0; };
+    hooks.done = [&] { ++done, loop.stop(); };
+    ptool::Supervisor sup(loop, shell("trap '' TERM; exec sleep 100"), fast(RestartMode::always),
+                          budget, hooks);
+    sup.start();
+    pid_t pid = sup.child().pid();
+    REQUIRE(ptool::test::wait_until([&] { return comm_of(pid) == "sleep"; }));
+    sup.stop(0, 1h);  // a retiring child: no signal, no restart, SIGKILL after an hour
+    CHECK(sup.stopping());
+    CHECK(sup.child().running());
+    sup.stop(SIGTERM, 10ms);  // then stopped: the grace starts anew, short
+    loop.run();
+    CHECK(killed_by == SIGKILL);
+    sup.stop(SIGTERM);  // nothing runs: done is not called twice
+    CHECK(done == 1);
+}

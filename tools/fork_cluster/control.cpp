@@ -105,7 +105,7 @@ Json Master::status() {
                     {"pid", p.child.pid()},
                     {"state", p.state_name()},
                     {"uptime_ms", to_ms(now - p.started)},
-                    {"restarts", slot == slots_.end() ? 0 : slot->second.backoff.restarts()}};
+                    {"restarts", slot == slots_.end() ? 0 : slot->second.backoff->restarts()}};
     };
     Json workers = Json::array();
     Json agent = nullptr;

@@ -33,6 +33,7 @@ RestartPolicy restart_policy(const ClusterConfig& config) {
 Master::Master(const ClusterConfig& config)
     : config_(config),
       policy_(restart_policy(config)),
+      agent_backoff_(std::make_shared<Backoff>(policy_)),
       budget_(config.max_restarts, config.restart_window),
       events_(EventStream::queued(STDERR_FILENO, config.json ? EventForm::json : EventForm::human,
                                   kMaxEventBuffer,
@@ -59,7 +60,7 @@ int Master::run() {
     if (!config_.control_path.empty()) setup_control();
     watch_signals();
 
-    if (!config_.agent.empty()) launch_proc(0, true);
+    if (!config_.agent.empty()) new_generation(0, true).sup->start();
     scale(config_.workers);
     starting_up_ = false;
     loop_.run();
@@ -130,13 +131,14 @@ void Master::begin_shutdown(int code) {
     shutting_down_ = true;
     exit_code_ = code;
     emit(Json{{"event", "shutdown"}, {"workers", procs_.size()}}, nullptr, "shutting down");
-    for (auto& [id, slot] : slots_) loop_.cancel_timer(slot.restart_timer), slot.restart_timer = 0;
     reload_queue_.clear();
     reload_slot_ = 0;
     for (auto& p : procs_) {
         p->retiring = false;
         stop_proc(p.get());
     }
+    for (auto& g : generations_)
+        if (!g->proc) g->sup->stop(0);  // a restart that was pending
     if (procs_.empty()) stop_orphans();
 }
 

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <list>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "libcommon/launch/ipc.hpp"
 #include "libcommon/supervise/notify.hpp"
 #include "libcommon/supervise/restart_policy.hpp"
+#include "libcommon/supervise/supervisor.hpp"
 #include "tools/fork_cluster/cluster.hpp"
 #include "tools/fork_cluster/cluster_control.hpp"
 
@@ -34,19 +36,21 @@ inline long long to_ms(Duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
-// One supervised process: a worker (slot id >= 1) or the agent (id 0).
+// One run of a supervised process: a worker (slot id >= 1) or the agent (id 0). Its
+// child is its Supervisor's, which outlives it.
 struct Proc {
     enum class State { starting, online, stopping };
+    Proc(Supervisor& s, int slot_id, bool is_agent)
+        : sup(s), id(slot_id), agent(is_agent), child(s.child()) {}
+    Supervisor& sup;
     int id = 0;
     bool agent = false;
-    Child child;
+    Child& child;
     IpcChannel channel;
     State state = State::starting;
     bool retiring = false;    // asked to go by itself; its replacement runs
     bool replace_me = false;  // a rolling reload is replacing it
     Clock::time_point started;
-    EventLoop::TimerId ready_timer = 0;
-    EventLoop::TimerId kill_timer = 0;
 
     bool serving() const { return state != State::stopping && !retiring && !replace_me; }
     const char* state_name() const {
@@ -58,11 +62,20 @@ struct Proc {
 
 // A worker id (or 0, the agent) and its place in the restart policy. Its process may
 // overlap with a successor (retiring, rolling reload), so the slot, not the process,
-// keeps the backoff.
+// keeps the backoff, shared by the slot's generations.
 struct Slot {
-    explicit Slot(const RestartPolicy& policy) : backoff(policy) {}
-    Backoff backoff;
-    EventLoop::TimerId restart_timer = 0;
+    explicit Slot(const RestartPolicy& policy) : backoff(std::make_shared<Backoff>(policy)) {}
+    std::shared_ptr<Backoff> backoff;
+};
+
+// One generation of a slot: a Supervisor that starts, restarts and stops its process.
+// A retire or a rolling reload starts a new generation; the old one is stopped and
+// never restarts. Done, it is dropped on the next loop turn.
+struct Generation {
+    int id = 0;
+    bool agent = false;
+    std::unique_ptr<Supervisor> sup;
+    Proc* proc = nullptr;  // its current run; null between runs
 };
 
 struct ControlClient {
@@ -144,6 +157,8 @@ private:
         return config_.reuse_port && a.kind != ListenAddress::Kind::unix_path;
     }
     bool reaps_orphans() const { return config_.subreaper || ::getpid() == 1; }
+    // The Supervisor's zero grace is "never kill"; the cluster's --grace 0 kills at once.
+    Duration kill_grace() const { return std::max<Duration>(config_.grace, Duration(1)); }
     void bind_sockets();
     void watch_signals();
     // lifecycle (master.cpp)
@@ -155,13 +170,17 @@ private:
     void reap_orphans();
     void stop_orphans();
     // processes and slots (slots.cpp)
-    Proc* launch_proc(int id, bool agent);
+    Generation& new_generation(int id, bool agent);
+    ChildSpec launch_spec(int id, bool agent);
     ChildSpec proc_spec(int id, bool agent, std::vector<UniqueFd>& own_sockets, int& next_fd);
+    void on_started(Generation& g);
     void start_slot(int id);
-    void on_exit(Proc* p, const ExitStatus& status);
+    bool on_exit(Generation& g, const SupervisedExit& exit);
+    void on_exited(const Generation& g, const SupervisedExit& exit);
+    void on_proc_ready(Generation& g);
     void stop_proc(Proc* p);
-    void kill_after_grace(Proc* p);
-    void schedule_restart(int id, Duration uptime);
+    void stop_generation(Generation& g);
+    bool restart_pending(std::optional<int> worker_id) const;
     Slot& slot(int id);
     void advance_reload();
     void on_notify();
@@ -184,8 +203,12 @@ private:
     std::optional<NotifyReceiver> notify_;
     UniqueFd control_;
     std::map<int, std::unique_ptr<ControlClient>> clients_;
+    std::list<std::unique_ptr<Generation>> generations_;  // before procs_: they outlive them
     std::list<std::unique_ptr<Proc>> procs_;
-    std::map<int, Slot> slots_;  // active worker slots by id
+    std::map<int, Slot> slots_;  // active worker slots by id (0: the agent's, once restarted)
+    std::shared_ptr<Backoff> agent_backoff_;
+    IpcPair launch_pair_;                   // the channel of the process being launched
+    std::vector<UniqueFd> launch_sockets_;  // its --reuseport sockets
     int target_workers_ = 0;
     RestartBudget budget_;
     std::deque<int> reload_queue_;

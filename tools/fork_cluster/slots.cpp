@@ -1,6 +1,7 @@
-// fork-cluster's workers and the agent: launching each process with its sockets,
-// channel and NOTIFY_SOCKET, readiness, exits and restarts by the shared restart
-// policy (libcommon/supervise/restart_policy.hpp), retiring, rolling reload, scaling.
+// fork-cluster's workers and the agent: each slot's generations on the shared
+// Supervisor (libcommon/supervise/supervisor.hpp: restarts, ready timeout, grace then
+// SIGKILL), launching each process with its sockets, channel and NOTIFY_SOCKET, the
+// cluster's restart decision, retiring, rolling reload, scaling.
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -108,83 +109,113 @@ ChildSpec Master::proc_spec(int id, bool agent, std::vector<UniqueFd>& own_socke
     return spec;
 }
 
-Proc* Master::launch_proc(int id, bool agent) {
-    std::vector<UniqueFd> own_sockets;  // --reuseport: this worker's, closed here after launch
+// A slot's new generation, its Supervisor's hooks being the cluster's lifecycle.
+Generation& Master::new_generation(int id, bool agent) {
+    auto gen = std::make_unique<Generation>();
+    Generation& g = *gen;
+    g.id = id;
+    g.agent = agent;
+    SupervisorHooks hooks;
+    hooks.make_spec = [this, &g] { return launch_spec(g.id, g.agent); };
+    hooks.started = [this, &g](Child&) { on_started(g); };
+    hooks.decide = [this, &g](const SupervisedExit& exit) { return on_exit(g, exit); };
+    hooks.exited = [this, &g](const SupervisedExit& exit) { on_exited(g, exit); };
+    hooks.ready = [this, &g] { on_proc_ready(g); };
+    hooks.done = [this, &g] {
+        loop_.add_timer(Duration::zero(), [this, &g] {
+            generations_.remove_if([&g](const auto& other) { return other.get() == &g; });
+        });
+    };
+    g.sup = std::make_unique<Supervisor>(loop_, ChildSpec{}, policy_, budget_, std::move(hooks),
+                                         agent ? agent_backoff_ : slot(id).backoff);
+    if (config_.ready != ClusterConfig::Ready::exec)
+        g.sup->set_ready_timeout(config_.ready_timeout, [this, &g] {
+            Proc* p = g.proc;
+            emit(Json{{"event", "ready_timeout"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p,
+                 "sent no readiness within " + std::to_string(to_ms(config_.ready_timeout)) +
+                     "ms; taken as ready");
+        });
+    generations_.push_back(std::move(gen));
+    return g;
+}
+
+// What each start launches: the spec with a new IPC channel and NOTIFY_SOCKET (the
+// channel's parent end and the --reuseport sockets wait for on_started).
+ChildSpec Master::launch_spec(int id, bool agent) {
+    launch_sockets_.clear();
     int next_fd = 0;
-    ChildSpec spec = proc_spec(id, agent, own_sockets, next_fd);
-    IpcPair pair = make_ipc_pair();
+    ChildSpec spec = proc_spec(id, agent, launch_sockets_, next_fd);
+    launch_pair_ = make_ipc_pair();
     int channel_fd = std::max(next_fd, kClusterChannelFd);
     rlimit nofile{};
     if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
         static_cast<rlim_t>(channel_fd) >= nofile.rlim_cur)
         channel_fd = std::max(next_fd, static_cast<int>(nofile.rlim_cur) - 1);
-    spec.extra_fds.push_back({pair.child.get(), channel_fd});
+    spec.extra_fds.push_back({launch_pair_.child.get(), channel_fd});
     for (const auto& kv : ipc_child_env(channel_fd))
         spec.env_set.push_back(parse_env_assignment(kv));
     spec.env_set.push_back(parse_env_assignment(notify_->env_entry()));
+    return spec;
+}
 
-    auto proc = std::make_unique<Proc>();
-    proc->id = id;
-    proc->agent = agent;
-    proc->child = launch(spec);
+// A run began: its Proc, channel and "fork" event.
+void Master::on_started(Generation& g) {
+    auto proc = std::make_unique<Proc>(*g.sup, g.id, g.agent);
     proc->started = Clock::now();
-    pair.child.reset();
-    proc->channel = IpcChannel(std::move(pair.parent));
+    launch_pair_.child.reset();
+    launch_sockets_.clear();
+    proc->channel = IpcChannel(std::move(launch_pair_.parent));
     proc->channel.set_auto_flush(false);  // flushed once per batch: flush_channels()
     proc->channel.set_max_message(config_.max_message);
     Proc* p = proc.get();
+    g.proc = p;
     procs_.push_back(std::move(proc));
-    loop_.watch_child(p->child, [this, p](const ExitStatus& st) { on_exit(p, st); });
     loop_.watch_fd(p->channel.fd(), EPOLLIN, [this, p](uint32_t ev) { router_.on_channel(p, ev); });
-    emit(Json{{"event", "fork"}, {"worker_id", id}, {"pid", p->child.pid()}}, p, "started");
-    if (config_.ready == ClusterConfig::Ready::exec) {
-        on_ready(p);
-    } else {
-        p->ready_timer = loop_.add_timer(config_.ready_timeout, [this, p] {
-            p->ready_timer = 0;
-            emit(Json{{"event", "ready_timeout"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p,
-                 "sent no readiness within " + std::to_string(to_ms(config_.ready_timeout)) +
-                     "ms; taken as ready");
-            on_ready(p);
-        });
-    }
-    return p;
+    emit(Json{{"event", "fork"}, {"worker_id", g.id}, {"pid", p->child.pid()}}, p, "started");
+    if (config_.ready == ClusterConfig::Ready::exec) g.sup->mark_ready();
 }
 
 void Master::start_slot(int id) {
     if (shutting_down_ || !slots_.count(id)) return;
-    try {
-        launch_proc(id, false);
-    } catch (const LaunchError& e) {
-        if (starting_up_) throw;
-        report(e.what());
-        last_failed_ = true;
-        schedule_restart(id, Duration::zero());
-    }
+    Generation& g = new_generation(id, false);
+    if (starting_up_)
+        g.sup->start();
+    else
+        g.sup->start_or_retry();
 }
 
-void Master::on_exit(Proc* p, const ExitStatus& st) {
+// The Supervisor's question after a run (or a launch) ended: restart? The cluster's
+// answer depends on the other processes of the slot, the reload and the shutdown.
+bool Master::on_exit(Generation& g, const SupervisedExit& exit) {
+    if (!exit.status) {  // a launch failed: always tried again (the budget decides)
+        report(exit.error);
+        if (g.agent)
+            slot(0).backoff = agent_backoff_;
+        else
+            last_failed_ = true;
+        return true;
+    }
+    const ExitStatus& st = *exit.status;
+    Proc* p = g.proc;
+    g.proc = nullptr;
     Json ev{{"event", "exit"}, {"worker_id", p->id}, {"pid", p->child.pid()}};
     ev["code"] = st.exited() ? Json(st.code()) : Json(nullptr);
     ev["signal"] = st.exited() ? Json(nullptr) : Json(signal_name(st.signal()));
     emit(ev, p,
          st.exited() ? "exited with code " + std::to_string(st.code())
                      : "killed by " + signal_name(st.signal()));
-    loop_.cancel_timer(p->ready_timer);
-    loop_.cancel_timer(p->kill_timer);
     if (p->channel.is_open()) loop_.unwatch_fd(p->channel.fd());
     bool expected = p->state == Proc::State::stopping || p->retiring || shutting_down_;
     bool was_starting = p->state == Proc::State::starting;
     int id = p->id;
     bool agent = p->agent;
-    Duration uptime = Clock::now() - p->started;
     procs_.remove_if([p](const auto& q) { return q.get() == p; });
 
     bool failed = !(st.exited() && st.code() == 0);
     if (reaps_orphans()) reap_orphans();  // they may have waited behind it
     if (shutting_down_) {
         if (procs_.empty()) stop_orphans();
-        return;
+        return false;
     }
     if (!expected) last_failed_ = failed;
     bool slot_active = agent || slots_.count(id);
@@ -193,21 +224,21 @@ void Master::on_exit(Proc* p, const ExitStatus& st) {
     });
     bool restart = slot_active && !expected && !others && policy_.restarts_after(failed);
     if (restart) {
-        schedule_restart(agent ? 0 : id, uptime);
-    } else if (!agent && id == reload_slot_ && was_starting && !others) {
-        advance_reload();  // the replacement will not come
+        if (agent) slot(0).backoff = agent_backoff_;
+        return true;
     }
-    bool pending = std::any_of(slots_.begin(), slots_.end(),
-                               [](const auto& s) { return s.second.restart_timer != 0; });
-    if (procs_.empty() && !pending && !restart && target_workers_ > 0) {
+    if (!agent && id == reload_slot_ && was_starting && !others)
+        advance_reload();  // the replacement will not come
+    if (procs_.empty() && !restart_pending(std::nullopt) && target_workers_ > 0) {
         exit_code_ = last_failed_ ? exit_code::failure : exit_code::ok;
         finish();
     }
+    return false;
 }
 
-void Master::schedule_restart(int id, Duration uptime) {
-    Slot& restarting = slot(id);  // id 0: the agent's
-    if (!budget_.spend(Clock::now())) {
+// The Supervisor's verdict: a restart after its delay, or the budget is spent.
+void Master::on_exited(const Generation& g, const SupervisedExit& exit) {
+    if (exit.next == SupervisedExit::Next::give_up) {
         emit(Json{{"event", "give_up"},
                   {"restarts", config_.max_restarts},
                   {"window_ms", to_ms(config_.restart_window)}},
@@ -215,26 +246,13 @@ void Master::schedule_restart(int id, Duration uptime) {
              "more than " + std::to_string(config_.max_restarts) + " restarts within " +
                  std::to_string(to_ms(config_.restart_window)) + "ms; stopping");
         begin_shutdown(exit_code::failure);
-        return;
+    } else if (exit.next == SupervisedExit::Next::restart) {
+        int id = g.agent ? 0 : g.id;
+        emit(Json{{"event", "restart"}, {"worker_id", id}, {"delay_ms", to_ms(exit.delay)}},
+             nullptr,
+             (id == 0 ? std::string("agent") : "worker " + std::to_string(id)) + " restarts in " +
+                 std::to_string(to_ms(exit.delay)) + "ms");
     }
-    Duration delay = restarting.backoff.next(uptime);
-    emit(Json{{"event", "restart"}, {"worker_id", id}, {"delay_ms", to_ms(delay)}}, nullptr,
-         (id == 0 ? std::string("agent") : "worker " + std::to_string(id)) + " restarts in " +
-             std::to_string(to_ms(delay)) + "ms");
-    restarting.restart_timer = loop_.add_timer(delay, [this, id] {
-        slot(id).restart_timer = 0;
-        if (id == 0) {
-            if (shutting_down_) return;
-            try {
-                launch_proc(0, true);
-            } catch (const LaunchError& e) {
-                report(e.what());
-                schedule_restart(0, Duration::zero());
-            }
-        } else {
-            start_slot(id);
-        }
-    });
 }
 
 // A worker's slot, or (id 0) the agent's, made when first needed.
@@ -242,10 +260,20 @@ Slot& Master::slot(int id) {
     return slots_.try_emplace(id, policy_).first->second;
 }
 
+// Is a restart waiting, in the worker slot `worker_id` (nullopt: in any slot)?
+bool Master::restart_pending(std::optional<int> worker_id) const {
+    return std::any_of(generations_.begin(), generations_.end(), [&](const auto& g) {
+        return g->sup->restart_pending() && (!worker_id || (!g->agent && g->id == *worker_id));
+    });
+}
+
 void Master::on_ready(Proc* p) {
+    if (p->state == Proc::State::starting) p->sup.mark_ready();
+}
+
+void Master::on_proc_ready(Generation& g) {
+    Proc* p = g.proc;
     if (p->state != Proc::State::starting) return;
-    loop_.cancel_timer(p->ready_timer);
-    p->ready_timer = 0;
     p->state = Proc::State::online;
     emit(Json{{"event", "online"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p, "online");
     for (auto& q : procs_)
@@ -254,30 +282,21 @@ void Master::on_ready(Proc* p) {
     if (!p->agent && p->id == reload_slot_) advance_reload();
 }
 
+// The stop signal to the process's tree, SIGKILL once the grace is over (the
+// Supervisor's; a retiring worker's grace starts anew).
 void Master::stop_proc(Proc* p) {
     if (p->state == Proc::State::stopping) return;
     p->state = Proc::State::stopping;
-    p->child.signal_tree(config_.stop_signal);
-    kill_after_grace(p);
-}
-
-// SIGKILL to the process's tree once the grace is over (a retiring worker's timer is
-// replaced when it is then stopped: the timers hold p, cancelled in on_exit).
-void Master::kill_after_grace(Proc* p) {
-    loop_.cancel_timer(p->kill_timer);
-    p->kill_timer = loop_.add_timer(config_.grace, [p] {
-        p->kill_timer = 0;
-        p->child.signal_tree(SIGKILL);
-    });
+    p->sup.stop(config_.stop_signal, kill_grace());
 }
 
 void Master::retire(Proc* p) {
     if (p->retiring || p->state == Proc::State::stopping) return;
     p->retiring = true;
     emit(Json{{"event", "retire"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p, "retiring");
-    kill_after_grace(p);
+    p->sup.stop(0, kill_grace());  // it goes by itself, or is killed after the grace
     if (p->agent) {
-        if (!shutting_down_) launch_proc(0, true);
+        if (!shutting_down_) new_generation(0, true).sup->start();
     } else {
         start_slot(p->id);
     }
@@ -306,7 +325,7 @@ void Master::advance_reload() {
             if (!p->agent && p->id == id && p->serving()) p->replace_me = true;
         reload_slot_ = id;
         // A slot waiting for a restart gets its replacement from that restart.
-        if (slot->second.restart_timer == 0) start_slot(id);
+        if (!restart_pending(id)) start_slot(id);
         return;
     }
 }
@@ -329,10 +348,14 @@ int Master::scale(int workers) {
             ++it;
             continue;
         }
-        loop_.cancel_timer(it->second.restart_timer);
         it = slots_.erase(it);
-        for (auto& p : procs_)
-            if (!p->agent && p->id == id) stop_proc(p.get());
+        for (auto& g : generations_) {
+            if (g->agent || g->id != id) continue;
+            if (g->proc)
+                stop_proc(g->proc);
+            else
+                g->sup->stop(0);  // a restart that was pending
+        }
         if (id == reload_slot_) advance_reload();
     }
     return target_workers_;
