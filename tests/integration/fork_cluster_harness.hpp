@@ -168,8 +168,13 @@ inline std::vector<int> worker_pids(const Master& m) {
 
 // Field `index` (1-based, as in proc(5): 4 ppid, 5 pgrp) of /proc/PID/stat, or -1.
 inline long stat_field(int pid, int index) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::string text;
+    try {  // a process that exits between open and read makes the read fail (ESRCH), and throw
+        std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+        text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+        return -1;
+    }
     auto close = text.rfind(')');
     if (close == std::string::npos) return -1;
     std::istringstream rest(text.substr(close + 2));
