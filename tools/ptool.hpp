@@ -6,7 +6,7 @@
 #include <span>
 #include <string_view>
 
-#include "tools/cli/options.hpp"
+#include "cli/options.hpp"
 
 namespace ptool {
 

@@ -1,7 +1,7 @@
 // Parsers for the values every subcommand takes (SPEC "Conventions"):
 // durations, sizes, signal names, users and groups. Each throws UsageError
 // with a message naming the bad text and the reason, never an option: the option
-// layer (tools/cli/options.hpp) puts the option's name in front.
+// layer (cli/options.hpp) puts the option's name in front.
 #pragma once
 
 #include <sys/types.h>

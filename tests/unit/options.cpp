@@ -1,4 +1,4 @@
-// The option layer (tools/cli/options.hpp): values arrive typed, each bad value is
+// The option layer (cli/options.hpp): values arrive typed, each bad value is
 // one message `--OPT: why` (the long name, whichever name was typed), an empty value
 // is refused unless the value is optional, and CLI11's own complaints end "(see --help)".
 #include <signal.h>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "libcommon/core/error.hpp"
-#include "tools/cli/options.hpp"
+#include "cli/options.hpp"
 
 using namespace ptool;
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
 // The one translation unit that includes CLI11: builds a parser from a subcommand's
 // OptionTable, runs it, turns its complaints into ptool's one-line usage errors, and
 // then parses each value by its kind so that every bad value reads `--OPT: why`.
-#include "tools/cli/options.hpp"
+#include "cli/options.hpp"
 
 #include <unistd.h>
 #include <CLI/CLI.hpp>
