@@ -1,17 +1,11 @@
-// The one translation unit that includes CLI11: builds a parser from a subcommand's
-// OptionTable, runs it, turns its complaints into ptool's one-line usage errors, and
-// then parses each value by its kind so that every bad value reads `--OPT: why`.
+// The option tables' builders: each kind's parser bound to the member it fills, and
+// the defaults --help and the completions take from the kind (metavar, what to
+// complete). The command line itself is read by parse.cpp.
 #include "cli/options.hpp"
 
-#include <unistd.h>
-#include <CLI/CLI.hpp>
-
-#include <algorithm>
-#include <climits>
-#include <deque>
+#include <cctype>
 
 #include "libcommon/core/error.hpp"
-#include "libcommon/core/output.hpp"
 #include "libcommon/launch/launcher.hpp"
 
 namespace ptool::cli {
@@ -29,7 +23,61 @@ std::string Option::display_name() const {
     return std::string(first_short);
 }
 
+bool Option::has_name(std::string_view name) const {
+    std::string_view all = names;
+    while (!all.empty()) {
+        size_t comma = all.find(',');
+        if (all.substr(0, comma) == name) return true;
+        all = comma == std::string_view::npos ? std::string_view() : all.substr(comma + 1);
+    }
+    return false;
+}
+
+Option& Option::complete_words(std::string_view comma_list) {
+    complete = Complete::words;
+    words.clear();
+    while (!comma_list.empty()) {
+        size_t comma = comma_list.find(',');
+        std::string_view word = comma_list.substr(0, comma);
+        while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+        if (!word.empty()) words.emplace_back(word);
+        comma_list =
+            comma == std::string_view::npos ? std::string_view() : comma_list.substr(comma + 1);
+    }
+    return *this;
+}
+
 namespace {
+
+// The metavar a kind gets when the declaration names none (one word per kind in --help).
+std::string_view default_metavar(Kind kind) {
+    switch (kind) {
+        case Kind::flag: return "";
+        case Kind::count:
+        case Kind::integer: return "N";
+        case Kind::assignment: return "K=V";
+        case Kind::path: return "FILE";
+        case Kind::duration: return "DUR";
+        case Kind::size: return "SIZE";
+        case Kind::signal: return "SIG";
+        case Kind::user: return "USER";
+        case Kind::group: return "GROUP";
+        case Kind::string:
+        case Kind::choice: break;
+    }
+    return "WORD";
+}
+
+Complete default_completion(Kind kind, std::string_view metavar) {
+    switch (kind) {
+        case Kind::path: return metavar == "DIR" ? Complete::dir : Complete::file;
+        case Kind::signal: return Complete::signal;
+        case Kind::user: return Complete::user;
+        case Kind::group: return Complete::group;
+        case Kind::choice: return Complete::words;
+        default: return Complete::none;
+    }
+}
 
 // A store that parses the text with `parse` into `out` (a T or an optional<T>).
 template <typename T, typename Parse>
@@ -45,6 +93,12 @@ Option& OptionTable::add(std::string names, std::string metavar, std::string hel
     o.metavar = std::move(metavar);
     o.help = std::move(help);
     o.kind = kind;
+    if (o.is_positional()) {
+        for (char c : o.names) o.metavar += static_cast<char>(std::toupper(c));
+    } else if (o.metavar.empty()) {
+        o.metavar = default_metavar(kind);
+    }
+    o.complete = default_completion(kind, o.metavar);
     return o;
 }
 
@@ -72,6 +126,7 @@ Option& OptionTable::path(std::string names, std::string metavar, std::string he
                           std::string& out) {
     Option& o = string(std::move(names), std::move(metavar), std::move(help), out);
     o.kind = Kind::path;
+    o.complete = default_completion(o.kind, o.metavar);
     return o;
 }
 
@@ -79,6 +134,7 @@ Option& OptionTable::path(std::string names, std::string metavar, std::string he
                           std::optional<std::string>& out) {
     Option& o = string(std::move(names), std::move(metavar), std::move(help), out);
     o.kind = Kind::path;
+    o.complete = default_completion(o.kind, o.metavar);
     return o;
 }
 
@@ -163,6 +219,14 @@ Option& OptionTable::group(std::string names, std::string metavar, std::string h
                   into(out, lookup_group));
 }
 
+Option& OptionTable::color(std::string names, std::string help, ColorMode& out) {
+    Option& o = choice<ColorMode>(std::move(names), "WHEN", std::move(help), out,
+                                  {{"auto", ColorMode::automatic},
+                                   {"always", ColorMode::always},
+                                   {"never", ColorMode::never}});
+    return o.optional("always");
+}
+
 Option& OptionTable::custom(std::string names, std::string metavar, std::string help, Kind kind,
                             std::function<void(std::string_view)> parse) {
     Option& o = add(std::move(names), std::move(metavar), std::move(help), kind);
@@ -172,115 +236,14 @@ Option& OptionTable::custom(std::string names, std::string metavar, std::string 
 
 Option& OptionTable::positional(std::string name, std::string help, std::vector<std::string>& out) {
     Option& o = list(std::move(name), "", std::move(help), out);
+    o.complete = Complete::file;
     return o;
 }
 
 Option& OptionTable::positional(std::string name, std::string help, std::string& out) {
     Option& o = string(std::move(name), "", std::move(help), out);
+    o.complete = Complete::file;
     return o;
-}
-
-namespace {
-
-// "expected a, b or c, got 'TEXT'": the form --color and --restart always had.
-std::string expected_words(const std::vector<std::string>& words, std::string_view text) {
-    std::string list;
-    for (size_t i = 0; i < words.size(); ++i)
-        list += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
-    return "expected " + list + ", got '" + std::string(text) + "'";
-}
-
-// An empty value never means "default" or "none" (as runuser, setpriv and timeout):
-// `--uid ''` must not run as root, `--pidfile ''` must not be taken. A property of
-// every kind that takes a value, except an optional value, whose bare form has a
-// meaning. A CLI11 transform, so that it speaks before a missing positional does.
-const CLI::Validator& non_empty() {
-    static const CLI::Validator kNonEmpty(
-        [](std::string& value) {
-            return value.empty() ? std::string("empty value") : std::string();
-        },
-        "", "NONEMPTY");
-    return kNonEmpty;
-}
-
-// Where CLI11 leaves one option's text until the values are parsed by kind.
-struct Slot {
-    std::string value;
-    std::vector<std::string> values;
-    CLI::Option* cli = nullptr;
-};
-
-CLI::Option* add_to_app(CLI::App& app, const Option& o, Slot& slot) {
-    if (o.kind == Kind::flag) return app.add_flag(o.names, o.help);
-    CLI::Option* cli = o.repeatable ? app.add_option(o.names, slot.values, o.help)
-                                    : app.add_option(o.names, slot.value, o.help);
-    if (!o.metavar.empty()) cli->type_name(o.metavar);
-    if (o.optional_value) cli->expected(0, 1);
-    if (o.is_positional() && o.repeatable) cli->expected(-1);
-    if (o.required) cli->required();
-    if (o.delimiter) {
-        cli->allow_extra_args(false)
-            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-            ->delimiter(o.delimiter);
-    }
-    if (!o.is_positional() && !o.optional_value) cli->transform(non_empty());
-    return cli;
-}
-
-// One value through its kind's parser: a bad one is "--OPT: why".
-void store_value(const Option& o, std::string_view text) {
-    try {
-        if (o.optional_value && text.empty() && o.kind != Kind::string) return;
-        if (!o.choices.empty() &&
-            std::find(o.choices.begin(), o.choices.end(), text) == o.choices.end())
-            throw UsageError(expected_words(o.choices, text));
-        o.store(text);
-        if (o.text) *o.text = text;
-    } catch (const UsageError& e) {
-        if (o.is_positional()) throw;
-        throw UsageError(o.display_name() + ": " + e.what());
-    }
-}
-
-}  // namespace
-
-std::optional<int> parse_command_line(std::string_view name, std::string_view summary,
-                                      const OptionTable& table, int argc, char** argv) {
-    CLI::App app(std::string(summary), "ptool " + std::string(name));
-    if (table.has_help_long_only()) app.set_help_flag("--help", "Print this help message and exit");
-    const auto& options = table.options();
-    std::deque<Slot> slots(options.size());  // CLI11 keeps pointers into them
-    for (size_t i = 0; i < options.size(); ++i)
-        slots[i].cli = add_to_app(app, options[i], slots[i]);
-    for (size_t i = 0; i < options.size(); ++i)
-        for (const auto& other : options[i].excludes) slots[i].cli->excludes(app.get_option(other));
-    if (table.has_positionals_at_end()) app.positionals_at_end();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-        write_or_die(STDOUT_FILENO, app.help());
-        return exit_code::ok;
-    } catch (const CLI::CallForAllHelp&) {
-        write_or_die(STDOUT_FILENO, app.help("", CLI::AppFormatMode::All));
-        return exit_code::ok;
-    } catch (const CLI::ParseError& e) {
-        std::string what = e.what();
-        std::replace(what.begin(), what.end(), '\n', ' ');
-        throw UsageError(what + " (see --help)");
-    }
-    for (size_t i = 0; i < options.size(); ++i) {
-        const Option& o = options[i];
-        const Slot& slot = slots[i];
-        if (slot.cli->count() == 0) continue;
-        if (o.given) *o.given = true;
-        if (o.kind == Kind::flag)
-            o.store_flag();
-        else if (o.repeatable)
-            for (const auto& text : slot.values) store_value(o, text);
-        else
-            store_value(o, slot.value);
-    }
-    return std::nullopt;
 }
 
 }  // namespace ptool::cli

@@ -1,7 +1,7 @@
 // The option layer: each subcommand declares its options as data (names, metavar,
 // help, kind, the member of its Options they fill) and receives typed values. Values
 // are parsed and validated here, in one place, with one error form `--OPT: why`.
-// No CLI11 in this header: options.cpp is the one file that builds the parser.
+// The same table makes --help (help.cpp) and the shell completions (completions.cpp).
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
 
 namespace ptool::cli {
@@ -33,6 +34,9 @@ enum class Kind {
     group,       // a group name or number: gid_t
 };
 
+// What a shell completes for a value or a positional (set from the kind by default).
+enum class Complete { none, file, dir, pid, signal, user, group, command, words };
+
 // One option or positional argument. Names are "-c,--cols" or "--cwd"; a name with
 // no dash ("command") is a positional. The first long name is the one messages use.
 struct Option {
@@ -50,20 +54,34 @@ struct Option {
     std::function<void()> store_flag;             // a flag given
     bool* given = nullptr;                        // set when the option appears
     std::string* text = nullptr;                  // the value as given, for messages
+    std::string bare;                             // optional value: what the bare form stands for
+    Complete complete = Complete::none;           // what a shell completes here
+    std::vector<std::string> words;               // Complete::words: the words (choices by default)
 
     // The name messages use: the first long name, else the short one, else the positional.
     std::string display_name() const;
     bool is_positional() const { return !names.empty() && names[0] != '-'; }
+    // Whether `name` ("-c", "--cols") is one of its names.
+    bool has_name(std::string_view name) const;
+    // The words a shell offers: `words`, else the choices.
+    const std::vector<std::string>& completion_words() const {
+        return words.empty() ? choices : words;
+    }
 
     // Modifiers, for declarations that read as one line each.
     Option& require() { return required = true, *this; }
     Option& repeat() { return repeatable = true, *this; }
     // The bare form is allowed: it stores "" into a string, leaves other kinds alone.
     Option& optional() { return optional_value = true, *this; }
+    // The bare form is allowed and means `value` (`--color` alone: always).
+    Option& optional(std::string value) { return bare = std::move(value), optional(); }
     Option& exclude(std::string name) { return excludes.push_back(std::move(name)), *this; }
     Option& mark_given(bool& flag) { return given = &flag, *this; }
     Option& keep_text(std::string& out) { return text = &out, *this; }
     Option& split_on(char c) { return delimiter = c, *this; }
+    Option& complete_as(Complete c) { return complete = c, *this; }
+    // Offer these words ("a, b, c": a registry's comma list, as in the help text).
+    Option& complete_words(std::string_view comma_list);
 };
 
 // A subcommand's options, in --help order.
@@ -111,6 +129,8 @@ public:
         };
         return o;
     }
+    // --color[=WHEN] as ls and grep: auto, always or never; the bare form is always.
+    Option& color(std::string names, std::string help, ColorMode& out);
     // A value of a tool's own type (a listen address, a stdio mode): `parse` reads the
     // text, storing it or throwing UsageError "why"; `kind` is what --help and completion
     // take it for.
@@ -120,7 +140,8 @@ public:
     Option& positional(std::string name, std::string help, std::vector<std::string>& out);
     Option& positional(std::string name, std::string help, std::string& out);
 
-    // Everything after the first positional is positional (PROGRAM's own options).
+    // Everything after the first positional is positional (PROGRAM's own options);
+    // shells complete that first word as a command.
     void positionals_at_end() { positionals_at_end_ = true; }
     // pstree: -h is psmisc's --highlight-all, so help is --help alone.
     void help_long_only() { help_long_only_ = true; }
@@ -137,9 +158,12 @@ private:
 };
 
 // Parses argv[1..] of subcommand `name` against `table`, storing typed values. Returns
-// an exit status when the command line is already answered (--help: 0), nullopt to run
-// the tool. Throws UsageError: "--OPT: why", or CLI11's complaint "... (see --help)".
+// an exit status when the command line is already answered (--help, --version: 0),
+// nullopt to run the tool. Throws UsageError "--OPT: why" (parse.cpp).
 std::optional<int> parse_command_line(std::string_view name, std::string_view summary,
                                       const OptionTable& table, int argc, char** argv);
+
+// What `CMD --version` prints: ptool's own --version text (set once by main).
+void set_version_text(std::string text);
 
 }  // namespace ptool::cli

@@ -82,8 +82,8 @@ void declare_exec(cli::OptionTable& t, Options& o) {
     t.path("--cwd", "DIR", "run the command in DIR", o.cwd);
     t.assignments("--env", "K=V", "set K=V in the environment (repeatable)", o.env);
     t.flag("--env-clear", "start from an empty environment", o.env_clear);
-    t.string("--input", "TEXT", "the command's stdin (default /dev/null)", o.input);
-    t.path("--input-file", "F", "read the command's stdin from F", o.input_file);
+    t.string("--input", "DATA", "the command's stdin (default /dev/null)", o.input);
+    t.path("--input-file", "FILE", "read the command's stdin from FILE", o.input_file);
     t.flag("--json", "print one JSON object with the result", o.json);
     t.choice<std::string>("--encoding", "ENC", "stdout/stderr in --json: utf8, hex or base64",
                           o.encoding, {{"utf8", "utf8"}, {"hex", "hex"}, {"base64", "base64"}});

@@ -80,7 +80,7 @@ void declare_ipc_send(cli::OptionTable& t, Options& o) {
     t.string("json", "", "the message (JSON); default: one per line of stdin", o.json);
     t.path("--socket", "PATH", "send to the Unix socket PATH (JSON lines)", o.socket_path);
     t.string("--to", "TARGET", "wrap in a send request to TARGET (with --socket)", o.to);
-    t.string("--string", "TEXT", "send TEXT as a JSON string", o.string_text);
+    t.string("--string", "STRING", "send STRING as a JSON string", o.string_text);
     t.integer("--fd", "N", "pass file descriptor N with the message", o.pass_fd, 0, INT_MAX);
     t.duration("--wait", "DUR", "wait for a reply (at most DUR) and print it", o.wait_for)
         .optional()

@@ -2,6 +2,7 @@
 // basename(argv[0]) as busybox and toybox do, the top-level options, and the one
 // place errors are caught.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/completions.hpp"
+#include "cli/suggest.hpp"
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/report.hpp"
@@ -27,38 +30,22 @@ namespace {
 constexpr const ToolEntry* kTools[] = {PTOOL_TOOLS(PTOOL_TOOL_ADDRESS)};
 #undef PTOOL_TOOL_ADDRESS
 
-// Optimal string alignment distance: a transposition ("hsahfile") costs one edit.
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-    for (size_t i = 1; i <= a.size(); ++i)
-        for (size_t j = 1; j <= b.size(); ++j) {
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    return d[a.size()][b.size()];
+std::string_view closest_tool(std::string_view name) {
+    std::vector<std::string_view> names;
+    for (const ToolEntry* tool : tool_table()) names.push_back(tool->name);
+    return cli::closest_name(name, names);
 }
 
-std::string_view closest_tool(std::string_view name) {
-    std::string_view best;
-    size_t best_distance = SIZE_MAX;
-    for (const ToolEntry* tool : tool_table()) {
-        size_t dist = edit_distance(name, tool->name);
-        if (dist < best_distance) {
-            best_distance = dist;
-            best = tool->name;
-        }
-    }
-    return best_distance <= std::max<size_t>(2, name.size() / 3) ? best : std::string_view();
+// `ptool --version` and every `ptool CMD --version`.
+std::string version_text() {
+    return "ptool " PTOOL_VERSION "\n";
 }
 
 std::string top_level_help() {
     std::string out =
         "Usage: ptool COMMAND [ARGS...]\n"
         "       COMMAND [ARGS...]        (through a symlink named COMMAND)\n"
+        "       ptool help [COMMAND [--man]] | completions bash|zsh|fish\n"
         "       ptool --list | --install DIR [--force] | --help | --version\n\n"
         "Node.js's process and byte tools for shell pipelines.\n\nCommands:\n";
     for (const ToolEntry* tool : tool_table()) {
@@ -66,13 +53,55 @@ std::string top_level_help() {
         line.resize(std::max<size_t>(line.size() + 2, 16), ' ');
         out += line + std::string(tool->summary) + "\n";
     }
-    out += "\nRun 'ptool COMMAND --help' for a command's options; 'man ptool-COMMAND' for more.\n";
+    out +=
+        "\nRun 'ptool help COMMAND' for a command's options; 'ptool help COMMAND --man' "
+        "(man ptool-COMMAND) for more.\n";
     return out;
 }
 
 int run_tool(const ToolEntry& tool, int argc, char** argv) {
     set_program_name("ptool " + std::string(tool.name));
-    return tool.main(tool, argc, argv);
+    cli::set_version_text(version_text());
+    return tool.main.run(tool, argc, argv);
+}
+
+UsageError unknown_command(std::string_view name, std::string_view what) {
+    std::string message(what);
+    if (auto guess = closest_tool(name); !guess.empty())
+        message += " (did you mean '" + std::string(guess) + "'?)";
+    return UsageError(message);
+}
+
+// `ptool help [CMD [--man]]`: the command list, CMD's --help, or its man page.
+int run_help(int argc, char** argv) {
+    if (argc < 3) {
+        write_or_die(STDOUT_FILENO, top_level_help());
+        return exit_code::ok;
+    }
+    const ToolEntry* tool = find_tool(argv[2]);
+    if (!tool) throw unknown_command(argv[2], "unknown command '" + std::string(argv[2]) + "'");
+    if (argc > 4 || (argc == 4 && std::string_view(argv[3]) != "--man"))
+        throw UsageError("help: unexpected argument '" + std::string(argv[argc - 1]) +
+                         "' (usage: ptool help COMMAND [--man])");
+    if (argc == 4) {
+        std::string page = "ptool-" + std::string(tool->name);
+        char* man_argv[] = {const_cast<char*>("man"), page.data(), nullptr};
+        ::execvp("man", man_argv);
+        throw SysError("man", errno, exit_code::not_found);
+    }
+    char help_flag[] = "--help";
+    char* tool_argv[] = {argv[2], help_flag, nullptr};
+    return run_tool(*tool, 2, tool_argv);
+}
+
+// `ptool completions SHELL`: the script, from every tool's option table.
+int run_completions(int argc, char** argv) {
+    if (argc != 3) throw UsageError("completions: expected one shell: bash, zsh or fish");
+    std::vector<cli::CompletionTool> tools;
+    for (const ToolEntry* tool : tool_table())
+        tools.push_back({tool->name, tool->summary, &tool->main.options()});
+    write_or_die(STDOUT_FILENO, cli::completion_script(argv[2], tools));
+    return exit_code::ok;
 }
 
 int install_links(const std::string& dir, bool force) {
@@ -80,6 +109,11 @@ int install_links(const std::string& dir, bool force) {
     ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0) throw SysError("/proc/self/exe", errno);
     self[n] = '\0';
+    // A directory that is missing or not writable is one error, not one per link.
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) throw SysError(dir, errno);
+    if (!S_ISDIR(st.st_mode)) throw SysError(dir, ENOTDIR);
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) throw SysError(dir, errno);
     Report report;
     for (const ToolEntry* tool : tool_table()) {
         std::string link = dir + "/" + std::string(tool->name);
@@ -112,7 +146,7 @@ int run_top_level(int argc, char** argv) {
         return exit_code::ok;
     }
     if (first == "--version" || first == "-V") {
-        write_or_die(STDOUT_FILENO, "ptool " PTOOL_VERSION "\n");
+        write_or_die(STDOUT_FILENO, version_text());
         return exit_code::ok;
     }
     if (first == "--list") {
@@ -136,13 +170,12 @@ int run_top_level(int argc, char** argv) {
         if (dir.empty()) throw UsageError("--install needs a directory");
         return install_links(dir, force);
     }
+    if (first == "help") return run_help(argc, argv);
+    if (first == "completions") return run_completions(argc, argv);
     if (first.starts_with("-"))
         throw UsageError("unknown option '" + std::string(first) + "' (see --help)");
     if (const ToolEntry* tool = find_tool(first)) return run_tool(*tool, argc - 1, argv + 1);
-    std::string message = "unknown command '" + std::string(first) + "'";
-    if (auto guess = closest_tool(first); !guess.empty())
-        message += " (did you mean '" + std::string(guess) + "'?)";
-    throw UsageError(message);
+    throw unknown_command(first, "unknown command '" + std::string(first) + "'");
 }
 
 int dispatch(int argc, char** argv) {
@@ -150,6 +183,9 @@ int dispatch(int argc, char** argv) {
     if (auto slash = self.rfind('/'); slash != std::string_view::npos)
         self.remove_prefix(slash + 1);
     if (const ToolEntry* tool = find_tool(self)) return run_tool(*tool, argc, argv);
+    // A link named after no command (ptool-2, ptool.new are ptool itself).
+    if (!self.starts_with("ptool"))
+        throw unknown_command(self, "called as '" + std::string(self) + "': unknown command");
     return run_top_level(argc, argv);
 }
 

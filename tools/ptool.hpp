@@ -1,6 +1,7 @@
 // What ptool and its subcommands share: the one list of subcommands (busybox's
-// applets.src.h), which drives dispatch, `--list`, `--install` and the did-you-mean
-// suggestion. Each tool defines its entry, NAME_tool, beside its option table.
+// applets.src.h), which drives dispatch, `--list`, `--install`, the did-you-mean
+// suggestion, `ptool help` and `ptool completions`. Each tool defines its entry, NAME_tool, beside
+// its option table.
 #pragma once
 
 #include <span>
@@ -10,17 +11,24 @@
 
 namespace ptool {
 
+struct ToolEntry;
+
+struct ToolHooks {
+    // Parses the command line into the tool's Options and runs the tool.
+    int (*run)(const ToolEntry& self, int argc, char** argv);
+    // The option table alone, for help and completions (its values are never stored).
+    const cli::OptionTable& (*options)();
+};
+
 struct ToolEntry {
     std::string_view name;
     std::string_view summary;
-    // Parses the command line into the tool's Options and runs the tool.
-    int (*main)(const ToolEntry& self, int argc, char** argv);
+    ToolHooks main;
 };
 
-// A tool's entry: its option table (`Declare` binds it to an Options) and its run function.
 template <typename Options, void (*Declare)(cli::OptionTable&, Options&),
           int (*Run)(const Options&)>
-int tool_main(const ToolEntry& self, int argc, char** argv) {
+int run_tool_main(const ToolEntry& self, int argc, char** argv) {
     Options opts;
     cli::OptionTable table;
     Declare(table, opts);
@@ -28,6 +36,22 @@ int tool_main(const ToolEntry& self, int argc, char** argv) {
         return *answered;
     return Run(opts);
 }
+
+template <typename Options, void (*Declare)(cli::OptionTable&, Options&)>
+const cli::OptionTable& tool_options() {
+    static Options opts;
+    static const cli::OptionTable table = [] {
+        cli::OptionTable t;
+        Declare(t, opts);
+        return t;
+    }();
+    return table;
+}
+
+// A tool's entry: its option table (`Declare` binds it to an Options) and its run function.
+template <typename Options, void (*Declare)(cli::OptionTable&, Options&),
+          int (*Run)(const Options&)>
+constexpr ToolHooks tool_main{run_tool_main<Options, Declare, Run>, tool_options<Options, Declare>};
 
 // Every subcommand, sorted by name; each defined in tools/NAME.cpp or tools/NAME/.
 #define PTOOL_TOOLS(X) \

@@ -82,7 +82,7 @@ StdioSpec parse_stdio(std::string_view mode, int index) {
 void declare_spawn(cli::OptionTable& t, Options& o) {
     t.path("--cwd", "DIR", "run the program in DIR", o.cwd);
     t.assignments("--env", "K=V", "set K=V in the program's environment (repeatable)", o.env);
-    t.list("--unset", "K", "remove K from the environment (repeatable)", o.unset);
+    t.list("--unset", "NAME", "remove NAME from the environment (repeatable)", o.unset);
     t.flag("--env-clear", "start from an empty environment", o.env_clear);
     t.string("--argv0", "NAME", "the name the program sees as argv[0]", o.argv0);
     t.flag("--shell", "run the command through /bin/sh -c", o.shell);
@@ -92,7 +92,7 @@ void declare_spawn(cli::OptionTable& t, Options& o) {
                  cli::Kind::string,
                  [&o, i](std::string_view mode) { o.stdio[i] = parse_stdio(mode, i); })
             .mark_given(o.stdio_given[i]);
-    t.optional_value("--tag", "TEXT", "prefix relayed lines (default [PID])", o.tag);
+    t.optional_value("--tag", "PREFIX", "prefix relayed lines (default [PID])", o.tag);
     t.flag("--timestamps", "prefix relayed lines with an ISO-8601 time", o.timestamps);
     t.duration("--timeout", "DUR", "signal the program after DUR; exit 124", o.timeout);
     t.signal("--kill-signal", "SIG", "the timeout signal (default TERM)", o.kill_signal);

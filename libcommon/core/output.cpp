@@ -77,6 +77,9 @@ bool use_color(ColorMode mode, int fd) {
     }
     const char* no_color = std::getenv("NO_COLOR");
     if (no_color && *no_color) return false;
+    // A terminal that says it has no capabilities gets no escapes (as xxd and ls).
+    const char* term = std::getenv("TERM");
+    if (term && std::string_view(term) == "dumb") return false;
     return ::isatty(fd) == 1;
 }
 

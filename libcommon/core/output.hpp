@@ -57,7 +57,8 @@ void write_or_die(int fd, std::string_view s);
 enum class ColorMode { automatic, always, never };
 // Parses "auto|always|never" (throws UsageError otherwise).
 ColorMode parse_color_mode(std::string_view text);
-// Color on `fd`: always/never as asked; auto = a terminal and NO_COLOR unset or empty.
+// Color on `fd`: always/never as asked; auto = a terminal, NO_COLOR unset or empty
+// and TERM not "dumb".
 bool use_color(ColorMode mode, int fd);
 
 }  // namespace ptool

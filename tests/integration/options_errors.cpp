@@ -37,7 +37,7 @@ TEST_CASE("options: a bad value is 'ptool CMD: --OPT: why' in every subcommand")
         {{"ipc-send", "--wait", "5x", "{}"}, "ptool ipc-send: --wait: invalid duration '5x'" + dur},
         {{"bufdump", "-c", "-1"},
          "ptool bufdump: --cols: '-1' is negative (expected a number from 0 to 1073741824)\n"},
-        {{"bufdump", "--color", "sometimes"},
+        {{"bufdump", "--color=sometimes"},
          "ptool bufdump: --color: expected auto, always or never, got 'sometimes'\n"},
         {{"pstree", "-H", "0"}, "ptool pstree: --highlight-pid: expected 1..2147483647, got '0'\n"},
         {{"daemonize", "--max-restarts", "-1", "--respawn", "--", "true"},

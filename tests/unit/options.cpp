@@ -1,14 +1,15 @@
 // The option layer (cli/options.hpp): values arrive typed, each bad value is
 // one message `--OPT: why` (the long name, whichever name was typed), an empty value
-// is refused unless the value is optional, and CLI11's own complaints end "(see --help)".
+// is refused unless the value is optional, and the parser's own complaints are ptool's
+// words (a did-you-mean for a mistyped name), never a third-party parser's.
 #include <signal.h>
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "libcommon/core/error.hpp"
 #include "cli/options.hpp"
+#include "libcommon/core/error.hpp"
 
 using namespace ptool;
 using namespace std::chrono_literals;
@@ -137,21 +138,102 @@ TEST_CASE("options: an empty value is refused, an optional value's bare form is 
     CHECK(s.wait);
     CHECK_FALSE(s.wait_for);
     Sample t;
-    REQUIRE(parse(t, {"--wait", "2s", "--label", "L"}) == "");
+    // A table whose words after the options are a program takes them only after =.
+    REQUIRE(parse(t, {"--wait=2s", "--label=L"}) == "");
     CHECK(t.wait);
     CHECK(t.wait_for == Duration(2s));
     CHECK(t.wait_text == "2s");
     CHECK(t.label == "L");
 }
 
-TEST_CASE("options: CLI11's complaints are one line ending '(see --help)'") {
-    std::string unknown = error_of({"--no-such-option"});
-    CHECK(unknown.find("--no-such-option") != std::string::npos);
-    CHECK(unknown.ends_with(" (see --help)"));
-    std::string excluded = error_of({"--log", "a", "--out", "b"});
-    CHECK(excluded.find("--out") != std::string::npos);
-    CHECK(excluded.ends_with(" (see --help)"));
-    CHECK(excluded.find('\n') == std::string::npos);
+TEST_CASE("options: a mistyped option is named, with the closest as git and ripgrep do") {
+    CHECK(error_of({"--verbsoe"}) == "--verbsoe: unknown option (did you mean --verbose?)");
+    CHECK(error_of({"--timeuot", "1s"}) == "--timeuot: unknown option (did you mean --timeout?)");
+    CHECK(error_of({"--no-such-option"}) == "--no-such-option: unknown option (see --help)");
+    CHECK(error_of({"-x"}) == "-x: unknown option (see --help)");
+    CHECK(error_of({"-vx"}) == "-x: unknown option (see --help)");
+}
+
+TEST_CASE("options: structural mistakes are one line in ptool's words") {
+    CHECK(error_of({"--log", "a", "--out", "b"}) == "--out: cannot be combined with --log");
+    CHECK(error_of({"--timeout"}) == "--timeout: missing value (see --help)");
+    CHECK(error_of({"--timeout", "--verbose"}) == "--timeout: missing value (see --help)");
+    CHECK(error_of({"--timeout", "1s", "--timeout", "2s"}) == "--timeout: given more than once");
+    CHECK(error_of({"--verbose=yes"}) == "--verbose: takes no value");
+    CHECK(error_of({"--log="}) == "--log: empty value (see --help)");
+    for (const auto& text : {error_of({"--timeout"}), error_of({"--log", "a", "--out", "b"})}) {
+        CHECK(text.find("argument") == std::string::npos);
+        CHECK(text.find('\n') == std::string::npos);
+    }
+}
+
+TEST_CASE("options: a repeatable option takes one value each and never the program") {
+    Sample s;
+    REQUIRE(parse(s, {"--env", "A=1", "--tag", "x", "prog", "arg"}) == "");
+    CHECK(s.env == std::vector<std::pair<std::string, std::string>>{{"A", "1"}});
+    CHECK(s.tags == std::vector<std::string>{"x"});
+    CHECK(s.command == std::vector<std::string>{"prog", "arg"});
+}
+
+TEST_CASE("options: values attach as getopt_long reads them") {
+    Sample s;
+    REQUIRE(parse(s, {"-vc16", "--timeout=2s", "--env=A=1=2", "--", "-prog"}) == "");
+    CHECK(s.verbose);
+    CHECK(s.cols == 16u);
+    CHECK(s.timeout == Duration(2s));
+    CHECK(s.env == std::vector<std::pair<std::string, std::string>>{{"A", "1=2"}});
+    CHECK(s.command == std::vector<std::string>{"-prog"});
+}
+
+TEST_CASE("options: an optional value is not taken from the program's words") {
+    Sample s;
+    REQUIRE(parse(s, {"--label", "prog"}) == "");
+    CHECK(s.label == "");
+    CHECK(s.command == std::vector<std::string>{"prog"});
+}
+
+TEST_CASE("options: --color alone means always, as ls and grep") {
+    struct Colored {
+        ColorMode color = ColorMode::automatic;
+        std::vector<std::string> files;
+    };
+    auto parse_color = [](std::vector<std::string> args) {
+        Colored c;
+        cli::OptionTable t;
+        t.color("--color", "color", c.color);
+        t.positional("files", "files", c.files);
+        args.insert(args.begin(), "sample");
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        cli::parse_command_line("sample", "", t, static_cast<int>(argv.size()), argv.data());
+        return c;
+    };
+    CHECK(parse_color({"--color"}).color == ColorMode::always);
+    CHECK(parse_color({"--color", "never"}).color == ColorMode::never);
+    CHECK(parse_color({"--color=auto"}).color == ColorMode::automatic);
+    Colored bare = parse_color({"--color", "file"});
+    CHECK(bare.color == ColorMode::always);
+    CHECK(bare.files == std::vector<std::string>{"file"});
+}
+
+TEST_CASE("options: a missing or extra positional is named") {
+    cli::OptionTable t;
+    std::string one;
+    t.positional("file", "a file", one).require();
+    auto error = [&](std::vector<std::string> args) -> std::string {
+        args.insert(args.begin(), "sample");
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        try {
+            cli::parse_command_line("sample", "", t, static_cast<int>(argv.size()), argv.data());
+        } catch (const UsageError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK(error({}) == "missing FILE (see --help)");
+    CHECK(error({"a", "b"}) == "unexpected argument 'b' (see --help)");
+    CHECK(error({"-"}) == "");
 }
 
 TEST_CASE("options: the name messages use is the first long one") {

@@ -85,27 +85,27 @@ void declare_bufdump(cli::OptionTable& t, Options& o) {
              "xxd (default), hexdump, hex, base64, base64url, utf8, latin1, ascii, "
              "utf16le, json, c, bits",
              cli::Kind::choice, format(o.format))
-        .keep_text(o.format_name);
+        .keep_text(o.format_name)
+        .complete_words(byte_format_names());
     t.custom("-s,--seek", "OFFSET", "Start at OFFSET (negative: from the end)", cli::Kind::size,
              [&o](std::string_view text) { o.seek = parse_offset(text); })
         .keep_text(o.seek_text);
-    t.size("-n,--length", "LENGTH", "Stop after LENGTH bytes", o.length);
+    t.size("-n,--length", "SIZE", "Stop after SIZE bytes", o.length);
     t.count("-c,--cols", "N", "Bytes a line (xxd, bits, c, hex)", o.columns, kMaxCount);
     t.count("-g,--group", "N", "Bytes a group (xxd, bits)", o.group, kMaxCount);
     t.flag("-u,--upper", "Upper-case hex digits", o.upper);
     t.count("--wrap", "N", "Characters a line for hex/base64 (0: one line)", o.wrap, INT64_MAX);
-    t.choice<ColorMode>("--color", "WHEN", "Color bytes by class: auto, always, never", o.color,
-                        {{"auto", ColorMode::automatic},
-                         {"always", ColorMode::always},
-                         {"never", ColorMode::never}});
+    t.color("--color", "Color bytes by class: auto, always (the bare form), never", o.color);
     t.flag("-r,--reverse", "Turn FORMAT's text back into bytes", o.reverse);
     t.flag("-i,--ignore-garbage", "With -r -f hex/base64: skip characters outside the alphabet",
            o.ignore_garbage);
     t.custom("--from", "ENCODING", "Convert from this encoding (with --to)", cli::Kind::choice,
              format(o.from))
-        .keep_text(o.from_name);
+        .keep_text(o.from_name)
+        .complete_words(byte_format_names());
     t.custom("--to", "ENCODING", "Convert to this encoding (with --from)", cli::Kind::choice,
-             format(o.to));
+             format(o.to))
+        .complete_words(byte_format_names());
     t.positional("file", "Input file (default: standard input)", o.file);
     t.positional("outfile",
                  "Output file (default: standard output); with -r patched in place, as xxd -r",

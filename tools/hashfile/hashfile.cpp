@@ -156,7 +156,8 @@ void declare_hashfile(cli::OptionTable& t, Options& o) {
                  o.algos.push_back(*algo);
              })
         .repeat()
-        .split_on(',');
+        .split_on(',')
+        .complete_words(digest_algo_list());
     t.flag("--tag", "BSD-style lines: SHA256 (NAME) = HEX", o.tag);
     t.flag("-z,--zero", "End lines with NUL, do not escape names", o.zero);
     t.flag("--json", "JSON lines {\"file\",\"algo\",\"digest\",\"size\"}", o.json);

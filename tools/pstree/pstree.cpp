@@ -97,7 +97,8 @@ void declare_pstree(cli::OptionTable& t, Options& o) {
     t.flag("-U,--unicode", "use UTF-8 (Unicode) line drawing characters", o.unicode);
     t.flag("--json", "print the tree as nested JSON", o.json);
     t.path("--proc", "DIR", "read this procfs root instead of /proc", o.proc_root);
-    t.positional("target", "start at this PID, or show the trees of this USER", o.target);
+    t.positional("target", "start at this PID, or show the trees of this USER", o.target)
+        .complete_as(cli::Complete::pid);
 }
 
 int run_pstree(const Options& opts) {

@@ -1,0 +1,121 @@
+// `ptool completions bash|zsh|fish` in the real shells: bash through `complete -p`
+// and COMP_WORDS/COMP_CWORD -> COMPREPLY, fish through `complete -C`, zsh through
+// compinit with the script as _ptool (registered for ptool, loadable, valid syntax). The words come
+// from the option tables, so a check here covers a subcommand, an option prefix, a value (-a) and a
+// file.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "test_support.hpp"
+
+using namespace ptool::test;
+
+namespace {
+
+// The words bash's _ptool offers for `line` (split on spaces, the last word being
+// completed), run in `dir`.
+std::vector<std::string> bash_complete(const std::string& line, const std::string& dir = "") {
+    std::string script =
+        "source <(\"$PTOOL\" completions bash) || exit 3\n"
+        "read -ra COMP_WORDS <<< " +
+        shell_quote(line) + "\n" + (line.ends_with(" ") ? "COMP_WORDS+=('')\n" : "") +
+        "COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n"
+        "_ptool\n"
+        "printf '%s\\n' \"${COMPREPLY[@]}\"\n";
+    RunOptions opts;
+    opts.cwd = dir;
+    auto r = run({"bash", "--norc", "-c", script}, [&] {
+        opts.env["PTOOL"] = ptool_bin();
+        return opts;
+    }());
+    REQUIRE(r.status == 0);
+    std::vector<std::string> words;
+    std::istringstream in(r.out);
+    for (std::string word; std::getline(in, word);)
+        if (!word.empty()) words.push_back(word);
+    std::sort(words.begin(), words.end());
+    return words;
+}
+
+bool has(const std::vector<std::string>& words, const std::string& word) {
+    return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+}  // namespace
+
+TEST_CASE("completions: bash registers _ptool for ptool") {
+    RunOptions opts;
+    opts.env["PTOOL"] = ptool_bin();
+    auto r =
+        run({"bash", "--norc", "-c", "source <(\"$PTOOL\" completions bash) && complete -p ptool"},
+            opts);
+    CHECK(r.status == 0);
+    CHECK(r.out == "complete -F _ptool ptool\n");
+}
+
+TEST_CASE("completions: bash completes subcommands, options, values and files") {
+    CHECK(bash_complete("ptool hash") == std::vector<std::string>{"hashfile"});
+    CHECK(bash_complete("ptool fork") == std::vector<std::string>{"fork-cluster"});
+    CHECK(bash_complete("ptool hashfile --al") == std::vector<std::string>{"--algo"});
+    CHECK(bash_complete("ptool hashfile --recur") == std::vector<std::string>{"--recursive"});
+    auto algos = bash_complete("ptool hashfile -a bla");
+    CHECK(algos == std::vector<std::string>{"blake2b", "blake2s", "blake3"});
+    CHECK(has(bash_complete("ptool hashfile --algo = sha"), "sha256"));
+    CHECK(bash_complete("ptool bufdump -f base") ==
+          std::vector<std::string>{"base64", "base64url"});
+    CHECK(bash_complete("ptool bufdump --color =") ==
+          std::vector<std::string>{"always", "auto", "never"});
+    CHECK(has(bash_complete("ptool spawn --kill-signal TE"), "TERM"));
+    CHECK(bash_complete("ptool completions z") == std::vector<std::string>{"zsh"});
+    CHECK(bash_complete("ptool help pst") == std::vector<std::string>{"pstree"});
+    TempDir dir;
+    write_file(dir / "alpha.txt", "");
+    write_file(dir / "beta", "");
+    CHECK(bash_complete("ptool hashfile al", dir.path().string()) ==
+          std::vector<std::string>{"alpha.txt"});
+    CHECK(bash_complete("ptool hashfile -a md5 be", dir.path().string()) ==
+          std::vector<std::string>{"beta"});
+}
+
+TEST_CASE("completions: bash completes spawn's program as a command, after its options") {
+    CHECK(has(bash_complete("ptool spawn --env A = 1 ech"), "echo"));
+    CHECK(has(bash_complete("ptool spawn --timeout 5s -- ech"), "echo"));
+    // The program's own options are its own, not spawn's.
+    CHECK_FALSE(has(bash_complete("ptool spawn sh --ti"), "--timeout"));
+}
+
+TEST_CASE("completions: fish completes options with their help, and values") {
+    auto fish = [](const std::string& line) {
+        auto r = run({"fish", "--no-config", "-c",
+                      shell_quote(ptool_bin()) + " completions fish | source; complete -C" +
+                          shell_quote(line)});
+        REQUIRE(r.status == 0);
+        return r.out;
+    };
+    std::string algo = fish("ptool hashfile --al");
+    CHECK(algo.rfind("--algo\tDigest algorithm", 0) == 0);
+    auto words = [](const std::string& out) {
+        std::vector<std::string> first;
+        std::istringstream in(out);
+        for (std::string line; std::getline(in, line);)
+            first.push_back(line.substr(0, line.find('\t')));
+        return first;
+    };
+    CHECK(words(fish("ptool hashfile -a bla")) ==
+          std::vector<std::string>{"blake2b", "blake2s", "blake3"});
+    CHECK(words(fish("ptool hashf")) == std::vector<std::string>{"hashfile"});
+    CHECK(words(fish("ptool bufdump --color=n")) == std::vector<std::string>{"--color=never"});
+}
+
+TEST_CASE("completions: zsh loads _ptool through compinit") {
+    TempDir dir;
+    REQUIRE(run_shell("\"$PTOOL\" completions zsh > " + shell_quote(dir / "_ptool")).status == 0);
+    auto r = run({"zsh", "-f", "-c",
+                  "fpath=(" + shell_quote(dir.path().string()) +
+                      " $fpath); autoload -U compinit; compinit -u -D; "
+                      "print -r -- $_comps[ptool]; autoload -Uz +X _ptool && print loaded"});
+    CHECK(r.status == 0);
+    CHECK(r.out == "_ptool\nloaded\n");
+    CHECK(run({"zsh", "-n", dir / "_ptool"}).status == 0);
+}
