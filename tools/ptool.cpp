@@ -18,7 +18,9 @@
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/report.hpp"
 #include "libcommon/core/signals.hpp"
+#include "tools/install_links.hpp"
 #include "tools/ptool.hpp"
+#include "tools/version.hpp"
 
 namespace ptool {
 namespace {
@@ -75,32 +77,6 @@ int run_tool(const ToolEntry& tool, int argc, char** argv) {
     return tool.main(tool, argc, argv);
 }
 
-int install_links(const std::string& dir, bool force) {
-    char self[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) throw SysError("/proc/self/exe", errno);
-    self[n] = '\0';
-    Report report;
-    for (const ToolEntry* tool : tool_table()) {
-        std::string link = dir + "/" + std::string(tool->name);
-        if (force) {
-            // Made beside the target, then renamed over it: never a moment with no link.
-            std::string tmp = link + ".ptool-tmp";
-            ::unlink(tmp.c_str());
-            if (::symlink(self, tmp.c_str()) < 0 || ::rename(tmp.c_str(), link.c_str()) < 0) {
-                int err = errno;
-                ::unlink(tmp.c_str());
-                report.warn_errno(link, err);
-            }
-        } else if (::symlink(self, link.c_str()) < 0) {
-            int err = errno;
-            report.warn(errno_message(link, err) +
-                        (err == EEXIST ? " (use --force to replace it)" : ""));
-        }
-    }
-    return report.exit_status();
-}
-
 int run_top_level(int argc, char** argv) {
     if (argc < 2) {
         write_or_die(STDERR_FILENO, top_level_help());
@@ -112,7 +88,7 @@ int run_top_level(int argc, char** argv) {
         return exit_code::ok;
     }
     if (first == "--version" || first == "-V") {
-        write_or_die(STDOUT_FILENO, "ptool " PTOOL_VERSION "\n");
+        write_or_die(STDOUT_FILENO, version_text());
         return exit_code::ok;
     }
     if (first == "--list") {
