@@ -21,7 +21,9 @@
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/report.hpp"
 #include "libcommon/core/signals.hpp"
+#include "tools/install_links.hpp"
 #include "tools/ptool.hpp"
+#include "tools/version.hpp"
 
 namespace ptool {
 namespace {
@@ -102,37 +104,6 @@ int run_completions(int argc, char** argv) {
         tools.push_back({tool->name, tool->summary, &tool->main.options()});
     write_or_die(STDOUT_FILENO, cli::completion_script(argv[2], tools));
     return exit_code::ok;
-}
-
-int install_links(const std::string& dir, bool force) {
-    char self[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) throw SysError("/proc/self/exe", errno);
-    self[n] = '\0';
-    // A directory that is missing or not writable is one error, not one per link.
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) throw SysError(dir, errno);
-    if (!S_ISDIR(st.st_mode)) throw SysError(dir, ENOTDIR);
-    if (::access(dir.c_str(), W_OK | X_OK) != 0) throw SysError(dir, errno);
-    Report report;
-    for (const ToolEntry* tool : tool_table()) {
-        std::string link = dir + "/" + std::string(tool->name);
-        if (force) {
-            // Made beside the target, then renamed over it: never a moment with no link.
-            std::string tmp = link + ".ptool-tmp";
-            ::unlink(tmp.c_str());
-            if (::symlink(self, tmp.c_str()) < 0 || ::rename(tmp.c_str(), link.c_str()) < 0) {
-                int err = errno;
-                ::unlink(tmp.c_str());
-                report.warn_errno(link, err);
-            }
-        } else if (::symlink(self, link.c_str()) < 0) {
-            int err = errno;
-            report.warn(errno_message(link, err) +
-                        (err == EEXIST ? " (use --force to replace it)" : ""));
-        }
-    }
-    return report.exit_status();
 }
 
 int run_top_level(int argc, char** argv) {

@@ -8,7 +8,7 @@
 
 namespace ptool {
 
-// Exit codes shared by every subcommand (SPEC "Conventions").
+// Exit codes shared by every subcommand (man ptool(1), EXIT STATUS).
 namespace exit_code {
 inline constexpr int ok = 0;
 inline constexpr int failure = 1;          // the job's own failure

@@ -1,4 +1,4 @@
-// Parsers for the values every subcommand takes (SPEC "Conventions"):
+// Parsers for the values every subcommand takes (man ptool(1), CONVENTIONS):
 // durations, sizes, signal names, users and groups. Each throws UsageError
 // with a message naming the bad text and the reason, never an option: the option
 // layer (cli/options.hpp) puts the option's name in front.

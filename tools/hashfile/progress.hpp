@@ -1,6 +1,6 @@
 // A one-line progress bar on stderr for long jobs (hashfile on a large file): redrawn at
 // most ten times a second, erased when done. Callers create one only when stderr is a
-// terminal (SPEC: progress bars only on a terminal stderr).
+// terminal (man ptool-hashfile(1): progress only on a terminal stderr).
 #pragma once
 
 #include <chrono>
