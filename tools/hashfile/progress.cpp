@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "libcommon/core/fd.hpp"
@@ -61,6 +62,74 @@ std::string ProgressBar::render(std::string_view label, uint64_t done, uint64_t 
         out += "]";
     }
     out += tail;
+    return out;
+}
+
+ProgressMeter::ProgressMeter(uint64_t total_bytes, uint64_t total_files, int fd)
+    : total_(total_bytes),
+      total_files_(total_files),
+      fd_(fd),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
+
+ProgressMeter::~ProgressMeter() {
+    erase();
+}
+
+void ProgressMeter::erase() {
+    if (drawn_) write_full(fd_, "\r\033[K");
+    drawn_ = false;
+}
+
+void ProgressMeter::draw() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - start_ < std::chrono::milliseconds(500) ||
+        now - last_ < std::chrono::milliseconds(100))
+        return;
+    last_ = now;
+    winsize ws{};
+    size_t width = ::ioctl(fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+    double seconds = std::chrono::duration<double>(now - start_).count();
+    std::string line(1, '\r');
+    line += render(done_.load(std::memory_order_relaxed), total_,
+                   files_.load(std::memory_order_relaxed), total_files_, seconds, width - 1);
+    line += "\033[K";
+    write_full(fd_, line);
+    drawn_ = true;
+}
+
+std::string ProgressMeter::render(uint64_t done, uint64_t total, uint64_t files_done,
+                                  uint64_t files, double seconds, size_t width) {
+    if (done > total) total = done;
+    unsigned percent = total ? static_cast<unsigned>(done * 100 / total) : 100;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%3u%%", percent);
+    std::string head = buf;
+    std::string tail = " " + human_size(done) + "/" + human_size(total);
+    if (files > 1)
+        tail += "  " + std::to_string(files_done) + "/" + std::to_string(files) + " files";
+    double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    tail += "  " + human_size(static_cast<uint64_t>(rate)) + "/s";
+    if (rate > 0 && done < total) {
+        auto eta = static_cast<uint64_t>(static_cast<double>(total - done) / rate);
+        std::snprintf(buf, sizeof buf, "  ETA %llu:%02llu",
+                      static_cast<unsigned long long>(eta / 60),
+                      static_cast<unsigned long long>(eta % 60));
+        tail += buf;
+    }
+    // The bar takes what the numbers leave, up to 30 columns; none below 10.
+    size_t room = width > head.size() + tail.size() + 3 ? width - head.size() - tail.size() - 3 : 0;
+    size_t bar_width = std::min<size_t>(room, 30);
+    std::string out = head;
+    if (bar_width >= 10) {
+        size_t filled = total ? static_cast<size_t>(done * bar_width / total) : bar_width;
+        out += " [";
+        out.append(filled, '=');
+        if (filled < bar_width) out += '>', out.append(bar_width - filled - 1, ' ');
+        out += "]";
+    }
+    out += tail;
+    if (out.size() > width) out.resize(width);
     return out;
 }
 
