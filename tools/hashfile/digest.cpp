@@ -93,10 +93,6 @@ EVP_MAC* evp_hmac() {
     return mac;
 }
 
-void store_be64(unsigned char* out, uint64_t v) {
-    for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<unsigned char>(v);
-}
-
 void store_be32(unsigned char* out, uint32_t v) {
     for (int i = 3; i >= 0; --i, v >>= 8) out[i] = static_cast<unsigned char>(v);
 }
@@ -170,23 +166,34 @@ private:
     EVP_MAC_CTX* ctx_;
 };
 
-class Xxh64Digest final : public Digest::Impl {
+// xxh64 and xxh32: the same streaming API at two widths, the digest stored big-endian
+// (xxhsum's canonical form).
+template <DigestAlgo kAlgo, typename State, typename Hash, State* (*kCreate)(),
+          XXH_errorcode (*kFree)(State*), XXH_errorcode (*kReset)(State*, Hash),
+          XXH_errorcode (*kUpdate)(State*, const void*, size_t), Hash (*kDigest)(const State*)>
+class XxhDigest final : public Digest::Impl {
 public:
-    Xxh64Digest() : Impl(DigestAlgo::xxh64), state_(XXH64_createState()) {
+    XxhDigest() : Impl(kAlgo), state_(kCreate()) {
         if (!state_) throw Error("out of memory");
         reset();
     }
-    ~Xxh64Digest() override { XXH64_freeState(state_); }
-    void update(const void* data, size_t len) override { XXH64_update(state_, data, len); }
+    ~XxhDigest() override { kFree(state_); }
+    void update(const void* data, size_t len) override { kUpdate(state_, data, len); }
     void finish(unsigned char* out) override {
-        store_be64(out, XXH64_digest(state_));
+        Hash v = kDigest(state_);
+        for (size_t i = sizeof v; i-- > 0; v >>= 8) out[i] = static_cast<unsigned char>(v);
         reset();
     }
-    void reset() override { XXH64_reset(state_, 0); }
+    void reset() override { kReset(state_, 0); }
 
 private:
-    XXH64_state_t* state_;
+    State* state_;
 };
+
+using Xxh64Digest = XxhDigest<DigestAlgo::xxh64, XXH64_state_t, XXH64_hash_t, XXH64_createState,
+                              XXH64_freeState, XXH64_reset, XXH64_update, XXH64_digest>;
+using Xxh32Digest = XxhDigest<DigestAlgo::xxh32, XXH32_state_t, XXH32_hash_t, XXH32_createState,
+                              XXH32_freeState, XXH32_reset, XXH32_update, XXH32_digest>;
 
 class Xxh3Digest final : public Digest::Impl {
 public:
@@ -246,24 +253,6 @@ public:
 
 private:
     blake3_hasher hasher_;
-};
-
-class Xxh32Digest final : public Digest::Impl {
-public:
-    Xxh32Digest() : Impl(DigestAlgo::xxh32), state_(XXH32_createState()) {
-        if (!state_) throw Error("out of memory");
-        reset();
-    }
-    ~Xxh32Digest() override { XXH32_freeState(state_); }
-    void update(const void* data, size_t len) override { XXH32_update(state_, data, len); }
-    void finish(unsigned char* out) override {
-        store_be32(out, XXH32_digest(state_));
-        reset();
-    }
-    void reset() override { XXH32_reset(state_, 0); }
-
-private:
-    XXH32_state_t* state_;
 };
 
 template <typename Crc, DigestAlgo kAlgo>

@@ -11,6 +11,26 @@
 
 namespace ptool {
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Nothing for jobs that end within half a second; then ten redraws a second. Updates
+// `last` when a redraw is due.
+bool redraw_due(Clock::time_point start, Clock::time_point& last, Clock::time_point now) {
+    if (now - start < std::chrono::milliseconds(500) || now - last < std::chrono::milliseconds(100))
+        return false;
+    last = now;
+    return true;
+}
+
+size_t terminal_width(int fd) {
+    winsize ws{};
+    return ::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+}
+
+}  // namespace
+
 ProgressBar::ProgressBar(std::string label, uint64_t total, int fd)
     : label_(std::move(label)),
       total_(total),
@@ -23,16 +43,9 @@ ProgressBar::~ProgressBar() {
 }
 
 void ProgressBar::update(uint64_t done) {
-    auto now = std::chrono::steady_clock::now();
-    // Nothing for jobs that end within half a second; then ten redraws a second.
-    if (now - start_ < std::chrono::milliseconds(500) ||
-        now - last_ < std::chrono::milliseconds(100))
-        return;
-    last_ = now;
-    winsize ws{};
-    size_t width = ::ioctl(fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+    if (!redraw_due(start_, last_, Clock::now())) return;
     std::string line(1, '\r');
-    line += render(label_, done, total_, width - 1);
+    line += render(label_, done, total_, terminal_width(fd_) - 1);
     write_full(fd_, line);
     drawn_ = true;
 }
@@ -82,17 +95,13 @@ void ProgressMeter::erase() {
 }
 
 void ProgressMeter::draw() {
-    auto now = std::chrono::steady_clock::now();
-    if (now - start_ < std::chrono::milliseconds(500) ||
-        now - last_ < std::chrono::milliseconds(100))
-        return;
-    last_ = now;
-    winsize ws{};
-    size_t width = ::ioctl(fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+    auto now = Clock::now();
+    if (!redraw_due(start_, last_, now)) return;
     double seconds = std::chrono::duration<double>(now - start_).count();
     std::string line(1, '\r');
     line += render(done_.load(std::memory_order_relaxed), total_,
-                   files_.load(std::memory_order_relaxed), total_files_, seconds, width - 1);
+                   files_.load(std::memory_order_relaxed), total_files_, seconds,
+                   terminal_width(fd_) - 1);
     line += "\033[K";
     write_full(fd_, line);
     drawn_ = true;
