@@ -89,7 +89,9 @@ TEST_CASE("a forced algorithm fixes the digest length") {
     auto e = p.parse(kSha + "  f");
     REQUIRE(e);
     CHECK(e->algo == DigestAlgo::blake3);
-    CHECK_FALSE(p.parse(std::string(32, '0') + "  f"));
+    // b3sum --length 16: another length of blake3 (refused before --length).
+    CHECK(p.parse(std::string(32, '0') + "  f")->length == 16);
+    CHECK_FALSE(p.parse(std::string(31, '0') + "  f"));
     CHECK_FALSE(p.parse("SHA256 (f) = " + kSha));
 }
 
@@ -102,7 +104,8 @@ TEST_CASE("the parser reads BSD lines with each tag") {
     CHECK(p.parse("XXH3 (f) = 78af5f94892f3950")->algo == DigestAlgo::xxh3);
     CHECK(p.parse("BLAKE2b (f) = " + std::string(128, 'b'))->algo == DigestAlgo::blake2b);
     CHECK(p.parse("BLAKE2b-512 (f) = " + std::string(128, 'b'))->algo == DigestAlgo::blake2b);
-    CHECK_FALSE(p.parse("BLAKE2b-256 (f) = " + kSha));
+    // b2sum -l 256: a shorter BLAKE2b, its length kept (it was refused before -l).
+    CHECK(p.parse("BLAKE2b-256 (f) = " + kSha)->length == 32);
     CHECK_FALSE(p.parse("SHA256 (f) = " + kSha + "0"));
     CHECK_FALSE(p.parse("SHA256 f) = " + kSha));
     CHECK_FALSE(p.parse("SHA256 (f) " + kSha));

@@ -42,6 +42,11 @@ TEST_CASE("every digest of abc matches its published vector") {
         {DigestAlgo::xxh64, "44bc2cf5ad770999"},
         {DigestAlgo::xxh3, "78af5f94892f3950"},
         {DigestAlgo::xxh128, "06b05ab6733a618578af5f94892f3950"},
+        {DigestAlgo::sha512_256,
+         "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23"},
+        {DigestAlgo::crc32, "352441c2"},
+        {DigestAlgo::cksum, "48aa78a2"},  // printf abc | cksum: 1219131554 3
+        {DigestAlgo::xxh32, "32d153ff"},
     };
     REQUIRE(std::size(vectors) == digest_algos().size());
     for (const auto& v : vectors) {
@@ -58,6 +63,9 @@ TEST_CASE("digests of the empty input match their published vectors") {
     CHECK(digest_hex(DigestAlgo::xxh64, "") == "ef46db3751d8e999");
     CHECK(digest_hex(DigestAlgo::xxh3, "") == "2d06800538d394c2");
     CHECK(digest_hex(DigestAlgo::xxh128, "") == "99aa06d3014798d86001c324468d497f");
+    CHECK(digest_hex(DigestAlgo::cksum, "") == "ffffffff");  // cksum: 4294967295 0
+    CHECK(digest_hex(DigestAlgo::crc32, "") == "00000000");
+    CHECK(digest_hex(DigestAlgo::xxh32, "") == "02cc5d05");
 }
 
 TEST_CASE("incremental updates in odd pieces equal one update") {

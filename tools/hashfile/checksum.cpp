@@ -24,7 +24,8 @@ bool hex_digits(std::string_view s, size_t n) {
     return s.size() == n || s[n] == '\0';
 }
 
-// coreutils' filename_unescape: only \\, \n and \r; nullopt on anything else or a NUL.
+}  // namespace
+
 std::optional<std::string> unescape_name(std::string_view s) {
     std::string out;
     out.reserve(s.size());
@@ -46,22 +47,29 @@ std::optional<std::string> unescape_name(std::string_view s) {
     return out;
 }
 
+namespace {
+
 // A name read raw is a C string in coreutils: it ends at the first NUL.
 std::string c_string(std::string_view s) {
     return std::string(s.substr(0, s.find('\0')));
 }
 
-std::optional<DigestAlgo> algo_for_hex_length(size_t n) {
-    switch (n) {
-        case 32: return DigestAlgo::md5;
-        case 40: return DigestAlgo::sha1;
-        case 56: return DigestAlgo::sha224;
-        case 64: return DigestAlgo::sha256;
-        case 96: return DigestAlgo::sha384;
-        case 128: return DigestAlgo::sha512;
-        case 16: return DigestAlgo::xxh64;
-        default: return std::nullopt;
-    }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// cksum's "CRC SIZE NAME": the CRC as 8 hex digits and the name, or nullopt.
+std::optional<std::pair<std::string, std::string_view>> split_cksum_line(std::string_view s) {
+    size_t i = 0;
+    uint64_t crc = 0;
+    while (i < s.size() && is_digit(s[i]) && i < 11) crc = crc * 10 + (s[i++] - '0');
+    if (i == 0 || i > 10 || crc > 0xffffffffu || i >= s.size() || s[i] != ' ') return std::nullopt;
+    size_t j = ++i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    if (i == j || i - j > 20 || i + 1 >= s.size() || s[i] != ' ') return std::nullopt;
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(crc));
+    return std::pair{std::string(hex), s.substr(i + 1)};
 }
 
 // Length of the UTF-8 sequence at s[i], or 0 when it is not valid UTF-8.
@@ -118,6 +126,32 @@ void append_c_escape(std::string& out, unsigned char c) {
 }
 
 }  // namespace
+
+std::optional<DigestAlgo> default_algo_for_hex_length(size_t n) {
+    switch (n) {
+        case 8: return DigestAlgo::xxh32;
+        case 16: return DigestAlgo::xxh64;
+        case 32: return DigestAlgo::md5;
+        case 40: return DigestAlgo::sha1;
+        case 56: return DigestAlgo::sha224;
+        case 64: return DigestAlgo::sha256;
+        case 96: return DigestAlgo::sha384;
+        case 128: return DigestAlgo::sha512;
+        default: return std::nullopt;
+    }
+}
+
+std::vector<DigestAlgo> algos_of_hex_length(size_t n) {
+    std::vector<DigestAlgo> out;
+    for (const DigestInfo& info : digest_algos())
+        if (info.size * 2 == n && info.algo != DigestAlgo::cksum && !info.bsd_default)
+            out.push_back(info.algo);
+    return out;
+}
+
+bool ambiguous_untagged(DigestAlgo algo, size_t n) {
+    return algo != DigestAlgo::cksum && default_algo_for_hex_length(n) != algo;
+}
 
 bool name_needs_escape(std::string_view name, NameEscaping escaping) {
     switch (escaping) {
@@ -198,8 +232,25 @@ std::string quote_name(std::string_view name) {
     return out;
 }
 
+void append_cksum_line(std::string& out, std::string_view hex, uint64_t size,
+                       const std::string_view* name, char delim) {
+    bool escape = name && delim == '\n' && name_needs_escape(*name, NameEscaping::newline_only);
+    if (escape) out += '\\';
+    out += std::to_string(std::stoul(std::string(hex), nullptr, 16));
+    out += ' ';
+    out += std::to_string(size);
+    if (name) {
+        out += ' ';
+        if (escape)
+            append_escaped_name(out, *name, NameEscaping::newline_only);
+        else
+            out.append(*name);
+    }
+    out += delim;
+}
+
 void append_checksum_line(std::string& out, const DigestInfo& info, std::string_view hex,
-                          std::string_view name, bool bsd, char delim) {
+                          std::string_view name, bool bsd, char delim, bool binary) {
     bool escape = delim == '\n' && name_needs_escape(name, info.escaping);
     if (escape) out += '\\';
     auto put_name = [&] {
@@ -210,13 +261,15 @@ void append_checksum_line(std::string& out, const DigestInfo& info, std::string_
     };
     if (bsd || info.bsd_default) {
         out.append(info.tag);
+        if (info.algo == DigestAlgo::blake2b && hex.size() != info.size * 2)
+            out += "-" + std::to_string(hex.size() * 4);
         out += " (";
         put_name();
         out += ") = ";
         out.append(hex);
     } else {
         out.append(hex);
-        out += "  ";
+        out += binary ? " *" : "  ";
         put_name();
     }
     out += delim;
@@ -241,33 +294,54 @@ std::optional<CheckEntry> CheckLineParser::parse(std::string_view s) {
 
     // A BSD line: "TAG (NAME) = HEX". Once a tag matches, the line must be BSD.
     std::string_view rest = s.substr(i);
+    size_t tag_end = rest.find_first_of(" (");
+    std::string_view word = rest.substr(0, tag_end);
     for (const DigestInfo& info : digest_algos()) {
         if (forced_ && info.algo != *forced_) continue;
-        if (!rest.starts_with(info.tag)) continue;
-        size_t j = info.tag.size();
-        // b2sum writes "BLAKE2b-256" for other lengths; only the full length is ours.
-        if (j < rest.size() && rest[j] == '-') {
-            std::string bits = std::to_string(info.size * 8);
-            if (!rest.substr(j + 1).starts_with(bits) ||
+        if (!word.starts_with(info.tag)) continue;
+        size_t j = info.tag.size(), length = 0;
+        // b2sum writes "BLAKE2b-256" for other lengths (multiples of 8 bits).
+        if (j < word.size()) {
+            if (word[j] != '-' ||
                 (info.algo != DigestAlgo::blake2b && info.algo != DigestAlgo::blake2s))
+                continue;
+            size_t bits = 0, k = j + 1;
+            while (k < word.size() && is_digit(word[k]) && bits <= 512)
+                bits = bits * 10 + (word[k++] - '0');
+            if (k != word.size() || k == j + 1 || bits == 0 || bits % 8 || bits > info.size * 8)
                 return std::nullopt;
-            j += 1 + bits.size();
+            j = k;
+            if (bits != info.size * 8) length = bits / 8;
         }
         if (j < rest.size() && rest[j] == ' ') ++j;
         if (j < rest.size() && rest[j] == '(')
-            return parse_bsd(rest.substr(j + 1), info.algo, escaped);
+            return parse_bsd(rest.substr(j + 1), info.algo, escaped, length);
         return std::nullopt;
+    }
+
+    // cksum's "CRC SIZE NAME".
+    if (!forced_ || *forced_ == DigestAlgo::cksum) {
+        if (auto split = split_cksum_line(rest)) {
+            CheckEntry entry{DigestAlgo::cksum, std::move(split->first), {}, true};
+            auto name = escaped ? unescape_name(split->second) : c_string(split->second);
+            if (!name) return std::nullopt;
+            entry.file = std::move(*name);
+            return entry;
+        }
+        if (forced_) return std::nullopt;
     }
 
     // A GNU line: "HEX  NAME" or "HEX *NAME" (or md5 -r's "HEX NAME").
     std::optional<DigestAlgo> algo = forced_;
-    if (!algo) {
-        size_t n = 0;
-        while (i + n < s.size() && is_hex(s[i + n])) ++n;
-        algo = algo_for_hex_length(n);
-        if (!algo) return std::nullopt;
-    }
-    size_t hex_len = digest_info(*algo).size * 2;
+    size_t n = 0;
+    while (i + n < s.size() && is_hex(s[i + n])) ++n;
+    if (!algo) algo = default_algo_for_hex_length(n);
+    if (!algo) return std::nullopt;
+    size_t hex_len = digest_info(*algo).size * 2, length = 0;
+    bool variable = *algo == DigestAlgo::blake3 || *algo == DigestAlgo::blake2b;
+    if (variable && n != hex_len && n % 2 == 0 && n > 0 &&
+        n <= (*algo == DigestAlgo::blake3 ? 2 * kMaxDigestSize : hex_len))
+        hex_len = n, length = n / 2;
     if (s.size() - i < hex_len + 2) return std::nullopt;
     std::string_view hex = s.substr(i, hex_len);
     i += hex_len;
@@ -284,7 +358,7 @@ std::optional<CheckEntry> CheckLineParser::parse(std::string_view s) {
         ++i;
     }
     std::string_view file = s.substr(i);
-    CheckEntry entry{*algo, std::string(hex), {}};
+    CheckEntry entry{*algo, std::string(hex), {}, false, length};
     if (escaped) {
         auto name = unescape_name(file);
         if (!name) return std::nullopt;
@@ -296,12 +370,12 @@ std::optional<CheckEntry> CheckLineParser::parse(std::string_view s) {
 }
 
 std::optional<CheckEntry> CheckLineParser::parse_bsd(std::string_view s, DigestAlgo algo,
-                                                     bool escaped) {
+                                                     bool escaped, size_t length) {
     if (s.empty()) return std::nullopt;
     size_t i = s.size() - 1;
     while (i && s[i] != ')') --i;
     if (s[i] != ')') return std::nullopt;
-    CheckEntry entry{algo, {}, {}};
+    CheckEntry entry{algo, {}, {}, true, length};
     if (escaped) {
         auto name = unescape_name(s.substr(0, i));
         if (!name) return std::nullopt;
@@ -314,7 +388,13 @@ std::optional<CheckEntry> CheckLineParser::parse_bsd(std::string_view s, DigestA
     if (i >= s.size() || s[i] != '=') return std::nullopt;
     ++i;
     while (i < s.size() && is_blank(s[i])) ++i;
-    size_t hex_len = digest_info(algo).size * 2;
+    size_t hex_len = length ? length * 2 : digest_info(algo).size * 2;
+    if (algo == DigestAlgo::blake3) {  // b3sum --length: any length
+        size_t n = 0;
+        while (i + n < s.size() && is_hex(s[i + n])) ++n;
+        if (n && n % 2 == 0 && n <= 2 * kMaxDigestSize) hex_len = n;
+        if (hex_len != 64) entry.length = hex_len / 2;
+    }
     if (!hex_digits(s.substr(i), hex_len)) return std::nullopt;
     entry.hex = std::string(s.substr(i, hex_len));
     return entry;

@@ -18,6 +18,7 @@
 #include "libcommon/bytes/hex.hpp"
 #include "libcommon/core/error.hpp"
 #include "tools/hashfile/digest_blake2b.hpp"
+#include "tools/hashfile/digest_crc.hpp"
 #include "tools/hashfile/digest_xxh3.hpp"
 
 namespace ptool {
@@ -25,7 +26,7 @@ namespace ptool {
 namespace {
 
 using E = NameEscaping;
-constexpr std::array<DigestInfo, 14> kAlgos = {{
+constexpr std::array<DigestInfo, 18> kAlgos = {{
     {DigestAlgo::md5, "md5", "MD5", 16, 64, "MD5", E::coreutils, false},
     {DigestAlgo::sha1, "sha1", "SHA1", 20, 64, "SHA1", E::coreutils, false},
     {DigestAlgo::sha224, "sha224", "SHA224", 28, 64, "SHA224", E::coreutils, false},
@@ -40,7 +41,38 @@ constexpr std::array<DigestInfo, 14> kAlgos = {{
     {DigestAlgo::xxh64, "xxh64", "XXH64", 8, 64, nullptr, E::newline_only, false},
     {DigestAlgo::xxh3, "xxh3", "XXH3", 8, 64, nullptr, E::newline_only, true},
     {DigestAlgo::xxh128, "xxh128", "XXH128", 16, 64, nullptr, E::newline_only, false},
+    {DigestAlgo::sha512_256, "sha512-256", "SHA512-256", 32, 128, "SHA512-256", E::coreutils,
+     false},
+    {DigestAlgo::crc32, "crc32", "CRC32", 4, 64, nullptr, E::newline_only, false},
+    {DigestAlgo::cksum, "cksum", "CKSUM", 4, 64, nullptr, E::newline_only, false},
+    {DigestAlgo::xxh32, "xxh32", "XXH32", 4, 64, nullptr, E::newline_only, false},
 }};
+
+// Other spellings, after lowercasing: OpenSSL's and Node's (crypto.createHash) names.
+constexpr std::pair<std::string_view, DigestAlgo> kAliases[] = {
+    {"sha-1", DigestAlgo::sha1},
+    {"sha-224", DigestAlgo::sha224},
+    {"sha2-224", DigestAlgo::sha224},
+    {"sha-256", DigestAlgo::sha256},
+    {"sha2-256", DigestAlgo::sha256},
+    {"sha-384", DigestAlgo::sha384},
+    {"sha2-384", DigestAlgo::sha384},
+    {"sha-512", DigestAlgo::sha512},
+    {"sha2-512", DigestAlgo::sha512},
+    {"sha512/256", DigestAlgo::sha512_256},
+    {"sha-512/256", DigestAlgo::sha512_256},
+    {"sha2-512/256", DigestAlgo::sha512_256},
+    {"sha3_256", DigestAlgo::sha3_256},
+    {"sha3_512", DigestAlgo::sha3_512},
+    {"blake2b512", DigestAlgo::blake2b},
+    {"blake2b-512", DigestAlgo::blake2b},
+    {"blake2s256", DigestAlgo::blake2s},
+    {"blake2s-256", DigestAlgo::blake2s},
+    {"crc32b", DigestAlgo::crc32},
+    {"crc", DigestAlgo::cksum},
+    {"xxh3-64", DigestAlgo::xxh3},
+    {"xxh3_64", DigestAlgo::xxh3},
+};
 
 // OpenSSL objects fetched once per process and shared by every thread (they are immutable).
 const EVP_MD* evp_md(DigestAlgo algo) {
@@ -61,19 +93,20 @@ EVP_MAC* evp_hmac() {
     return mac;
 }
 
-void store_be64(unsigned char* out, uint64_t v) {
-    for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<unsigned char>(v);
+void store_be32(unsigned char* out, uint32_t v) {
+    for (int i = 3; i >= 0; --i, v >>= 8) out[i] = static_cast<unsigned char>(v);
 }
 
 }  // namespace
 
 struct Digest::Impl {
-    explicit Impl(DigestAlgo a) : algo(a) {}
+    explicit Impl(DigestAlgo a) : algo(a), size(digest_info(a).size) {}
     virtual ~Impl() = default;
     virtual void update(const void* data, size_t len) = 0;
     virtual void finish(unsigned char* out) = 0;  // also resets
     virtual void reset() = 0;
     DigestAlgo algo;
+    size_t size;  // output bytes
 };
 
 namespace {
@@ -133,23 +166,34 @@ private:
     EVP_MAC_CTX* ctx_;
 };
 
-class Xxh64Digest final : public Digest::Impl {
+// xxh64 and xxh32: the same streaming API at two widths, the digest stored big-endian
+// (xxhsum's canonical form).
+template <DigestAlgo kAlgo, typename State, typename Hash, State* (*kCreate)(),
+          XXH_errorcode (*kFree)(State*), XXH_errorcode (*kReset)(State*, Hash),
+          XXH_errorcode (*kUpdate)(State*, const void*, size_t), Hash (*kDigest)(const State*)>
+class XxhDigest final : public Digest::Impl {
 public:
-    Xxh64Digest() : Impl(DigestAlgo::xxh64), state_(XXH64_createState()) {
+    XxhDigest() : Impl(kAlgo), state_(kCreate()) {
         if (!state_) throw Error("out of memory");
         reset();
     }
-    ~Xxh64Digest() override { XXH64_freeState(state_); }
-    void update(const void* data, size_t len) override { XXH64_update(state_, data, len); }
+    ~XxhDigest() override { kFree(state_); }
+    void update(const void* data, size_t len) override { kUpdate(state_, data, len); }
     void finish(unsigned char* out) override {
-        store_be64(out, XXH64_digest(state_));
+        Hash v = kDigest(state_);
+        for (size_t i = sizeof v; i-- > 0; v >>= 8) out[i] = static_cast<unsigned char>(v);
         reset();
     }
-    void reset() override { XXH64_reset(state_, 0); }
+    void reset() override { kReset(state_, 0); }
 
 private:
-    XXH64_state_t* state_;
+    State* state_;
 };
+
+using Xxh64Digest = XxhDigest<DigestAlgo::xxh64, XXH64_state_t, XXH64_hash_t, XXH64_createState,
+                              XXH64_freeState, XXH64_reset, XXH64_update, XXH64_digest>;
+using Xxh32Digest = XxhDigest<DigestAlgo::xxh32, XXH32_state_t, XXH32_hash_t, XXH32_createState,
+                              XXH32_freeState, XXH32_reset, XXH32_update, XXH32_digest>;
 
 class Xxh3Digest final : public Digest::Impl {
 public:
@@ -175,7 +219,10 @@ private:
 
 class Blake2bDigest final : public Digest::Impl {
 public:
-    Blake2bDigest() : Impl(DigestAlgo::blake2b) {}
+    explicit Blake2bDigest(size_t length = Blake2b::kDigestSize) : Impl(DigestAlgo::blake2b) {
+        size = length;
+        state_.set_digest_size(length);
+    }
     void update(const void* data, size_t len) override { state_.update(data, len); }
     void finish(unsigned char* out) override { state_.finish(out); }
     void reset() override { state_.reset(); }
@@ -186,18 +233,41 @@ private:
 
 class Blake3Digest final : public Digest::Impl {
 public:
-    Blake3Digest() : Impl(DigestAlgo::blake3) { blake3_hasher_init(&hasher_); }
+    explicit Blake3Digest(const DigestParams& p = {}) : Impl(DigestAlgo::blake3) {
+        if (p.length) size = p.length;
+        if (p.keyed)
+            blake3_hasher_init_keyed(&hasher_, reinterpret_cast<const uint8_t*>(p.keyed->data()));
+        else if (p.derive)
+            blake3_hasher_init_derive_key_raw(&hasher_, p.derive->data(), p.derive->size());
+        else
+            blake3_hasher_init(&hasher_);
+    }
     void update(const void* data, size_t len) override {
         blake3_hasher_update(&hasher_, data, len);
     }
     void finish(unsigned char* out) override {
-        blake3_hasher_finalize(&hasher_, out, BLAKE3_OUT_LEN);
+        blake3_hasher_finalize(&hasher_, out, size);
         reset();
     }
     void reset() override { blake3_hasher_reset(&hasher_); }
 
 private:
     blake3_hasher hasher_;
+};
+
+template <typename Crc, DigestAlgo kAlgo>
+class CrcDigest final : public Digest::Impl {
+public:
+    CrcDigest() : Impl(kAlgo) {}
+    void update(const void* data, size_t len) override { crc_.update(data, len); }
+    void finish(unsigned char* out) override {
+        store_be32(out, crc_.value());
+        reset();
+    }
+    void reset() override { crc_.reset(); }
+
+private:
+    Crc crc_;
 };
 
 std::unique_ptr<Digest::Impl> make_plain(DigestAlgo algo) {
@@ -209,6 +279,9 @@ std::unique_ptr<Digest::Impl> make_plain(DigestAlgo algo) {
         case DigestAlgo::xxh64: return std::make_unique<Xxh64Digest>();
         case DigestAlgo::xxh3:
         case DigestAlgo::xxh128: return std::make_unique<Xxh3Digest>(algo);
+        case DigestAlgo::xxh32: return std::make_unique<Xxh32Digest>();
+        case DigestAlgo::crc32: return std::make_unique<CrcDigest<Crc32, DigestAlgo::crc32>>();
+        case DigestAlgo::cksum: return std::make_unique<CrcDigest<PosixCksum, DigestAlgo::cksum>>();
         default: return std::make_unique<EvpDigest>(algo);
     }
 }
@@ -268,6 +341,8 @@ std::optional<DigestAlgo> parse_digest_algo(std::string_view name) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     for (const auto& info : kAlgos)
         if (info.name == lower) return info.algo;
+    for (const auto& [alias, algo] : kAliases)
+        if (alias == lower) return algo;
     return std::nullopt;
 }
 
@@ -289,6 +364,43 @@ Digest::Digest(DigestAlgo algo, std::optional<std::string_view> hmac_key) {
         impl_ = std::make_unique<GenericHmac>(algo, *hmac_key);
 }
 
+Digest::Digest(DigestAlgo algo, const DigestParams& p) {
+    if (p.plain()) {
+        impl_ = make_plain(algo);
+        return;
+    }
+    std::string_view name = digest_info(algo).name;
+    if (p.hmac_key) {
+        if (p.length || p.keyed || p.derive)
+            throw UsageError("an HMAC key does not go with --length, --keyed or --derive-key");
+        *this = Digest(algo, std::optional<std::string_view>(*p.hmac_key));
+        return;
+    }
+    if ((p.keyed || p.derive) && algo != DigestAlgo::blake3)
+        throw UsageError("--keyed and --derive-key are blake3's; not for " + std::string(name));
+    if (p.keyed && p.keyed->size() != BLAKE3_KEY_LEN)
+        throw UsageError("--keyed: the key must be exactly 32 bytes");
+    if (algo == DigestAlgo::blake3) {
+        if (p.length > kMaxDigestSize)
+            throw UsageError("--length: at most " + std::to_string(kMaxDigestSize) +
+                             " bytes for blake3");
+        impl_ = std::make_unique<Blake3Digest>(p);
+    } else if (algo == DigestAlgo::blake2b && p.length) {
+        if (p.length > Blake2b::kDigestSize)
+            throw UsageError("--length: at most 512 bits for blake2b");
+        if (p.length == Blake2b::kDigestSize)
+            impl_ = make_plain(algo);
+        else if (Blake2b::available())
+            impl_ = std::make_unique<Blake2bDigest>(p.length);
+        else
+            throw Error("blake2b: lengths other than 512 bits need x86-64");
+    } else if (p.length && p.length != digest_info(algo).size) {
+        throw UsageError("--length: " + std::string(name) + " has a fixed length");
+    } else {
+        impl_ = make_plain(algo);
+    }
+}
+
 Digest::Digest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Digest Digest::generic_hmac(DigestAlgo algo, std::string_view key) {
@@ -303,7 +415,7 @@ DigestAlgo Digest::algo() const {
     return impl_->algo;
 }
 size_t Digest::size() const {
-    return digest_info(impl_->algo).size;
+    return impl_->size;
 }
 void Digest::update(const void* data, size_t len) {
     impl_->update(data, len);

@@ -2,7 +2,9 @@
 // libxxhash (xxh64, xxh3, xxh128) and BLAKE3's C implementation, each incremental
 // (update/finish/reset) and each usable as an HMAC. On AVX2 CPUs xxh3/xxh128 run xxHash
 // built for AVX2 (digest_xxh3.hpp); on x86-64 blake2b runs our own code, scalar or AVX2
-// by what is faster on the CPU (digest_blake2b.hpp).
+// by what is faster on the CPU (digest_blake2b.hpp). crc32 and cksum are ours
+// (digest_crc.hpp). BLAKE3's keyed and derive-key modes and BLAKE2b/BLAKE3 output
+// lengths other than the default come with DigestParams.
 //
 // HMAC: the EVP digests use OpenSSL's EVP_MAC "HMAC" (what `openssl dgst -hmac` and
 // `openssl mac` compute). xxh64/xxh3/xxh128/blake3 have no HMAC of their own (BLAKE3's
@@ -37,6 +39,10 @@ enum class DigestAlgo {
     xxh64,
     xxh3,
     xxh128,
+    sha512_256,
+    crc32,  // zlib's, as rhash --crc32
+    cksum,  // POSIX cksum's CRC (lines "CRC SIZE NAME")
+    xxh32,
 };
 
 // How a peer tool writes names in its GNU-style lines.
@@ -67,7 +73,18 @@ std::optional<DigestAlgo> parse_digest_algo(std::string_view name);
 // "md5, sha1, ..." for error messages.
 std::string digest_algo_list();
 
-inline constexpr size_t kMaxDigestSize = 64;
+// What b3sum and b2sum can change about a digest. A digest of another length is written
+// and read like the default one (b2sum -l, b3sum --length).
+struct DigestParams {
+    std::optional<std::string> hmac_key;
+    size_t length = 0;                  // output bytes: blake2b 1..64, blake3 1..kMaxDigestSize
+    std::optional<std::string> keyed;   // blake3: exactly 32 key bytes (b3sum --keyed)
+    std::optional<std::string> derive;  // blake3: the context (b3sum --derive-key)
+    bool plain() const { return !hmac_key && !length && !keyed && !derive; }
+};
+
+// Output bytes at most (b3sum --length beyond it is refused: hex lines of 8 KiB).
+inline constexpr size_t kMaxDigestSize = 4096;
 
 class Digest {
 public:
@@ -75,6 +92,8 @@ public:
     explicit Digest(DigestAlgo algo, std::optional<std::string_view> hmac_key = std::nullopt);
     // Forces the generic HMAC construction even for EVP digests (tests compare it to EVP).
     static Digest generic_hmac(DigestAlgo algo, std::string_view key);
+    // A digest with `params` (throws UsageError when they do not apply to `algo`).
+    Digest(DigestAlgo algo, const DigestParams& params);
     Digest(Digest&&) noexcept;
     Digest& operator=(Digest&&) noexcept;
     ~Digest();

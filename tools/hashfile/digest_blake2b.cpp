@@ -254,7 +254,7 @@ Blake2b::Blake2b(Kernel kernel) : compress_(compress_fn(kernel)), settled_(true)
 
 void Blake2b::reset() {
     std::memcpy(h_, kIv, sizeof h_);
-    h_[0] ^= 0x01010000 ^ kDigestSize;  // parameter block: fanout 1, depth 1, no key
+    h_[0] ^= 0x01010000 ^ digest_size_;  // parameter block: fanout 1, depth 1, no key
     t_[0] = t_[1] = 0;
     buffered_ = 0;
 }
@@ -287,7 +287,12 @@ void Blake2b::update(const void* data, size_t len) {
 void Blake2b::finish(unsigned char* out) {
     std::memset(buffer_ + buffered_, 0, kBlockSize - buffered_);
     compress_(h_, t_, buffer_, 1, buffered_, ~uint64_t{0});
-    std::memcpy(out, h_, kDigestSize);  // little-endian words: x86-64 only
+    std::memcpy(out, h_, digest_size_);  // little-endian words: x86-64 only
+    reset();
+}
+
+void Blake2b::set_digest_size(size_t n) {
+    digest_size_ = n;
     reset();
 }
 

@@ -37,6 +37,8 @@ public:
     explicit Blake2b(Kernel kernel);
 
     void reset();
+    // Output bytes, 1..kDigestSize (b2sum -l BITS / 8); resets. kDigestSize by default.
+    void set_digest_size(size_t n);
     void update(const void* data, size_t len);
     // Writes kDigestSize bytes and resets.
     void finish(unsigned char* out);
@@ -53,6 +55,7 @@ private:
     // stays here until more input proves it is not the last.
     unsigned char buffer_[kBlockSize];
     size_t buffered_;
+    size_t digest_size_ = kDigestSize;
 };
 
 }  // namespace ptool

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,7 +18,8 @@ struct DirCloser {
     void operator()(DIR* d) const { ::closedir(d); }
 };
 
-void walk(const std::string& dir, std::vector<TreeItem>& out) {
+void walk(const std::string& dir, const std::string& relative,
+          const std::vector<std::string>& excludes, std::vector<TreeItem>& out) {
     std::unique_ptr<DIR, DirCloser> d(::opendir(dir.c_str()));
     if (!d) {
         out.push_back({dir, errno});
@@ -41,6 +43,8 @@ void walk(const std::string& dir, std::vector<TreeItem>& out) {
     std::string prefix = dir.ends_with('/') ? dir : dir + "/";
     for (const auto& e : entries) {
         std::string path = prefix + e.name;
+        std::string rel = relative.empty() ? e.name : relative + "/" + e.name;
+        if (!excludes.empty() && excluded(excludes, e.name, rel)) continue;
         unsigned char type = e.type;
         if (type == DT_UNKNOWN || type == DT_LNK) {
             struct stat st;
@@ -59,7 +63,7 @@ void walk(const std::string& dir, std::vector<TreeItem>& out) {
             }
         }
         if (type == DT_DIR)
-            walk(path, out);
+            walk(path, rel, excludes, out);
         else if (type == DT_REG)
             out.push_back({path, 0});
     }
@@ -67,12 +71,25 @@ void walk(const std::string& dir, std::vector<TreeItem>& out) {
 
 }  // namespace
 
-std::vector<TreeItem> list_file_tree(const std::vector<std::string>& roots) {
+bool excluded(const std::vector<std::string>& excludes, std::string_view name,
+              std::string_view relative) {
+    std::string n(name), r(relative);
+    for (const auto& glob : excludes) {
+        bool by_path = glob.find('/') != std::string::npos;
+        if (::fnmatch(glob.c_str(), by_path ? r.c_str() : n.c_str(), by_path ? FNM_PATHNAME : 0) ==
+            0)
+            return true;
+    }
+    return false;
+}
+
+std::vector<TreeItem> list_file_tree(const std::vector<std::string>& roots,
+                                     const std::vector<std::string>& excludes) {
     std::vector<TreeItem> out;
     for (const auto& root : roots) {
         struct stat st;
         if (root != "-" && ::stat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-            walk(root, out);
+            walk(root, "", excludes, out);
         else
             out.push_back({root, 0});
     }
