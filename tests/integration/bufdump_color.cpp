@@ -3,16 +3,11 @@
 // the plain size on mixed data.
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "bufdump_harness.hpp"
 
 using namespace ptool::test;
 
 namespace {
-
-std::vector<std::string> bufdump(std::vector<std::string> args) {
-    args.insert(args.begin(), "bufdump");
-    return args;
-}
 
 std::string strip_escapes(const std::string& s) {
     std::string out;

@@ -2,18 +2,9 @@
 // to a whole line and a blank), each right-aligned in its type's width.
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "bufdump_harness.hpp"
 
 using namespace ptool::test;
-
-namespace {
-
-std::vector<std::string> bufdump(std::vector<std::string> args) {
-    args.insert(args.begin(), "bufdump");
-    return args;
-}
-
-}  // namespace
 
 namespace {
 

@@ -3,24 +3,11 @@
 // edge sizes; and --plain.
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "bufdump_harness.hpp"
 
 using namespace ptool::test;
 
 namespace {
-
-void check_same(const std::vector<std::string>& peer, const std::vector<std::string>& args,
-                const std::string& input = "") {
-    RunOptions opts;
-    opts.input = input;
-    auto want = run(peer, opts);
-    auto got = run_ptool(args, opts);
-    std::string line;
-    for (const auto& a : args) line += a + " ";
-    INFO("ptool " << line);
-    CHECK(got.status == want.status);
-    CHECK(got.out == want.out);
-}
 
 std::vector<std::string> panel(std::vector<std::string> args) {
     args.insert(args.begin(), {"bufdump", "-f", "panel", "--color=never"});
@@ -42,10 +29,10 @@ TEST_CASE("bufdump -f panel matches hexyl's layout for each border style") {
         std::string f = dir / ("in" + std::to_string(n));
         write_file(f, every_class(n, n));
         for (const char* border : {"unicode", "ascii", "none"}) {
-            check_same({"hexyl", "--color=never", "--border", border, f},
-                       panel({"--border", border, f}));
+            check_same_as_peer({"hexyl", "--color=never", "--border", border, f},
+                               panel({"--border", border, f}));
         }
-        check_same({"hexyl", "--color=never", f}, panel({f}));
+        check_same_as_peer({"hexyl", "--color=never", f}, panel({f}));
     }
 }
 
@@ -57,10 +44,10 @@ TEST_CASE("bufdump -f panel squeezes repeated one-byte lines as hexyl, and -v do
                              std::string(16, 'A') + std::string(16, 'B') + std::string(32, 'A'),
                              std::string(33, '\0')}) {
         write_file(f, data);
-        check_same({"hexyl", "--color=never", f}, panel({f}));
-        check_same({"hexyl", "--color=never", "-v", f}, panel({"-v", f}));
-        check_same({"hexyl", "--color=never", "--border", "none", f},
-                   panel({"--border", "none", f}));
+        check_same_as_peer({"hexyl", "--color=never", f}, panel({f}));
+        check_same_as_peer({"hexyl", "--color=never", "-v", f}, panel({"-v", f}));
+        check_same_as_peer({"hexyl", "--color=never", "--border", "none", f},
+                           panel({"--border", "none", f}));
     }
 }
 
@@ -68,10 +55,11 @@ TEST_CASE("bufdump -f panel shows -s and -o offsets as hexyl -s and -o") {
     TempDir dir;
     std::string f = dir / "in";
     write_file(f, every_class(100, 1));
-    check_same({"hexyl", "--color=never", "-s", "3", f}, panel({"-s", "3", f}));
-    check_same({"hexyl", "--color=never", "-s", "3", "-n", "20", f},
-               panel({"-s", "3", "-n", "20", f}));
-    check_same({"hexyl", "--color=never", "-o", "4294967296", f}, panel({"-o", "4294967296", f}));
+    check_same_as_peer({"hexyl", "--color=never", "-s", "3", f}, panel({"-s", "3", f}));
+    check_same_as_peer({"hexyl", "--color=never", "-s", "3", "-n", "20", f},
+                       panel({"-s", "3", "-n", "20", f}));
+    check_same_as_peer({"hexyl", "--color=never", "-o", "4294967296", f},
+                       panel({"-o", "4294967296", f}));
 }
 
 TEST_CASE("bufdump -f panel --plain is --border none without color") {

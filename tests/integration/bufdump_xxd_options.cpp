@@ -3,29 +3,11 @@
 // hexdump on edge sizes (0, 1, 15, 16, 17, 4097 bytes).
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "bufdump_harness.hpp"
 
 using namespace ptool::test;
 
 namespace {
-
-void check_same(const std::vector<std::string>& peer, const std::vector<std::string>& args,
-                const std::string& input = "") {
-    RunOptions opts;
-    opts.input = input;
-    auto want = run(peer, opts);
-    auto got = run_ptool(args, opts);
-    std::string line;
-    for (const auto& a : args) line += a + " ";
-    INFO("ptool " << line);
-    CHECK(got.status == want.status);
-    CHECK(got.out == want.out);
-}
-
-std::vector<std::string> bufdump(std::vector<std::string> args) {
-    args.insert(args.begin(), "bufdump");
-    return args;
-}
 
 const size_t kEdgeSizes[] = {0, 1, 15, 16, 17, 4097};
 
@@ -44,12 +26,12 @@ TEST_CASE("bufdump -e writes xxd -e's little-endian groups") {
     for (size_t n : kEdgeSizes) {
         std::string f = dir / ("in" + std::to_string(n));
         write_file(f, random_bytes(n, n + 11));
-        check_same({"xxd", "-e", f}, bufdump({"-e", f}));
-        check_same({"xxd", "-e", "-g", "8", f}, bufdump({"-e", "-g", "8", f}));
-        check_same({"xxd", "-e", "-g", "2", "-c", "12", f},
-                   bufdump({"-e", "-g", "2", "-c", "12", f}));
-        check_same({"xxd", "-e", "-c", "5", f}, bufdump({"-e", "-c", "5", f}));
-        check_same({"xxd", "-e", "-u", "-g", "1", f}, bufdump({"-e", "-u", "-g", "1", f}));
+        check_same_as_peer({"xxd", "-e", f}, bufdump({"-e", f}));
+        check_same_as_peer({"xxd", "-e", "-g", "8", f}, bufdump({"-e", "-g", "8", f}));
+        check_same_as_peer({"xxd", "-e", "-g", "2", "-c", "12", f},
+                           bufdump({"-e", "-g", "2", "-c", "12", f}));
+        check_same_as_peer({"xxd", "-e", "-c", "5", f}, bufdump({"-e", "-c", "5", f}));
+        check_same_as_peer({"xxd", "-e", "-u", "-g", "1", f}, bufdump({"-e", "-u", "-g", "1", f}));
     }
 }
 
@@ -65,13 +47,13 @@ TEST_CASE("bufdump -o and -d shift and write offsets as xxd -o and -d") {
     for (size_t n : kEdgeSizes) {
         std::string f = dir / ("in" + std::to_string(n));
         write_file(f, random_bytes(n, n + 5));
-        check_same({"xxd", "-d", f}, bufdump({"-d", f}));
-        check_same({"xxd", "-o", "4096", f}, bufdump({"-o", "4096", f}));
-        check_same({"xxd", "-o", "-16", f}, bufdump({"-o", "-16", f}));
-        check_same({"xxd", "-o", "4294967290", f}, bufdump({"-o", "4294967290", f}));
-        check_same({"xxd", "-d", "-o", "100", "-s", "3", f},
-                   bufdump({"-d", "-o", "100", "-s", "3", f}));
-        check_same({"xxd", "-o", "16", "-b", f}, bufdump({"-o", "16", "-f", "bits", f}));
+        check_same_as_peer({"xxd", "-d", f}, bufdump({"-d", f}));
+        check_same_as_peer({"xxd", "-o", "4096", f}, bufdump({"-o", "4096", f}));
+        check_same_as_peer({"xxd", "-o", "-16", f}, bufdump({"-o", "-16", f}));
+        check_same_as_peer({"xxd", "-o", "4294967290", f}, bufdump({"-o", "4294967290", f}));
+        check_same_as_peer({"xxd", "-d", "-o", "100", "-s", "3", f},
+                           bufdump({"-d", "-o", "100", "-s", "3", f}));
+        check_same_as_peer({"xxd", "-o", "16", "-b", f}, bufdump({"-o", "16", "-f", "bits", f}));
     }
 }
 
@@ -81,15 +63,15 @@ TEST_CASE("bufdump -a skips NUL lines as xxd -a") {
                      size_t(4097), size_t(4096)}) {
         std::string f = dir / ("in" + std::to_string(n));
         write_file(f, with_nul_lines(n, n + 3));
-        check_same({"xxd", "-a", f}, bufdump({"-a", f}));
-        check_same({"xxd", "-a", "-c", "8", f}, bufdump({"-a", "-c", "8", f}));
+        check_same_as_peer({"xxd", "-a", f}, bufdump({"-a", f}));
+        check_same_as_peer({"xxd", "-a", "-c", "8", f}, bufdump({"-a", "-c", "8", f}));
         write_file(f, std::string(n, '\0'));
-        check_same({"xxd", "-a", f}, bufdump({"-a", f}));
-        check_same({"xxd", "-a", "-b", f}, bufdump({"-a", "-f", "bits", f}));
+        check_same_as_peer({"xxd", "-a", f}, bufdump({"-a", f}));
+        check_same_as_peer({"xxd", "-a", "-b", f}, bufdump({"-a", "-f", "bits", f}));
     }
     // Read in small pieces from a pipe: the held line and the count cross blocks.
     std::string nuls = std::string(40000, '\0') + "x" + std::string(33, '\0');
-    check_same({"xxd", "-a"}, bufdump({"-a"}), nuls);
+    check_same_as_peer({"xxd", "-a"}, bufdump({"-a"}), nuls);
 }
 
 TEST_CASE("bufdump -E shows the text column as EBCDIC, as xxd -E") {
@@ -97,8 +79,8 @@ TEST_CASE("bufdump -E shows the text column as EBCDIC, as xxd -E") {
     for (size_t n : kEdgeSizes) {
         std::string f = dir / ("in" + std::to_string(n));
         write_file(f, random_bytes(n, n + 7));
-        check_same({"xxd", "-E", f}, bufdump({"-E", f}));
-        check_same({"xxd", "-E", "-e", f}, bufdump({"-E", "-e", f}));
+        check_same_as_peer({"xxd", "-E", f}, bufdump({"-E", f}));
+        check_same_as_peer({"xxd", "-E", "-e", f}, bufdump({"-E", "-e", f}));
     }
 }
 
@@ -107,15 +89,16 @@ TEST_CASE("bufdump -f c with -C and --name names the array as xxd -i -C and -n")
     for (size_t n : kEdgeSizes) {
         std::string f = dir / ("1in-" + std::to_string(n) + ".bin");
         write_file(f, random_bytes(n, n + 9));
-        check_same({"xxd", "-i", "-C", f}, bufdump({"-f", "c", "-C", f}));
-        check_same({"xxd", "-i", "-n", "my-var", f}, bufdump({"-f", "c", "--name", "my-var", f}));
-        check_same({"xxd", "-i", "-C", "-n", "9v", f},
-                   bufdump({"-f", "c", "-C", "--name", "9v", f}));
-        check_same({"xxd", "-i", "-u", "-C", f}, bufdump({"-f", "c", "-u", "-C", f}));
+        check_same_as_peer({"xxd", "-i", "-C", f}, bufdump({"-f", "c", "-C", f}));
+        check_same_as_peer({"xxd", "-i", "-n", "my-var", f},
+                           bufdump({"-f", "c", "--name", "my-var", f}));
+        check_same_as_peer({"xxd", "-i", "-C", "-n", "9v", f},
+                           bufdump({"-f", "c", "-C", "--name", "9v", f}));
+        check_same_as_peer({"xxd", "-i", "-u", "-C", f}, bufdump({"-f", "c", "-u", "-C", f}));
     }
     // From standard input, --name still names it (xxd -n does).
-    check_same({"xxd", "-i", "-n", "q"}, bufdump({"-f", "c", "--name", "q"}), "ab");
-    check_same({"xxd", "-i", "-C"}, bufdump({"-f", "c", "-C"}), "ab");
+    check_same_as_peer({"xxd", "-i", "-n", "q"}, bufdump({"-f", "c", "--name", "q"}), "ab");
+    check_same_as_peer({"xxd", "-i", "-C"}, bufdump({"-f", "c", "-C"}), "ab");
 }
 
 TEST_CASE("bufdump -r -s adds the offset to the dump's offsets, as xxd -r -s") {
@@ -136,8 +119,8 @@ TEST_CASE("bufdump -r -s adds the offset to the dump's offsets, as xxd -r -s") {
         CHECK(a.status == b.status);
         CHECK(read_file(want) == read_file(got));
         // Into a pipe the gap is zeros.
-        check_same({"xxd", "-r", "-c", "7", "-s", s, in},
-                   bufdump({"-r", "-c", "7", "-s", ours, in}));
+        check_same_as_peer({"xxd", "-r", "-c", "7", "-s", s, in},
+                           bufdump({"-r", "-c", "7", "-s", ours, in}));
     }
 }
 
@@ -146,9 +129,9 @@ TEST_CASE("bufdump -f hexdump -v shows every line as hexdump -C -v") {
     for (size_t n : kEdgeSizes) {
         std::string f = dir / ("in" + std::to_string(n));
         write_file(f, std::string(n, 'A'));
-        check_same({"hexdump", "-C", "-v", f}, bufdump({"-f", "hexdump", "-v", f}));
-        check_same({"hexdump", "-C", f}, bufdump({"-f", "hexdump", f}));
+        check_same_as_peer({"hexdump", "-C", "-v", f}, bufdump({"-f", "hexdump", "-v", f}));
+        check_same_as_peer({"hexdump", "-C", f}, bufdump({"-f", "hexdump", f}));
         write_file(f, with_nul_lines(n, n));
-        check_same({"hexdump", "-C", "-v", f}, bufdump({"-f", "hexdump", "-v", f}));
+        check_same_as_peer({"hexdump", "-C", "-v", f}, bufdump({"-f", "hexdump", "-v", f}));
     }
 }

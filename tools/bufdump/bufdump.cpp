@@ -1,8 +1,10 @@
 // bufdump: hex dumps and encodings (xxd, hexdump -C, base64, Node Buffer).
 //
 //   ptool bufdump [-f FORMAT] [-s OFFSET] [-n LENGTH] [-c COLS] [-g BYTES] [-u]
+//                 [-e] [-o OFFSET] [-d] [-a] [-E] [-C] [--name NAME] [-v]
+//                 [--border STYLE] [--plain] [--as TYPE [--endian ORDER]]
 //                 [--wrap N] [--color WHEN] [FILE]
-//   ptool bufdump -r [-f FORMAT] [-c COLS] [-i] [FILE [OUTFILE]]
+//   ptool bufdump -r [-f FORMAT] [-c COLS] [-s OFFSET] [-i] [FILE [OUTFILE]]
 //   ptool bufdump --from ENC --to ENC [FILE]
 //
 // FORMAT: xxd (default), hexdump, panel, hex, base64, base64url, utf8, latin1, ascii,
