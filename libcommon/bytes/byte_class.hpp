@@ -2,12 +2,29 @@
 // hexyl colors them, and their SGR escapes.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string_view>
 
 namespace ptool {
 
 enum class ByteClass { null, printable, whitespace, other_ascii, non_ascii };
-ByteClass classify_byte(unsigned char b);
+// Each byte's class, from one table (the hot loops index it).
+inline constexpr std::array<uint8_t, 256> kByteClassOf = [] {
+    std::array<uint8_t, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+        ByteClass c = b == 0                                 ? ByteClass::null
+                      : b == ' ' || (b >= '\t' && b <= '\r') ? ByteClass::whitespace
+                      : b > 0x20 && b < 0x7F                 ? ByteClass::printable
+                      : b < 0x80                             ? ByteClass::other_ascii
+                                                             : ByteClass::non_ascii;
+        t[b] = static_cast<uint8_t>(c);
+    }
+    return t;
+}();
+inline ByteClass classify_byte(unsigned char b) {
+    return static_cast<ByteClass>(kByteClassOf[b]);
+}
 // The SGR escape for a class ("\x1b[...m").
 std::string_view byte_class_color(ByteClass c);
 // The escape that ends a colored byte.

@@ -35,14 +35,16 @@ void CArrayWriter::finish() {
     if (count_ > 0) out_.put('\n');
     if (name_.empty()) return;
     if (count_ == 0) out_.write("unsigned char " + name_ + "[] = {\n");
-    out_.write("};\nunsigned int " + name_ + "_len = " + std::to_string(count_) + ";\n");
+    out_.write("};\nunsigned int " + name_ + (capitalize_ ? "_LEN = " : "_len = ") +
+               std::to_string(count_) + ";\n");
 }
 
-std::string c_array_name(std::string_view file_name) {
+std::string c_array_name(std::string_view file_name, bool capitalize) {
     std::string name;
     if (!file_name.empty() && file_name[0] >= '0' && file_name[0] <= '9') name = "__";
     for (char c : file_name) {
         bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (capitalize && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
         name += alnum ? c : '_';
     }
     return name;

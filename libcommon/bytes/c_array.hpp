@@ -14,8 +14,14 @@ namespace ptool {
 // xxd -i: with a name, the declaration and the _len line; without, the body alone.
 class CArrayWriter : public ByteWriter {
 public:
-    CArrayWriter(OutputBuffer& out, std::string name, size_t columns, bool upper)
-        : ByteWriter(out), name_(std::move(name)), columns_(columns), upper_(upper) {}
+    // capitalize: xxd -C's "_LEN" (the name comes capitalized from c_array_name).
+    CArrayWriter(OutputBuffer& out, std::string name, size_t columns, bool upper,
+                 bool capitalize = false)
+        : ByteWriter(out),
+          name_(std::move(name)),
+          columns_(columns),
+          upper_(upper),
+          capitalize_(capitalize) {}
     void write(std::string_view bytes) override;
     void finish() override;
 
@@ -23,10 +29,12 @@ private:
     std::string name_;
     size_t columns_;
     bool upper_;
+    bool capitalize_;
     uint64_t count_ = 0;
 };
 
-// The variable name xxd -i derives from a file name.
-std::string c_array_name(std::string_view file_name);
+// The variable name xxd -i derives from a file name (or -n's name); capitalized
+// as xxd -C does.
+std::string c_array_name(std::string_view file_name, bool capitalize = false);
 
 }  // namespace ptool

@@ -16,6 +16,16 @@ namespace ptool {
 
 namespace {
 
+// ASCII case-insensitive, as Node compares encoding names.
+bool same_name(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
 size_t columns_or(const FormatSettings& s, size_t fallback) {
     return s.columns > 0 ? static_cast<size_t>(s.columns) : fallback;
 }
@@ -34,12 +44,27 @@ std::unique_ptr<ByteWriter> xxd_writer(OutputBuffer& out, const FormatSettings& 
     layout.group = s.group >= 0 ? static_cast<size_t>(s.group) : (bits ? 1 : 2);
     layout.upper = s.upper;
     layout.color = s.color;
+    layout.little_endian = s.little_endian;
+    layout.decimal = s.decimal;
+    layout.ebcdic = s.ebcdic;
+    layout.autoskip = s.autoskip;
+    layout.display_offset = s.display_offset;
+    if (s.little_endian && s.group < 0) layout.group = 4;  // xxd -e's default
+    layout.numbers = s.numbers;
+    if (s.numbers.type != NumberType::none && s.group < 0)
+        layout.group = number_size(s.numbers.type);
     return std::make_unique<XxdWriter>(out, layout, offset);
 }
 
 std::unique_ptr<ByteWriter> hexdump_writer(OutputBuffer& out, const FormatSettings& s,
                                            uint64_t offset) {
-    return std::make_unique<HexdumpWriter>(out, offset, s.color);
+    return std::make_unique<HexdumpWriter>(out, offset, s.color, s.squeeze);
+}
+
+std::unique_ptr<ByteWriter> panel_writer(OutputBuffer& out, const FormatSettings& s,
+                                         uint64_t offset) {
+    return std::make_unique<PanelWriter>(out, offset + s.display_offset, s.border, s.color,
+                                         s.squeeze);
 }
 
 std::unique_ptr<ByteWriter> hex_writer(OutputBuffer& out, const FormatSettings& s, uint64_t) {
@@ -59,8 +84,9 @@ std::unique_ptr<ByteWriter> json_writer(OutputBuffer& out, const FormatSettings&
 }
 
 std::unique_ptr<ByteWriter> c_array_writer(OutputBuffer& out, const FormatSettings& s, uint64_t) {
-    return std::make_unique<CArrayWriter>(out, s.file_name.empty() ? "" : c_array_name(s.file_name),
-                                          columns_or(s, 12), s.upper);
+    std::string_view name = s.c_name.empty() ? s.file_name : s.c_name;
+    return std::make_unique<CArrayWriter>(out, name.empty() ? "" : c_array_name(name, s.capitalize),
+                                          columns_or(s, 12), s.upper, s.capitalize);
 }
 
 template <TextEncodeWriter::Charset charset>
@@ -103,6 +129,8 @@ constexpr ByteFormat kFormats[] = {
         xxd_writer<false>, xxd_decoder, nullptr, kXxdMaxColumns, false},
     {"hexdump", {}, "hexdump -C: 16 bytes a line, repeats as '*'",
         hexdump_writer, nullptr, nullptr, 0, false},
+    {"panel", {}, "hexyl's view: offset, two 8-byte hex panels, characters",
+        panel_writer, nullptr, nullptr, 0, false},
     {"hex", {}, "plain hex digits (xxd -p), 30 bytes a line",
         hex_writer, alphabet_decoder<HexDecoder>, nullptr, 0, true},
     {"base64", {}, "base64, 76 characters a line (as coreutils base64)",
@@ -115,7 +143,7 @@ constexpr ByteFormat kFormats[] = {
         text_writer<Charset::latin1>, nullptr, bytewise_text<latin1_to_utf8_append>, 0, false},
     {"ascii", {}, "ascii: the high bit cleared",
         text_writer<Charset::latin1>, nullptr, bytewise_text<ascii_to_utf8_append>, 0, false},
-    {"utf16le", {"utf-16le", "ucs2"}, "UTF-16 little-endian",
+    {"utf16le", {"utf-16le", "ucs2", "ucs-2"}, "UTF-16 little-endian",
         text_writer<Charset::utf16le>, nullptr, utf16le_to_utf8_append, 0, false},
     {"json", {}, "JSON.stringify(buffer): {\"type\":\"Buffer\",\"data\":[...]}",
         json_writer, json_decoder, nullptr, 0, false},
@@ -134,9 +162,9 @@ std::span<const ByteFormat> byte_formats() {
 
 const ByteFormat* find_byte_format(std::string_view name) {
     for (const ByteFormat& f : kFormats) {
-        if (f.name == name) return &f;
+        if (same_name(f.name, name)) return &f;
         for (std::string_view alias : f.aliases)
-            if (!alias.empty() && alias == name) return &f;
+            if (!alias.empty() && same_name(alias, name)) return &f;
     }
     return nullptr;
 }

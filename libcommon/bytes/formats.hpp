@@ -13,6 +13,8 @@
 #include <string_view>
 
 #include "libcommon/bytes/decoder.hpp"
+#include "libcommon/bytes/numeric.hpp"
+#include "libcommon/bytes/panel.hpp"
 #include "libcommon/bytes/writer.hpp"
 #include "libcommon/core/output.hpp"
 
@@ -27,6 +29,17 @@ struct FormatSettings {
     bool color = false;           // color bytes by class (xxd, hexdump)
     bool ignore_garbage = false;  // decoders that can: skip characters outside the alphabet
     std::string_view file_name;   // the input's name, for xxd -i's variable; empty: stdin
+    // xxd's other options (xxd, bits): -e, -d, -E, -a, -o.
+    bool little_endian = false;
+    bool decimal = false;
+    bool ebcdic = false;
+    bool autoskip = false;
+    uint64_t display_offset = 0;
+    bool squeeze = true;                        // hexdump: '*' for repeats (false: hexdump -v)
+    std::string_view c_name;                    // xxd -n: the C array's name, from any input
+    bool capitalize = false;                    // xxd -C: the C names in capitals, "_LEN"
+    PanelBorder border = PanelBorder::unicode;  // -f panel (hexyl --border)
+    NumberColumns numbers;                      // --as, --endian (xxd)
 };
 
 struct ByteFormat {
@@ -38,7 +51,7 @@ struct ByteFormat {
     using DecodeText = size_t (*)(std::string& out, std::string_view bytes, bool final);
 
     std::string_view name;
-    std::array<std::string_view, 2> aliases;  // other names Node's Buffer accepts
+    std::array<std::string_view, 3> aliases;  // other names Node's Buffer accepts
     std::string_view help;
     // Bytes -> this form; for a character set, UTF-8 text -> its bytes.
     MakeWriter make_writer;
@@ -54,7 +67,7 @@ struct ByteFormat {
 
 // All formats, in help order.
 std::span<const ByteFormat> byte_formats();
-// By name or alias; null when there is none.
+// By name or alias in any case, as Node's Buffer.isEncoding; null when there is none.
 const ByteFormat* find_byte_format(std::string_view name);
 // The names, comma-separated, in help order: "xxd, hexdump, ...".
 std::string byte_format_names();

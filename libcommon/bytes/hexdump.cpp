@@ -1,5 +1,5 @@
 // hexdump -C lines (hexdump.hpp): a whole line below 4 GiB front to back with
-// one 4-byte store a byte; part lines, high offsets and color the plain way.
+// one 4-byte store a byte; part lines, high offsets and color from a plain line.
 #include "libcommon/bytes/hexdump.hpp"
 
 #include <algorithm>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "libcommon/bytes/byte_class.hpp"
+#include "libcommon/bytes/color_runs.hpp"
 #include "libcommon/bytes/hex.hpp"
 #include "libcommon/bytes/tables.hpp"
 
@@ -35,7 +36,7 @@ void HexdumpFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer
 
 void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputBuffer& out) {
     if (n == 16) {
-        if (have_previous_ && std::memcmp(bytes, previous_, 16) == 0) {
+        if (squeeze_ && have_previous_ && std::memcmp(bytes, previous_, 16) == 0) {
             if (!squeezing_) out.write("*\n");
             squeezing_ = true;
             offset_ += 16;
@@ -46,29 +47,7 @@ void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputB
         squeezing_ = false;
     }
     if (color_) {
-        std::string line;
-        char addr[20];
-        line.append(addr, format_hex_offset(addr, offset_, 8));
-        line += "  ";
-        for (size_t i = 0; i < 16; ++i) {
-            if (i == 8) line += ' ';
-            if (i < n) {
-                line += byte_class_color(classify_byte(bytes[i]));
-                line.append(hex_pair_table(false) + 2 * bytes[i], 2);
-                line += kColorReset;
-                line += ' ';
-            } else {
-                line += "   ";
-            }
-        }
-        line += " |";
-        for (size_t i = 0; i < n; ++i) {
-            line += byte_class_color(classify_byte(bytes[i]));
-            line += kTextColumn[bytes[i]];
-            line += kColorReset;
-        }
-        line += "|\n";
-        out.write(line);
+        format_line_colored(bytes, n, out);
     } else if (n == 16 && offset_ <= UINT32_MAX) {
         // The hot path, front to back: each byte is "xx " from one 4-byte store.
         char* line = out.reserve(79);
@@ -112,6 +91,32 @@ void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputB
         out.commit(len);
     }
     offset_ += n;
+}
+
+// The plain line painted by byte class, one escape a run; the bars stay plain.
+void HexdumpFormatter::format_line_colored(const unsigned char* bytes, size_t n,
+                                           OutputBuffer& out) {
+    char line[24 + 52 + 16 + 2];
+    size_t addr_len = offset_ >> 32 ? hex_width(offset_) : 8;
+    format_hex_offset(line, offset_, 8);
+    std::memset(line + addr_len, ' ', 52);
+    char* hex = line + addr_len + 2;
+    for (size_t i = 0; i < n; ++i)
+        std::memcpy(hex + 3 * i + (i >= 8), hex_pair_table(false) + 2 * bytes[i], 2);
+    char* bar = line + addr_len + 52;
+    bar[0] = '|';
+    for (size_t i = 0; i < n; ++i) bar[1 + i] = kTextColumn[bytes[i]];
+    bar[n + 1] = '|';
+    bar[n + 2] = '\n';
+    ColorMark marks[2 * 16 + 2];
+    size_t count = 0;
+    auto column = [&](const char* at) { return static_cast<uint16_t>(at - line); };
+    for (size_t i = 0; i < n; ++i)
+        marks[count++] = {column(hex + 3 * i + (i >= 8)), kByteClassOf[bytes[i]]};
+    marks[count++] = {column(bar), kPaintPlain};
+    for (size_t i = 0; i < n; ++i) marks[count++] = {column(bar + 1 + i), kByteClassOf[bytes[i]]};
+    marks[count++] = {column(bar + 1 + n), kPaintPlain};
+    paint_line(std::string_view(line, static_cast<size_t>(bar + n + 3 - line)), marks, count, out);
 }
 
 void HexdumpFormatter::finish(OutputBuffer& out) {

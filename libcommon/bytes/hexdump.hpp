@@ -1,5 +1,6 @@
 // `hexdump -C`, byte-identical to util-linux's: 16 bytes a line, `*` for
-// repeated lines, the final offset line; optionally colored by byte class.
+// repeated lines (unless -v), the final offset line; optionally colored by
+// byte class.
 #pragma once
 
 #include <cstddef>
@@ -13,15 +14,19 @@ namespace ptool {
 
 class HexdumpFormatter {
 public:
-    HexdumpFormatter(uint64_t offset, bool color) : offset_(offset), color_(color) {}
+    // squeeze false: every line shown (hexdump -v).
+    HexdumpFormatter(uint64_t offset, bool color, bool squeeze = true)
+        : offset_(offset), color_(color), squeeze_(squeeze) {}
     // Any length; lines are carried across calls.
     void format(const unsigned char* bytes, size_t n, OutputBuffer& out);
     void finish(OutputBuffer& out);
 
 private:
     void format_line(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    void format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out);
     uint64_t offset_;
     bool color_;
+    bool squeeze_;
     bool any_ = false;
     bool squeezing_ = false;
     bool have_previous_ = false;
@@ -32,8 +37,8 @@ private:
 
 class HexdumpWriter : public ByteWriter {
 public:
-    HexdumpWriter(OutputBuffer& out, uint64_t offset, bool color)
-        : ByteWriter(out), formatter_(offset, color) {}
+    HexdumpWriter(OutputBuffer& out, uint64_t offset, bool color, bool squeeze = true)
+        : ByteWriter(out), formatter_(offset, color, squeeze) {}
     void write(std::string_view bytes) override;
     void finish() override { formatter_.finish(out_); }
 

@@ -1,5 +1,6 @@
-// xxd's dump, byte-identical to xxd 2022 (`xxd`, `-c`, `-g`, `-u`, `-b`, and
-// hexyl-style color), and `xxd -r`, which turns such a dump back into bytes.
+// xxd's dump, byte-identical to xxd 2022 (`xxd`, `-c`, `-g`, `-u`, `-b`, `-e`,
+// `-d`, `-o`, `-E`, `-a`, and color by byte class), and `xxd -r`, which turns
+// such a dump back into bytes.
 // Formatting fills a per-line template from lookup tables into an OutputBuffer.
 #pragma once
 
@@ -10,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "libcommon/bytes/color_runs.hpp"
 #include "libcommon/bytes/decoder.hpp"
+#include "libcommon/bytes/numeric.hpp"
 #include "libcommon/bytes/writer.hpp"
 #include "libcommon/core/cpu.hpp"
 #include "libcommon/core/output.hpp"
@@ -21,10 +24,16 @@ namespace ptool {
 inline constexpr size_t kXxdMaxColumns = 256;
 
 struct XxdLayout {
-    size_t columns = 16;  // bytes a line (xxd -c)
-    size_t group = 2;     // bytes a group (xxd -g); 0 or > columns means one group
-    bool upper = false;   // xxd -u
-    bool bits = false;    // xxd -b: eight binary digits a byte
+    size_t columns = 16;          // bytes a line (xxd -c)
+    size_t group = 2;             // bytes a group (xxd -g); 0 or > columns means one group
+    bool upper = false;           // xxd -u
+    bool bits = false;            // xxd -b: eight binary digits a byte
+    bool little_endian = false;   // xxd -e: each group's bytes in reverse order
+    bool decimal = false;         // xxd -d: offsets in decimal ("%08ld")
+    bool ebcdic = false;          // xxd -E: the text column read as EBCDIC
+    bool autoskip = false;        // xxd -a: a '*' for runs of NUL lines
+    uint64_t display_offset = 0;  // xxd -o: added to the offsets shown (mod 2^64)
+    NumberColumns numbers;        // --as: values after the text column
     bool color = false;
     SimdPath simd = SimdPath::best;  // for the default layout's lines (tests pick scalar)
 };
@@ -34,19 +43,30 @@ class XxdFormatter {
 public:
     XxdFormatter(const XxdLayout& layout, uint64_t offset);
     void format(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    // The offset shown on the next line; autoskip moves it over lines not shown.
+    uint64_t offset() const { return offset_; }
+    void set_offset(uint64_t offset) { offset_ = offset; }
 
 private:
     void format_line(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    size_t format_plain_line(char* line, const unsigned char* bytes, size_t n);
     void format_full_hex_line(const unsigned char* bytes, OutputBuffer& out);
     size_t format_default_lines(const unsigned char* bytes, size_t n, OutputBuffer& out);
     void format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out);
     XxdLayout layout_;
     uint64_t offset_;
-    std::vector<uint16_t> byte_pos_;  // where each byte's digits start, after the offset
-    size_t ascii_pos_;                // where the text column starts, after the offset
-    size_t digits_;                   // digits a byte: 2 or 8
-    size_t group_;                    // bytes a group, after xxd's clamping
-    SimdPath simd_;                   // resolved; scalar unless the layout is the default one
+    std::vector<uint16_t> byte_pos_;   // where each byte's digits start, after the offset
+    std::vector<uint16_t> hex_order_;  // byte indexes by column (-e reverses groups)
+    std::vector<ColorMark> marks_;     // a colored line's, reused
+    std::string line_;                 // a colored line's plain text, reused
+    size_t addr_len_ = 9;              // the last plain line's offset and colon
+    size_t line_max_;                  // the most a plain line's writes reach
+    const char* text_;                 // the text column's character of each byte
+    size_t ascii_pos_;                 // where the text column starts, after the offset
+    size_t digits_;                    // digits a byte: 2 or 8
+    size_t group_;                     // bytes a group, after xxd's clamping
+    bool fast_;                        // the plain hex layout: whole lines front to back
+    SimdPath simd_;                    // resolved; scalar unless the layout is the default one
 };
 
 // `xxd -r` for xxd dumps, read as xxd 2022 reads them (its huntype()), one
@@ -68,6 +88,11 @@ public:
     // with zeros in `out`.
     std::function<bool(std::string& out, uint64_t from, uint64_t to)> on_seek;
     uint64_t max_gap = uint64_t(1) << 20;
+    // xxd -r -s: added to every offset the dump names (negative: subtracted).
+    void set_base_offset(int64_t base) {
+        base_ = static_cast<uint64_t>(base);
+        have_ = 0 - base_;  // positions are kept relative to the base
+    }
 
     void feed(std::string_view text, std::string& out) override;
     void finish(std::string& out) override;
@@ -83,6 +108,7 @@ private:
     bool skip_garbage_ = true;  // at a line's start: non-hex characters are skipped
     bool skip_line_ = false;    // the rest of this line is ignored
     uint64_t want_ = 0, have_ = 0;
+    uint64_t base_ = 0;
 };
 
 // ---- Writers: bytes in any chunk sizes -> one output form on an OutputBuffer ----
@@ -91,13 +117,22 @@ private:
 class XxdWriter : public ByteWriter {
 public:
     XxdWriter(OutputBuffer& out, const XxdLayout& layout, uint64_t offset)
-        : ByteWriter(out), formatter_(layout, offset), columns_(layout.columns) {}
+        : ByteWriter(out),
+          formatter_(layout, offset),
+          columns_(layout.columns),
+          autoskip_(layout.autoskip) {}
     void write(std::string_view bytes) override;
     void finish() override;
 
 private:
+    void format_lines(const unsigned char* bytes, size_t n);
+    void format_nul_line();
     XxdFormatter formatter_;
     size_t columns_;
+    bool autoskip_;
+    // xxd's xxdline(): NUL lines in a row so far, and the offset of the second.
+    uint64_t nul_lines_ = 0;
+    uint64_t second_nul_offset_ = 0;
     std::string carry_;
 };
 

@@ -24,7 +24,7 @@ constexpr auto kDigitValues = make_digit_values();
 
 void XxdReverseDecoder::move_to(uint64_t position, std::string& out) {
     if (on_seek) {
-        if (!on_seek(out, have_, position))
+        if (!on_seek(out, have_ + base_, position + base_))
             throw DecodeError(position < have_ ? "cannot seek backwards in the output"
                                                : "cannot seek in the output",
                               line_, column_);

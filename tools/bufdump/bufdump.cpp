@@ -1,11 +1,13 @@
 // bufdump: hex dumps and encodings (xxd, hexdump -C, base64, Node Buffer).
 //
 //   ptool bufdump [-f FORMAT] [-s OFFSET] [-n LENGTH] [-c COLS] [-g BYTES] [-u]
+//                 [-e] [-o OFFSET] [-d] [-a] [-E] [-C] [--name NAME] [-v]
+//                 [--border STYLE] [--plain] [--as TYPE [--endian ORDER]]
 //                 [--wrap N] [--color WHEN] [FILE]
-//   ptool bufdump -r [-f FORMAT] [-c COLS] [-i] [FILE [OUTFILE]]
+//   ptool bufdump -r [-f FORMAT] [-c COLS] [-s OFFSET] [-i] [FILE [OUTFILE]]
 //   ptool bufdump --from ENC --to ENC [FILE]
 //
-// FORMAT: xxd (default), hexdump, hex, base64, base64url, utf8, latin1, ascii,
+// FORMAT: xxd (default), hexdump, panel, hex, base64, base64url, utf8, latin1, ascii,
 // utf16le, json, c, bits. -r turns a format's text back into bytes; --from/--to
 // converts between encodings in one pass. The input is read in large blocks
 // and goes through two stages: a decoder (bytes, a byte form's text, or a
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,11 +53,38 @@ struct Options {
     const ByteFormat* from = nullptr;
     std::string from_name;
     const ByteFormat* to = nullptr;
+    // xxd's and hexdump's other options.
+    bool little_endian = false;
+    bool decimal = false;
+    bool ebcdic = false;
+    bool autoskip = false;
+    uint64_t display_offset = 0;
+    bool no_squeeze = false;
+    bool capitalize = false;
+    std::string c_name;
+    PanelBorder border = PanelBorder::unicode;
+    bool plain = false;
+    NumberColumns numbers;
 };
 
 const ByteFormat* parse_format(std::string_view name) {
     if (const ByteFormat* f = find_byte_format(name)) return f;
     throw UsageError("unknown encoding '" + std::string(name) + "' (" + byte_format_names() + ")");
+}
+
+// An offset as -s and -o take it: parse_offset's sizes, or hex after 0x as xxd reads it.
+int64_t parse_dump_offset(std::string_view text) {
+    std::string_view digits = text;
+    bool negative = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    if (digits.size() < 3 || digits[0] != '0' || (digits[1] != 'x' && digits[1] != 'X'))
+        return parse_offset(text);
+    digits.remove_prefix(2);
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, 16);
+    if (ec != std::errc() || end != digits.data() + digits.size() || v > uint64_t(INT64_MAX))
+        throw UsageError("invalid offset '" + std::string(text) + "'");
+    return negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
 }
 
 // The counts, read once; -1 where an option was not given.
@@ -82,13 +112,13 @@ void declare_bufdump(cli::OptionTable& t, Options& o) {
         return [&out](std::string_view name) { out = parse_format(name); };
     };
     t.custom("-f,--format", "FORMAT",
-             "xxd (default), hexdump, hex, base64, base64url, utf8, latin1, ascii, "
+             "xxd (default), hexdump, panel, hex, base64, base64url, utf8, latin1, ascii, "
              "utf16le, json, c, bits",
              cli::Kind::choice, format(o.format))
         .keep_text(o.format_name)
         .complete_words(byte_format_names());
     t.custom("-s,--seek", "OFFSET", "Start at OFFSET (negative: from the end)", cli::Kind::size,
-             [&o](std::string_view text) { o.seek = parse_offset(text); })
+             [&o](std::string_view text) { o.seek = parse_dump_offset(text); })
         .keep_text(o.seek_text);
     t.size("-n,--length", "SIZE", "Stop after SIZE bytes", o.length);
     t.count("-c,--cols", "N", "Bytes a line (xxd, bits, c, hex)", o.columns, kMaxCount);
@@ -96,6 +126,39 @@ void declare_bufdump(cli::OptionTable& t, Options& o) {
     t.flag("-u,--upper", "Upper-case hex digits", o.upper);
     t.count("--wrap", "N", "Characters a line for hex/base64 (0: one line)", o.wrap, INT64_MAX);
     t.color("--color", "Color bytes by class: auto, always (the bare form), never", o.color);
+    t.flag("-e,--little-endian", "xxd -e: each group's bytes in reverse order (groups of 4)",
+           o.little_endian);
+    t.custom("-o,--display-offset", "OFFSET", "xxd -o: add OFFSET to the offsets shown",
+             cli::Kind::size, [&o](std::string_view text) {
+                 int64_t v = parse_dump_offset(text);  // negative: wraps, as xxd's unsigned long
+                 o.display_offset = static_cast<uint64_t>(v);
+             });
+    t.flag("-d,--decimal", "xxd -d: offsets in decimal", o.decimal);
+    t.flag("-a,--autoskip", "xxd -a: one '*' for a run of NUL lines", o.autoskip);
+    t.flag("-E,--ebcdic", "xxd -E: the text column read as EBCDIC", o.ebcdic);
+    t.flag("-C,--capitalize", "xxd -C: -f c's names in capitals", o.capitalize);
+    t.string("--name", "NAME", "xxd -n: -f c's array name (any input)", o.c_name);
+    t.flag("-v,--no-squeezing", "hexdump -v: show repeated lines, no '*'", o.no_squeeze);
+    t.choice<PanelBorder>("--border", "STYLE", "-f panel's borders: unicode, ascii, none", o.border,
+                          {{"unicode", PanelBorder::unicode},
+                           {"ascii", PanelBorder::ascii},
+                           {"none", PanelBorder::none}});
+    t.flag("--plain", "-f panel without borders or color", o.plain);
+    t.choice<NumberType>("--as", "TYPE",
+                         "Values after the text column: u8 i8 u16 i16 u32 i32 u64 i64 f32 f64",
+                         o.numbers.type,
+                         {{"u8", NumberType::u8},
+                          {"i8", NumberType::i8},
+                          {"u16", NumberType::u16},
+                          {"i16", NumberType::i16},
+                          {"u32", NumberType::u32},
+                          {"i32", NumberType::i32},
+                          {"u64", NumberType::u64},
+                          {"i64", NumberType::i64},
+                          {"f32", NumberType::f32},
+                          {"f64", NumberType::f64}});
+    t.choice<bool>("--endian", "ORDER", "Byte order for --as: little (default), big",
+                   o.numbers.big_endian, {{"little", false}, {"big", true}});
     t.flag("-r,--reverse", "Turn FORMAT's text back into bytes", o.reverse);
     t.flag("-i,--ignore-garbage", "With -r -f hex/base64: skip characters outside the alphabet",
            o.ignore_garbage);
@@ -121,6 +184,16 @@ FormatSettings format_settings(const Options& opts, const Counts& counts) {
     s.upper = opts.upper;
     s.ignore_garbage = opts.ignore_garbage;
     if (opts.file != "-") s.file_name = opts.file;
+    s.little_endian = opts.little_endian;
+    s.decimal = opts.decimal;
+    s.ebcdic = opts.ebcdic;
+    s.autoskip = opts.autoskip;
+    s.display_offset = opts.display_offset;
+    s.squeeze = !opts.no_squeeze;
+    s.c_name = opts.c_name;
+    s.capitalize = opts.capitalize;
+    s.border = opts.plain ? PanelBorder::none : opts.border;
+    s.numbers = opts.numbers;
     return s;
 }
 
@@ -128,6 +201,16 @@ FormatSettings format_settings(const Options& opts, const Counts& counts) {
 void check_columns(const ByteFormat& format, const Counts& counts) {
     if (format.max_columns > 0 && counts.columns > static_cast<int64_t>(format.max_columns))
         throw UsageError("-c: at most " + std::to_string(format.max_columns) + " columns");
+}
+
+// -e as xxd takes it: the xxd dump only, a group a power of 2 (when it is not a whole line).
+void check_little_endian(const Options& opts, const ByteFormat& format, const Counts& counts) {
+    if (!opts.little_endian) return;
+    if (format.name != "xxd") throw UsageError("-e goes with -f xxd");
+    int64_t cols = counts.columns > 0 ? counts.columns : 16;
+    int64_t group = counts.group >= 0 ? counts.group : 4;
+    if (group >= 1 && group <= cols && (group & (group - 1)) != 0)
+        throw UsageError("-e: bytes a group must be a power of 2");
 }
 
 // ---- Stage one: input bytes -> bytes or UTF-8 text ----
@@ -162,7 +245,7 @@ struct Input {
 
 // Files are read, not mapped: a block read into a buffer that stays in cache
 // costs a third of the CPU time of faulting in a mapping's pages (256 MiB xxd).
-Input open_input(const Options& opts) {
+Input open_input(const Options& opts, bool seek_input) {
     Input in;
     if (opts.file != "-") {
         in.owned = open_file(opts.file, O_RDONLY);
@@ -171,7 +254,7 @@ Input open_input(const Options& opts) {
     if (opts.length) in.remaining = *opts.length;
     struct stat st {};
     if (::fstat(in.fd, &st) < 0) throw SysError(opts.file, errno);
-    if (!opts.seek) return in;
+    if (!opts.seek || !seek_input) return in;
     int64_t seek = *opts.seek;
     bool seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
     if (seek < 0) {
@@ -246,6 +329,16 @@ Plan make_plan(const Options& opts) {
     return plan;
 }
 
+// --as: the xxd dump, whole values a line.
+void check_numbers(const Options& opts, const ByteFormat& format, const Counts& counts) {
+    if (opts.numbers.type == NumberType::none) return;
+    if (format.name != "xxd") throw UsageError("--as goes with -f xxd");
+    size_t size = number_size(opts.numbers.type);
+    int64_t cols = counts.columns > 0 ? counts.columns : 16;
+    if (cols % static_cast<int64_t>(size) != 0)
+        throw UsageError("--as: -c must be a multiple of " + std::to_string(size));
+}
+
 std::unique_ptr<ByteDecoder> make_decoder(const Options& opts, const Counts& counts,
                                           const ByteFormat& format) {
     if (opts.ignore_garbage && !format.skips_garbage)
@@ -258,8 +351,10 @@ std::unique_ptr<ByteWriter> make_writer(const Options& opts, const Counts& count
                                         const ByteFormat& format, OutputBuffer& out,
                                         uint64_t offset) {
     FormatSettings s = format_settings(opts, counts);
-    s.color = use_color(opts.color, STDOUT_FILENO);
+    s.color = !opts.plain && use_color(opts.color, STDOUT_FILENO);
     check_columns(format, counts);
+    check_little_endian(opts, format, counts);
+    check_numbers(opts, format, counts);
     return format.make_writer(out, s, offset);
 }
 
@@ -315,14 +410,15 @@ int run_bufdump(const Options& opts) {
         throw UsageError("-i goes with -r (or --from) hex, base64 or base64url");
     std::unique_ptr<ByteDecoder> decoder =
         plan.decode_bytes ? make_decoder(opts, counts, *plan.decode_bytes) : nullptr;
-    Input in = open_input(opts);
+    auto* xxd = dynamic_cast<XxdReverseDecoder*>(decoder.get());
+    if (xxd && opts.seek) xxd->set_base_offset(*opts.seek);  // xxd -r -s: moves the output
+    Input in = open_input(opts, !xxd);
     Output output = open_output(opts);
     OutputBuffer out(output.fd, 1 << 20);
     std::unique_ptr<ByteWriter> writer =
         plan.write ? make_writer(opts, counts, *plan.write, out, in.offset)
                    : std::make_unique<RawWriter>(out);
-    if (auto* xxd = dynamic_cast<XxdReverseDecoder*>(decoder.get()))
-        route_xxd_offsets(*xxd, *writer, out, !plan.write);
+    if (xxd) route_xxd_offsets(*xxd, *writer, out, !plan.write);
     std::optional<CharsetDecoder> charset;
     if (plan.decode_charset) charset.emplace(*plan.decode_charset);
 
