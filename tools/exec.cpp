@@ -1,9 +1,10 @@
 // ptool exec [OPTIONS] 'SHELL COMMAND' | --file PROGRAM [ARGS...]: run a command and
 // capture its output (Node child_process.exec / execFile).
 //   --max-buffer SIZE (each stream, default 1M)  --timeout DUR  --kill-signal SIG
-//   --kill-after DUR (default 5s)
-//   --cwd DIR  --env K=V  --env-clear  --input TEXT  --input-file F
-//   --json  --encoding utf8|hex|base64
+//   --kill-after DUR (default 5s)  --kill-tree  --preserve-status  --foreground  -v
+//   --cwd DIR  --env K=V  --env-clear  --unset K  --argv0 NAME  --shell=PATH
+//   --uid USER  --gid GROUP  --input TEXT  --input-file F
+//   --all  --json  --encoding utf8|hex|base64
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -19,10 +20,12 @@
 #include "libcommon/core/json.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
+#include "libcommon/launch/child_stop.hpp"
 #include "libcommon/launch/event_loop.hpp"
 #include "libcommon/launch/launcher.hpp"
 #include "libcommon/launch/relay.hpp"
 #include "tools/ptool.hpp"
+#include "tools/spawn/launch_options.hpp"
 
 namespace ptool {
 
@@ -36,11 +39,14 @@ struct Options {
     std::string timeout_text;  // as given, for the "timed out after" message
     int kill_signal = SIGTERM;
     std::optional<Duration> kill_after;
+    TimeoutParity parity;
     std::string cwd;
     std::vector<std::pair<std::string, std::string>> env;
     bool env_clear = false;
+    LaunchOptions launch;
     std::optional<std::string> input;
     std::string input_file;
+    bool all = false;
     bool json = false;
     std::string encoding = "utf8";
 };
@@ -63,6 +69,7 @@ struct Result {
     std::optional<ExitStatus> status;
     std::string_view out;
     std::string_view err;
+    std::optional<std::string> all;  // --all
     bool timed_out = false;
     const char* overflowed = nullptr;  // "stdout" / "stderr"
     long long duration_ms = 0;
@@ -76,14 +83,17 @@ void declare_exec(cli::OptionTable& t, Options& o) {
            o.max_buffer);
     t.duration("--timeout", "DUR", "kill the command after DUR; exit 124", o.timeout)
         .keep_text(o.timeout_text);
-    t.signal("--kill-signal", "SIG", "signal for timeout and max-buffer (TERM)", o.kill_signal);
+    declare_kill_signal(t, "signal for timeout and max-buffer (TERM; 0: none)", o.kill_signal);
     t.duration("--kill-after", "DUR", "SIGKILL this long after the kill signal (default 5s)",
                o.kill_after);
+    declare_timeout_parity(t, o.parity);
     t.path("--cwd", "DIR", "run the command in DIR", o.cwd);
     t.assignments("--env", "K=V", "set K=V in the environment (repeatable)", o.env);
     t.flag("--env-clear", "start from an empty environment", o.env_clear);
+    declare_launch_options(t, o.launch, "the shell that runs the command (default /bin/sh)");
     t.string("--input", "DATA", "the command's stdin (default /dev/null)", o.input);
     t.path("--input-file", "FILE", "read the command's stdin from FILE", o.input_file);
+    t.flag("--all", "stdout and stderr interleaved in arrival order, as one stream", o.all);
     t.flag("--json", "print one JSON object with the result", o.json);
     t.choice<std::string>("--encoding", "ENC", "stdout/stderr in --json: utf8, hex or base64",
                           o.encoding, {{"utf8", "utf8"}, {"hex", "hex"}, {"base64", "base64"}});
@@ -95,12 +105,14 @@ void declare_exec(cli::OptionTable& t, Options& o) {
 ChildSpec build_spec(const Options& opts, int input_fd) {
     ChildSpec spec;
     if (opts.file) {
+        if (opts.launch.shell) throw UsageError("--shell cannot be combined with --file");
         spec.argv = opts.command;
     } else {
         if (opts.command.size() != 1)
             throw UsageError("expected one 'SHELL COMMAND' argument (quote it, or use --file)");
-        spec.argv = {"/bin/sh", "-c", opts.command[0]};
+        spec.argv = shell_argv(opts.launch, opts.command[0]);
     }
+    apply_launch_options(opts.launch, spec);
     spec.cwd = opts.cwd;
     spec.cwd_option = "--cwd";
     spec.env_clear = opts.env_clear;
@@ -118,7 +130,8 @@ ChildSpec build_spec(const Options& opts, int input_fd) {
     spec.pipe_size = kPipeSize;
     // Its own process group, so that forwarded signals, the timeout and --max-buffer
     // reach the shell's children too (as timeout(1)); its stdin is never the terminal.
-    spec.new_process_group = true;
+    // --foreground: ptool's group, and the command alone is signalled.
+    spec.new_process_group = !opts.parity.foreground;
     return spec;
 }
 
@@ -142,10 +155,9 @@ std::string encode(std::string_view bytes, const std::string& encoding) {
     return utf8_lossy(bytes);
 }
 
-int exit_status_of(const Result& r) {
-    if (r.timed_out) return exit_code::timed_out;
-    if (r.overflowed) return exit_code::failure;
-    return r.status->shell_status();
+int exit_status_of(const Result& r, const TimeoutParity& parity) {
+    if (r.overflowed && !r.timed_out) return exit_code::failure;
+    return timeout_status(parity, r.timed_out, *r.status);
 }
 
 void print_json(const Result& r, const std::string& encoding) {
@@ -156,6 +168,7 @@ void print_json(const Result& r, const std::string& encoding) {
     out["signal"] = signalled ? Json(signal_name(r.status->signal())) : Json(nullptr);
     out["stdout"] = encode(r.out, encoding);
     out["stderr"] = encode(r.err, encoding);
+    if (r.all) out["all"] = encode(*r.all, encoding);
     out["timed_out"] = r.timed_out;
     out["max_buffer_exceeded"] = r.overflowed != nullptr;
     out["duration_ms"] = r.duration_ms;
@@ -170,21 +183,23 @@ int run_exec(const Options& opts) {
     ChildSpec spec = build_spec(opts, input.get());
     uint64_t limit = opts.max_buffer;
     if (limit == 0) throw UsageError("--max-buffer must be at least 1 byte");
-    ChildTimeout timeout;
-    if (opts.timeout) timeout.after = *opts.timeout;
-    timeout.signal = opts.kill_signal;
-    std::chrono::nanoseconds kill_after = kDefaultKillAfter;
+    StopPlan plan;
+    plan.signal = opts.kill_signal;
+    plan.kill_after = kDefaultKillAfter;
     if (opts.kill_after) {
-        kill_after = *opts.kill_after;
-        if (kill_after.count() <= 0)
+        plan.kill_after = *opts.kill_after;
+        if (plan.kill_after.count() <= 0)
             throw UsageError("--kill-after must be more than 0 (--kill-signal KILL kills at once)");
     }
+    plan.whole_tree = opts.parity.kill_tree;
+    plan.on_signal = signal_reporter(opts.parity.verbose, opts.command[0]);
 
     Result result;
     result.command = command_text(opts);
     EventLoop loop;
     Child child;
     forward_signals(loop, child);
+    KillTree tree(loop, opts.parity.kill_tree);
     auto started = std::chrono::steady_clock::now();
     try {
         child = launch(spec);
@@ -198,6 +213,7 @@ int run_exec(const Options& opts) {
         print_json(result, opts.encoding);
         return e.exit_status();
     }
+    tree.watch(child);
 
     bool exited = false;
     bool killing = false;
@@ -208,7 +224,7 @@ int run_exec(const Options& opts) {
     };
     auto kill_command = [&] {
         if (std::exchange(killing, true)) return;
-        stop_child(loop, child, timeout.signal, kill_after, [&] {
+        stop_child(loop, child, plan, [&] {
             killed = true;
             maybe_stop();
         });
@@ -221,8 +237,14 @@ int run_exec(const Options& opts) {
         loop, std::move(child.stdio[1]), limit, [&] { overflow("stdout"); }, maybe_stop);
     err.emplace(
         loop, std::move(child.stdio[2]), limit, [&] { overflow("stderr"); }, maybe_stop);
-    if (timeout.after.count() > 0)
-        loop.add_timer(timeout.after, [&] {
+    if (opts.all) {
+        result.all.emplace();
+        auto append = [&](std::string_view piece) { result.all->append(piece); };
+        out->tee_to(append);
+        err->tee_to(append);
+    }
+    if (opts.timeout && opts.timeout->count() > 0)
+        loop.add_timer(*opts.timeout, [&] {
             if (!child.running()) return;
             result.timed_out = true;
             kill_command();
@@ -230,6 +252,8 @@ int run_exec(const Options& opts) {
     loop.watch_child(child, [&](const ExitStatus& st) {
         result.status = st;
         exited = true;
+        // What the command left behind: the pipes it holds close as it goes.
+        tree.sweep(plan.signal ? plan.signal : SIGTERM, plan.kill_after);
         maybe_stop();
     });
     loop.run();
@@ -248,11 +272,15 @@ int run_exec(const Options& opts) {
     if (opts.json) {
         print_json(result, opts.encoding);
     } else {
-        write_or_die(STDOUT_FILENO, result.out);
-        write_or_die(STDERR_FILENO, result.err);
+        if (result.all) {
+            write_or_die(STDOUT_FILENO, *result.all);
+        } else {
+            write_or_die(STDOUT_FILENO, result.out);
+            write_or_die(STDERR_FILENO, result.err);
+        }
         if (result.overflowed) report_error(result.error);
     }
-    return exit_status_of(result);
+    return exit_status_of(result, opts.parity);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/signals.hpp"
+#include "libcommon/launch/child_stop.hpp"
 
 namespace ptool {
 
@@ -267,14 +268,10 @@ void arm_child_timeout(EventLoop& loop, Child& child, const ChildTimeout& timeou
 
 void stop_child(EventLoop& loop, Child& child, int signal, std::chrono::nanoseconds kill_after,
                 std::function<void()> on_kill) {
-    child.signal_tree(signal);
-    // A stopped child would keep the signal pending forever.
-    if (signal != SIGKILL && signal != SIGCONT) child.signal_tree(SIGCONT);
-    if (kill_after.count() > 0)
-        loop.add_timer(kill_after, [&child, on_kill = std::move(on_kill)] {
-            child.signal_tree(SIGKILL);
-            if (on_kill) on_kill();
-        });
+    StopPlan plan;
+    plan.signal = signal;
+    plan.kill_after = kill_after;
+    stop_child(loop, child, plan, std::move(on_kill));
 }
 
 void forward_signals(EventLoop& loop, Child& child) {

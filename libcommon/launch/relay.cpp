@@ -283,9 +283,12 @@ void PipeCapture::on_readable() {
             close();
             return;
         }
+        size_t before = buf_.size();
         buf_.commit(static_cast<size_t>(n));
-        if (buf_.size() > limit_) {
-            buf_.truncate(limit_);
+        bool over = buf_.size() > limit_;
+        if (over) buf_.truncate(limit_);
+        if (tee_ && buf_.size() > before) tee_(buf_.view().substr(before));
+        if (over) {
             overflowed_ = true;
             close();
             if (on_overflow_) on_overflow_();

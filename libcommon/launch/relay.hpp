@@ -108,6 +108,9 @@ public:
     bool done() const { return !from_; }
     bool overflowed() const { return overflowed_; }
     std::string_view data() const { return buf_.view(); }
+    // Also hands each piece kept to `tee` as it arrives (exec --all: both streams
+    // in one, in arrival order).
+    void tee_to(std::function<void(std::string_view)> tee) { tee_ = std::move(tee); }
 
 private:
     void on_readable();
@@ -118,6 +121,7 @@ private:
     size_t limit_;
     std::function<void()> on_overflow_;
     std::function<void()> on_done_;
+    std::function<void(std::string_view)> tee_;
     GrowBuffer buf_;
     bool overflowed_ = false;
 };

@@ -14,7 +14,7 @@ namespace {
 
 // Options whose value is optional: the bare form has a documented meaning.
 bool optional_value(const std::string& name) {
-    return name == "--tag" || name == "--wait" || name == "--color";
+    return name == "--tag" || name == "--wait" || name == "--color" || name == "--shell";
 }
 
 struct ValueOption {
