@@ -231,7 +231,7 @@ bool notify_send_env(std::string_view state) {
 }
 
 std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, Duration limit,
-                                          const std::string& program) {
+                                          const std::string& program, std::string* status) {
     EventLoop loop;
     bool ready = false;
     std::optional<std::string> failure;
@@ -270,6 +270,7 @@ std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, D
     loop.run();
     if (failure && error_number) *failure += std::string(" (") + std::strerror(*error_number) + ")";
     if (failure && !status_text.empty()) *failure += " (STATUS=" + status_text + ")";
+    if (status) *status = status_text;
     return failure;
 }
 

@@ -23,42 +23,19 @@
 #include "libcommon/core/parse.hpp"
 #include "libcommon/core/safe_open.hpp"
 #include "libcommon/launch/launcher.hpp"
+#include "libcommon/launch/run_as.hpp"
 #include "libcommon/supervise/notify.hpp"
+#include "libcommon/supervise/service_notify.hpp"
+#include "tools/daemonize/daemonize.hpp"
 #include "tools/daemonize/pidfile.hpp"
 #include "tools/daemonize/respawn.hpp"
 #include "tools/ptool.hpp"
 
-namespace ptool {
-
-namespace {
-
-struct Options {
-    std::vector<std::string> command;
-    std::string cwd = "/";
-    mode_t umask = 022;
-    std::string log, stdout_path, stderr_path;
-    std::string pidfile;
-    std::optional<Duration> wait_ready;  // none: do not wait
-    std::string user;                    // USER[:GROUP]
-    bool respawn = false;
-    int max_restarts = 0;  // 0: no limit
-    bool stop = false;
-    bool status = false;
-    int signal = SIGTERM;
-    Duration timeout = std::chrono::seconds(10);
-};
-
-int run_daemonize(const Options& opts);
-
-}  // namespace
-
-namespace {
+namespace ptool::daemonize {
 
 using namespace std::chrono_literals;
 
-int start_daemon(const Options& opts);
-int stop_daemon(const Options& opts);
-int daemon_status(const Options& opts);
+namespace {
 
 mode_t parse_umask(std::string_view text) {
     if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
@@ -90,21 +67,50 @@ void declare_daemonize(cli::OptionTable& t, Options& o) {
         .exclude("--stop");
     t.signal("--signal", "SIG", "with --stop: the signal to send (default TERM)", o.signal);
     t.duration("--timeout", "DUR", "with --stop: SIGKILL after DUR (default 10s)", o.timeout);
+    t.custom("--retry", "SCHEDULE",
+             "with --stop: signal/timeout/... as start-stop-daemon (TERM/30/KILL/5, or 30); "
+             "exit 2 if it still runs at the end",
+             cli::Kind::string,
+             [&o](std::string_view text) {
+                 parse_stop_schedule(text, SIGTERM);  // a usage error now, not at --stop
+                 o.retry = std::string(text);
+             })
+        .exclude("--timeout");
+    t.flag("--oknodo", "exit 0 when there is nothing to do (stopped already, running already)",
+           o.oknodo);
+    t.flag("--restart", "stop the daemon of --pidfile (if it runs), then start PROGRAM", o.restart)
+        .exclude("--stop")
+        .exclude("--status");
+    t.flag("--json", "print {\"pid\":..,\"running\":..} for start, stop and status", o.json);
+    t.assignments("--env", "K=V", "set K=V in the daemon's environment (repeatable)", o.env);
     t.positional("command", "PROGRAM [ARGS...]", o.command);
     t.positionals_at_end();
 }
 
+}  // namespace
+
 int run_daemonize(const Options& opts) {
-    if ((opts.stop || opts.status) && opts.pidfile.empty())
-        throw UsageError(std::string(opts.stop ? "--stop" : "--status") + " needs --pidfile");
+    if ((opts.stop || opts.status || opts.restart) && opts.pidfile.empty())
+        throw UsageError(std::string(opts.stop     ? "--stop"
+                                     : opts.status ? "--status"
+                                                   : "--restart") +
+                         " needs --pidfile");
     if ((opts.stop || opts.status) && !opts.command.empty())
         throw UsageError("--stop and --status take no PROGRAM");
     if (opts.stop) return stop_daemon(opts);
     if (opts.status) return daemon_status(opts);
     if (opts.command.empty()) throw UsageError("no PROGRAM given (see --help)");
     if (opts.max_restarts > 0 && !opts.respawn) throw UsageError("--max-restarts needs --respawn");
+    if (opts.restart) {
+        Options stop = opts;
+        stop.oknodo = true;  // nothing running: just start
+        stop.json = false;
+        if (int status = stop_daemon(stop); status != exit_code::ok) return status;
+    }
     return start_daemon(opts);
 }
+
+namespace {
 
 // Points 0-2 of this (starter) process at what the daemon gets: the program and,
 // under --respawn, the supervisor inherit them. Relative paths are the caller's.
@@ -172,24 +178,11 @@ ChildSpec make_spec(const Options& opts) {
     spec.cwd = opts.cwd;
     spec.cwd_option = "--cwd";
     spec.umask = opts.umask;
-    if (!opts.user.empty()) {
-        size_t colon = opts.user.find(':');
-        UserInfo user = lookup_user(opts.user.substr(0, colon));
-        gid_t gid =
-            colon == std::string::npos ? user.gid : lookup_group(opts.user.substr(colon + 1));
-        if (gid == static_cast<gid_t>(-1))
-            throw UsageError("--user " + opts.user + ": no group (use USER:GROUP)");
-        spec.uid = user.uid;
-        spec.gid = gid;
-        spec.groups = user.name.empty() ? std::vector<gid_t>{gid} : user_groups(user.name, gid);
-        if (!user.name.empty())
-            spec.env_set = {{"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}};
-    }
+    RunAs run_as;
+    run_as.env = opts.env;
+    if (!opts.user.empty()) run_as.user = parse_user_group(opts.user, "--user");
+    apply_run_as(run_as, spec, Supplementary::of_user);
     return spec;
-}
-
-UniqueFd open_pidfd(pid_t pid) {
-    return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 }
 
 // A start that failed stops the daemon's whole process group (a shell wrapper's
@@ -202,7 +195,21 @@ void stop_session_group(pid_t group, pid_t pid, Duration grace) {
     ::kill(-group, SIGKILL);
 }
 
+}  // namespace
+
+UniqueFd open_pidfd(pid_t pid) {
+    return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
+
 int start_daemon(const Options& opts) {
+    if (opts.oknodo && !opts.pidfile.empty()) {
+        PidfileStatus running = probe_pidfile(opts.pidfile);
+        if (running.state == PidfileState::running && running.pid > 0) {
+            write_or_die(STDOUT_FILENO, opts.json ? json_state(running.pid, true)
+                                                  : std::to_string(running.pid) + "\n");
+            return exit_code::ok;  // start-stop-daemon --start --oknodo
+        }
+    }
     ChildSpec spec = make_spec(opts);
     std::optional<Duration> ready_limit;
     if (opts.wait_ready) ready_limit = *opts.wait_ready;
@@ -213,7 +220,9 @@ int start_daemon(const Options& opts) {
         pidfile = PidfileLock::acquire(resolved.pidfile);
     }
     std::optional<NotifyReceiver> receiver;
+    ServiceNotifier upward;  // systemd above us, told once the daemon is ready
     if (ready_limit) {
+        upward = ServiceNotifier::from_environment();
         receiver = NotifyReceiver::create();
         if (spec.uid) receiver->allow_owner(*spec.uid, *spec.gid);
         spec.env_set.emplace_back("NOTIFY_SOCKET", receiver->address());
@@ -242,115 +251,33 @@ int start_daemon(const Options& opts) {
 
     pid_t pid = report.pid;
     if (receiver) {
-        if (auto failure = wait_for_ready(*receiver, pid, *ready_limit, opts.command[0])) {
+        std::string status;
+        if (auto failure = wait_for_ready(*receiver, pid, *ready_limit, opts.command[0], &status)) {
             stop_session_group(starter, pid, 1s);  // the starter's setsid made the group
             throw Error(*failure);
         }
+        // Under systemd (Type=notify, NotifyAccess=main): the daemon is the main process.
+        upward.send("READY=1\nMAINPID=" + std::to_string(pid) +
+                    (status.empty() ? "" : "\nSTATUS=" + status));
     }
     if (pidfile) {
         pidfile->write_pid(pid);
         pidfile->publish();
     }
     // The daemon runs, so the exit status says so even when nobody can read its pid.
-    if (write_full(STDOUT_FILENO, std::to_string(pid) + "\n") < 0)
+    if (write_full(STDOUT_FILENO, opts.json ? json_state(pid, true) : std::to_string(pid) + "\n") <
+        0)
         report_error("started pid " + std::to_string(pid) + ", but " +
                      errno_message("stdout", errno));
     return exit_code::ok;
 }
 
-// The real uid of a process ("Uid:\tREAL\tEFFECTIVE..." in /proc/PID/status).
-uid_t process_uid(pid_t pid) {
-    std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
-    size_t at = status.find("\nUid:");
-    if (at == std::string::npos) return static_cast<uid_t>(-1);
-    size_t begin = status.find_first_not_of(" \t", at + 5);
-    size_t end = status.find_first_of(" \t\n", begin);
-    auto uid = parse_int(std::string_view(status).substr(begin, end - begin));
-    return uid ? static_cast<uid_t>(*uid) : static_cast<uid_t>(-1);
-}
+}  // namespace ptool::daemonize
 
-// --stop and --status act only on the daemon itself: the process that holds the
-// pidfile open (so its lock), running as --user when given. Throws Error otherwise.
-// --status of another user's daemon cannot see its fds: it reports what the lock says.
-void check_is_daemon(const Options& opts, const PidfileStatus& status, bool to_signal) {
-    std::string pid = std::to_string(status.pid);
-    if (!to_signal && ::access(("/proc/" + pid + "/fd").c_str(), R_OK) < 0 && errno == EACCES)
-        return;
-    if (!process_holds_pidfile(status.pid, status))
-        throw Error(opts.pidfile + ": pid " + pid +
-                    " does not hold the pidfile's lock: not the daemon (refused)");
-    if (!opts.user.empty()) {
-        UserInfo user = lookup_user(opts.user.substr(0, opts.user.find(':')));
-        uid_t actual = process_uid(status.pid);
-        if (actual != user.uid)
-            throw Error(opts.pidfile + ": pid " + pid + " runs as uid " + std::to_string(actual) +
-                        ", not --user " + opts.user + " (refused)");
-    }
-}
+namespace ptool {
 
-int stop_daemon(const Options& opts) {
-    int sig = opts.signal;
-    Duration timeout = opts.timeout;
-    PidfileStatus status = probe_pidfile(opts.pidfile);
-    if (status.state == PidfileState::missing)
-        throw Error(opts.pidfile + ": not running (no pidfile)");
-    if (status.state == PidfileState::stale) {
-        remove_stale_pidfile(opts.pidfile);
-        throw Error(opts.pidfile + ": not running (removed stale pidfile of pid " +
-                    std::to_string(status.pid) + ")");
-    }
-    if (status.pid == 0) throw Error(opts.pidfile + ": locked but holds no pid (starting?)");
-    // The pidfd is taken before the checks: if they pass, it is that very process we
-    // signal, even should its pid be reused meanwhile.
-    UniqueFd pidfd = open_pidfd(status.pid);
-    if (!pidfd) throw SysError("pid " + std::to_string(status.pid), errno);
-    check_is_daemon(opts, status, true);
-    auto send = [&](int s) {
-        if (::syscall(SYS_pidfd_send_signal, pidfd.get(), s, nullptr, 0) < 0 && errno != ESRCH)
-            throw SysError("kill pid " + std::to_string(status.pid), errno);
-    };
-    send(sig);
-    if (!wait_readable(pidfd.get(), timeout)) {
-        send(SIGKILL);
-        if (!wait_readable(pidfd.get(), 5s))
-            throw Error("pid " + std::to_string(status.pid) + " survived SIGKILL");
-    }
-    remove_stale_pidfile(opts.pidfile);  // unless a successor holds it already
-    return exit_code::ok;
-}
-
-// LSB status codes, as start-stop-daemon --status: 0 running, 1 dead but the
-// pidfile remains, 3 not running, 4 unknown (the pidfile cannot be read).
-int daemon_status(const Options& opts) {
-    PidfileStatus status;
-    try {
-        status = probe_pidfile(opts.pidfile);
-        if (status.state == PidfileState::running && status.pid > 0)
-            check_is_daemon(opts, status, false);
-    } catch (const Error& e) {
-        report_error(e.what());
-        return exit_code::lsb_unknown;
-    }
-    switch (status.state) {
-        case PidfileState::running:
-            write_or_die(STDOUT_FILENO, status.pid > 0
-                                            ? "running (pid " + std::to_string(status.pid) + ")\n"
-                                            : std::string("running (starting)\n"));
-            return exit_code::lsb_running;
-        case PidfileState::stale:
-            write_or_die(STDOUT_FILENO,
-                         "not running (stale pidfile, pid " + std::to_string(status.pid) + ")\n");
-            return exit_code::lsb_dead_pidfile;
-        case PidfileState::missing: break;
-    }
-    write_or_die(STDOUT_FILENO, "not running\n");
-    return exit_code::lsb_not_running;
-}
-
-}  // namespace
-
-const ToolEntry daemonize_tool{"daemonize",
-                               "run a program as a daemon (daemonize, start-stop-daemon)",
-                               tool_main<Options, declare_daemonize, run_daemonize>};
+const ToolEntry daemonize_tool{
+    "daemonize", "run a program as a daemon (daemonize, start-stop-daemon)",
+    tool_main<daemonize::Options, daemonize::declare_daemonize, daemonize::run_daemonize>};
 
 }  // namespace ptool

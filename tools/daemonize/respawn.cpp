@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "libcommon/core/report.hpp"
 #include "libcommon/core/signals.hpp"
 #include "libcommon/launch/event_loop.hpp"
+#include "libcommon/launch/relay.hpp"  // iso8601_now
 #include "libcommon/supervise/supervisor.hpp"
 #include "tools/daemonize/pidfile.hpp"
 
@@ -40,6 +42,15 @@ std::string launch_failure_message(const std::string& user, const Error& e) {
     return "--user " + user + ": " + op + ": " + std::strerror(launch->err());
 }
 
+namespace {
+
+// A line of the daemon's log (its stderr): "ISO-8601-TIME ptool daemonize: MESSAGE".
+void log_line(const std::string& message) {
+    write_full(STDERR_FILENO, iso8601_now() + " " + program_name() + ": " + message + "\n");
+}
+
+}  // namespace
+
 int run_respawn(const RespawnOptions& opts, ChildSpec spec, int report_fd, int lock_fd) {
     close_fds_except({report_fd, lock_fd});
     spec.parent_death_signal = SIGKILL;  // even a SIGKILLed supervisor leaves no orphan
@@ -49,14 +60,14 @@ int run_respawn(const RespawnOptions& opts, ChildSpec spec, int report_fd, int l
     const std::string program = spec.argv[0];
     SupervisorHooks hooks;
     hooks.exited = [&](const SupervisedExit& exit) {
-        if (!exit.status) report_error(exit.error);  // a restart that failed to launch
+        if (!exit.status) log_line(exit.error);  // a restart that failed to launch
         if (exit.next == SupervisedExit::Next::give_up) {
-            report.warn(program + ": " +
-                        (exit.status ? exit.status->describe() : "failed to start") +
-                        "; giving up after " + std::to_string(exit.restarts) + " restarts");
+            log_line(program + ": " + (exit.status ? exit.status->describe() : "failed to start") +
+                     "; giving up after " + std::to_string(exit.restarts) + " restarts");
+            report.fail();
         } else if (exit.next == SupervisedExit::Next::restart && exit.status) {
-            report_error(program + ": " + exit.status->describe() + "; restarting in " +
-                         format_duration(exit.delay));
+            log_line(program + ": " + exit.status->describe() + "; restarting in " +
+                     format_duration(exit.delay));
         }
     };
     hooks.done = [&] { loop.stop(); };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "libcommon/launch/ipc.hpp"
+#include "libcommon/launch/run_as.hpp"
 #include "libcommon/supervise/restart_policy.hpp"  // restart_backoff, RestartBudget
 #include "tools/fork_cluster/listen.hpp"
 
@@ -21,6 +22,7 @@ namespace ptool {
 struct ClusterConfig {
     std::vector<std::string> command;  // PROGRAM ARGS...
     int workers = 1;
+    bool workers_given = false;  // -w appeared (--init refuses more than one)
     std::vector<ListenAddress> listen;
     bool reuse_port = false;
 
@@ -43,12 +45,31 @@ struct ClusterConfig {
     bool json = false;
     std::string control_path;
     size_t max_message = kDefaultMaxMessage;  // per IPC message and control request
+
+    // Under systemd and as init (activation.cpp, systemd.cpp, init.cpp, run_as.cpp).
+    bool no_nodelay = false;   // --no-nodelay: no TCP_NODELAY on TCP listening sockets
+    bool init = false;         // --init: one worker, never restarted, its exit status is ours
+    RunAs run_as;              // --cwd --env --unset --user of workers and the agent
+    std::string emit_systemd;  // --emit-systemd NAME: print the units and exit
 };
 
 // Runs the master until it is stopped; returns the exit status (0 after a
 // graceful shutdown, 1 when the crash budget ran out). Throws Error on setup
 // failures (a port in use, a program that cannot be started).
 int run_cluster(const ClusterConfig& config);
+
+namespace cli {
+class OptionTable;
+}
+// --no-nodelay --init --cwd --env --unset --user --emit-systemd (systemd_options.cpp).
+void declare_systemd_options(cli::OptionTable& t, ClusterConfig& c);
+
+// --init (init.cpp): one worker, restart never, subreaper. Throws UsageError when -w
+// asked for more (`workers_given`) or with --agent.
+void apply_init_mode(ClusterConfig& config, bool workers_given);
+// --emit-systemd NAME (emit_systemd.cpp): prints NAME.socket and NAME.service for this
+// command line on stdout; returns the exit status.
+int emit_systemd_units(const ClusterConfig& config);
 
 // The signals the master gives no meaning of its own: every catchable signal but
 // TERM INT QUIT (stop), HUP (reload), TTIN TTOU (scale), CHLD, the faults a process

@@ -28,8 +28,10 @@ Json handle_status(const Request&, ControlActions& a) {
     return a.status();
 }
 
-Json handle_reload(const Request&, ControlActions& a) {
+Json handle_reload(const Request& r, ControlActions& a) {
     a.reload();
+    if (auto agent = r.body.find("agent"); agent != r.body.end() && *agent == true)
+        a.reload_agent();
     return Json{{"ok", true}};
 }
 

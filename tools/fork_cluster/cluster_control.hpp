@@ -21,6 +21,8 @@ public:
     virtual Json status() = 0;
     virtual bool shutting_down() const = 0;
     virtual void reload() = 0;
+    // {"cmd":"reload","agent":true}: the agent too (a plain reload never touches it).
+    virtual void reload_agent() {}
     // Returns the new target number of workers.
     virtual int scale(int workers) = 0;
     // Returns how many processes got `data` (and `fd`, when >= 0).

@@ -23,6 +23,7 @@ void Master::emit(Json event, const Proc* p, const std::string& human) {
               std::to_string(p->child.pid()) + ") ";
     events_.emit(event, who + human);
     watch_events_fd();
+    service_changed();
 }
 
 // While lines wait for the reader of stderr, the loop writes them when it can.

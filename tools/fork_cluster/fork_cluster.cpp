@@ -45,7 +45,10 @@ void declare_fork_cluster(cli::OptionTable& t, ClusterConfig& c) {
     using Ready = ClusterConfig::Ready;
     using Restart = ClusterConfig::Restart;
     t.custom("-w,--workers", "N", "number of workers, or auto (CPUs available)", cli::Kind::integer,
-             [&c](std::string_view text) { c.workers = parse_workers(text); });
+             [&c](std::string_view text) {
+                 c.workers = parse_workers(text);
+                 c.workers_given = true;
+             });
     t.custom("--listen", "ADDR",
              "bind ADDR once and pass it to every worker (HOST:PORT, [::1]:PORT, :PORT, "
              "unix:PATH, udp://HOST:PORT; NAME=ADDR names it)",
@@ -82,6 +85,7 @@ void declare_fork_cluster(cli::OptionTable& t, ClusterConfig& c) {
     t.custom("--max-message", "SIZE",
              "drop IPC messages and control requests larger than SIZE (4MiB)", cli::Kind::size,
              [&c](std::string_view text) { c.max_message = parse_message_limit(text); });
+    declare_systemd_options(t, c);
     t.positional("command", "PROGRAM [ARGS...]", c.command).require();
     t.positionals_at_end();
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -63,6 +64,14 @@ ListenAddress parse_listen_address(std::string_view text) {
         return UsageError("invalid listen address '" + a.text + "': " + why);
     };
     std::string_view rest = text;
+    if (rest.starts_with("systemd:")) {
+        a.kind = ListenAddress::Kind::systemd;
+        a.name = std::string(rest.substr(8));
+        if (a.name.empty()) throw bad("empty name after systemd:");
+        if (a.name.find_first_of(":=") != std::string::npos)
+            throw bad("a name cannot contain ':' or '='");
+        return a;
+    }
     if (auto eq = rest.find('='); eq != std::string_view::npos && rest.find(':') > eq) {
         a.name = std::string(rest.substr(0, eq));
         rest.remove_prefix(eq + 1);
@@ -101,6 +110,8 @@ ListenAddress parse_listen_address(std::string_view text) {
 }
 
 UniqueFd bind_listen(const ListenAddress& a, const BindOptions& options) {
+    if (a.kind == ListenAddress::Kind::systemd)
+        throw Error(a.text + ": not bound here: socket activation passes it");
     if (a.kind == ListenAddress::Kind::unix_path) {
         UniqueFd fd = make_socket(AF_UNIX, SOCK_STREAM);
         remove_stale_unix_socket(a.path);
@@ -143,6 +154,8 @@ UniqueFd bind_listen(const ListenAddress& a, const BindOptions& options) {
             set_flag(fd, SOL_SOCKET, SO_REUSEADDR, a.text + ": SO_REUSEADDR");
             if (options.reuse_port)
                 set_flag(fd, SOL_SOCKET, SO_REUSEPORT, a.text + ": SO_REUSEPORT");
+            if (type == SOCK_STREAM && options.nodelay)
+                set_flag(fd, IPPROTO_TCP, TCP_NODELAY, a.text + ": TCP_NODELAY");
             if (ai->ai_family == AF_INET6 && a.host.empty()) {
                 int zero = 0;
                 ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
@@ -162,6 +175,19 @@ UniqueFd bind_listen(const ListenAddress& a, const BindOptions& options) {
         ::freeaddrinfo(list);
     }
     throw SysError(a.text, last_err ? last_err : EADDRNOTAVAIL);
+}
+
+bool set_tcp_nodelay(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int type = 0;
+    socklen_t type_len = sizeof type;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+        ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || type != SOCK_STREAM)
+        return false;
+    int one = 1;
+    return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
 }
 
 uint16_t bound_port(int fd) {

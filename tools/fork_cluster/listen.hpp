@@ -15,14 +15,15 @@ namespace ptool {
 
 // One `--listen` address:
 //   HOST:PORT, tcp://HOST:PORT, [::1]:PORT, :PORT (every interface),
-//   unix:PATH, udp://HOST:PORT; an optional "NAME=" prefix names it in LISTEN_FDNAMES.
+//   unix:PATH, udp://HOST:PORT; an optional "NAME=" prefix names it in LISTEN_FDNAMES;
+//   systemd:NAME, the sockets socket activation passed under NAME (LISTEN_FDNAMES).
 struct ListenAddress {
-    enum class Kind { tcp, udp, unix_path };
+    enum class Kind { tcp, udp, unix_path, systemd };
     Kind kind = Kind::tcp;
     std::string host;  // empty: every interface
     uint16_t port = 0;
     std::string path;  // unix_path
-    std::string name;  // for LISTEN_FDNAMES (no ':'); defaults from the address
+    std::string name;  // for LISTEN_FDNAMES (no ':'); defaults from the address; systemd: NAME
     std::string text;  // as given, for messages
 };
 
@@ -33,12 +34,18 @@ struct BindOptions {
     bool reuse_port = false;  // SO_REUSEPORT (one socket per worker)
     int backlog = 511;        // as Node's server.listen
     bool listen = true;       // false: bind only (holds a port for later SO_REUSEPORT sockets)
+    bool nodelay = true;      // TCP_NODELAY, which accepted sockets inherit (Linux)
 };
 
-// socket + SO_REUSEADDR (+ SO_REUSEPORT) + bind + listen (not for UDP), close-on-exec.
+// socket + SO_REUSEADDR (+ SO_REUSEPORT, TCP_NODELAY) + bind + listen (not for UDP),
+// close-on-exec.
 // A stale Unix socket file nobody accepts on is replaced. Throws Error
 // "ADDR: Address already in use" and the like.
 UniqueFd bind_listen(const ListenAddress& address, const BindOptions& options = {});
+
+// Sets TCP_NODELAY on `fd` when it is a TCP socket (accepted ones inherit it); false
+// when it is another kind of socket.
+bool set_tcp_nodelay(int fd);
 
 // The port a bound inet socket got (for port 0), or 0.
 uint16_t bound_port(int fd);

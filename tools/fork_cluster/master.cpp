@@ -56,35 +56,23 @@ int Master::run() {
     }
     bind_sockets();
     notify_.emplace(NotifyReceiver::create());
+    if (const auto& u = config_.run_as.user) notify_->allow_owner(u->uid, u->gid);
     loop_.watch_fd(notify_->fd(), EPOLLIN, [this](uint32_t) { on_notify(); });
     if (!config_.control_path.empty()) setup_control();
     watch_signals();
+    start_service_watchdog();
 
-    if (!config_.agent.empty()) new_generation(0, true).sup->start();
-    scale(config_.workers);
+    if (config_.agent.empty())
+        scale(config_.workers);
+    else
+        start_agent_first();  // the workers follow once it is ready
     starting_up_ = false;
     loop_.run();
-    return exit_code_;
-}
-
-void Master::bind_sockets() {
-    for (const auto& address : config_.listen) {
-        BindOptions opts;
-        // With --reuseport the master only holds the port; each worker gets its own socket.
-        opts.reuse_port = per_worker_socket(address);
-        opts.listen = !opts.reuse_port;
-        UniqueFd fd = bind_listen(address, opts);
-        ListenAddress real = address;
-        if (real.kind != ListenAddress::Kind::unix_path) real.port = bound_port(fd.get());
-        Json ev{{"event", "listen"}, {"address", bound_address(fd.get())}, {"name", address.name}};
-        emit(ev, nullptr, "listening on " + bound_address(fd.get()));
-        sockets_.push_back(std::move(fd));
-        socket_names_.push_back(address.name);
-        bound_.push_back(real);
-    }
+    return final_status();
 }
 
 void Master::watch_signals() {
+    if (config_.init) return watch_init_signals();
     for (int sig : {SIGTERM, SIGINT, SIGQUIT})
         loop_.watch_signal(sig, [this](const signalfd_siginfo& si) { on_stop_signal(si); });
     loop_.watch_signals(cluster_forwarded_signals(),
@@ -214,7 +202,10 @@ std::vector<int> cluster_forwarded_signals() {
     return out;
 }
 
-int run_cluster(const ClusterConfig& config) {
+int run_cluster(const ClusterConfig& given) {
+    if (!given.emit_systemd.empty()) return emit_systemd_units(given);
+    ClusterConfig config = given;
+    apply_init_mode(config, given.workers_given);
     cluster::Master master(config);
     return master.run();
 }

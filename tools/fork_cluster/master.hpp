@@ -24,6 +24,7 @@
 #include "libcommon/launch/ipc.hpp"
 #include "libcommon/supervise/notify.hpp"
 #include "libcommon/supervise/restart_policy.hpp"
+#include "libcommon/supervise/service_notify.hpp"
 #include "libcommon/supervise/supervisor.hpp"
 #include "tools/fork_cluster/cluster.hpp"
 #include "tools/fork_cluster/cluster_control.hpp"
@@ -137,6 +138,7 @@ public:
     Json status() override;
     bool shutting_down() const override { return shutting_down_; }
     void reload() override;
+    void reload_agent() override;  // agent.cpp
     int scale(int workers) override;
     int send(const RouteTarget& target, const Json& data, int fd) override {
         return router_.route(data, fd, target, nullptr);
@@ -154,12 +156,14 @@ public:
 private:
     // setup (master.cpp)
     bool per_worker_socket(const ListenAddress& a) const {
-        return config_.reuse_port && a.kind != ListenAddress::Kind::unix_path;
+        return config_.reuse_port &&
+               (a.kind == ListenAddress::Kind::tcp || a.kind == ListenAddress::Kind::udp);
     }
     bool reaps_orphans() const { return config_.subreaper || ::getpid() == 1; }
     // The Supervisor's zero grace is "never kill"; the cluster's --grace 0 kills at once.
     Duration kill_grace() const { return std::max<Duration>(config_.grace, Duration(1)); }
-    void bind_sockets();
+    void bind_sockets();  // activation.cpp: bound for --listen, or passed by systemd
+    void add_socket(UniqueFd fd, const ListenAddress& address, bool activated);
     void watch_signals();
     // lifecycle (master.cpp)
     void on_stop_signal(const signalfd_siginfo& si);
@@ -189,6 +193,18 @@ private:
     void setup_control();
     void on_control_accept();
     void on_control_client(int fd, uint32_t events);
+    // systemd and init (systemd.cpp, init.cpp)
+    void service_changed();
+    void notify_service();
+    void start_service_watchdog();
+    bool passes_exit_status() const;
+    void note_worker_exit(const Proc& p, const ExitStatus& status);
+    int final_status() const;
+    int stop_signal() const;
+    void watch_init_signals();
+    // the agent first (agent.cpp)
+    void start_agent_first();
+    void on_agent_online(const Proc& p);
     // events (events.cpp)
     void report(const std::string& message);  // an error line, as an "error" event
     void watch_events_fd();
@@ -222,6 +238,15 @@ private:
     std::set<pid_t> orphans_;  // adopted descendants being stopped at shutdown
     bool orphans_killed_ = false;
     EventStream events_;
+    // systemd and init (systemd.cpp, init.cpp)
+    ServiceNotifier service_ = ServiceNotifier::from_environment();
+    std::string service_status_;
+    bool service_ready_ = false;
+    bool service_reloading_ = false;
+    bool service_stopping_ = false;
+    std::optional<ExitStatus> last_worker_status_;
+    int init_stop_signal_ = 0;
+    bool waiting_for_agent_ = false;  // the workers start once the agent is ready
 };
 
 }  // namespace ptool::cluster

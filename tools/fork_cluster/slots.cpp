@@ -106,6 +106,7 @@ ChildSpec Master::proc_spec(int id, bool agent, std::vector<UniqueFd>& own_socke
     } else {
         spec.env_set.emplace_back("PTOOL_AGENT", "1");
     }
+    apply_run_as(config_.run_as, spec, Supplementary::none);
     return spec;
 }
 
@@ -198,6 +199,7 @@ bool Master::on_exit(Generation& g, const SupervisedExit& exit) {
     const ExitStatus& st = *exit.status;
     Proc* p = g.proc;
     g.proc = nullptr;
+    note_worker_exit(*p, st);
     Json ev{{"event", "exit"}, {"worker_id", p->id}, {"pid", p->child.pid()}};
     ev["code"] = st.exited() ? Json(st.code()) : Json(nullptr);
     ev["signal"] = st.exited() ? Json(nullptr) : Json(signal_name(st.signal()));
@@ -280,6 +282,7 @@ void Master::on_proc_ready(Generation& g) {
         if (q.get() != p && q->id == p->id && q->agent == p->agent && q->replace_me)
             stop_proc(q.get());
     if (!p->agent && p->id == reload_slot_) advance_reload();
+    if (p->agent) on_agent_online(*p);
 }
 
 // The stop signal to the process's tree, SIGKILL once the grace is over (the
@@ -287,7 +290,7 @@ void Master::on_proc_ready(Generation& g) {
 void Master::stop_proc(Proc* p) {
     if (p->state == Proc::State::stopping) return;
     p->state = Proc::State::stopping;
-    p->sup.stop(config_.stop_signal, kill_grace());
+    p->sup.stop(stop_signal(), kill_grace());
 }
 
 void Master::retire(Proc* p) {
