@@ -58,11 +58,14 @@ int Master::run() {
     notify_.emplace(NotifyReceiver::create());
     loop_.watch_fd(notify_->fd(), EPOLLIN, [this](uint32_t) { on_notify(); });
     if (!config_.control_path.empty()) setup_control();
+    setup_http();
+    setup_logs();
     watch_signals();
 
     if (!config_.agent.empty()) new_generation(0, true).sup->start();
     scale(config_.workers);
     starting_up_ = false;
+    start_health_checks();
     loop_.run();
     return exit_code_;
 }
@@ -87,8 +90,12 @@ void Master::bind_sockets() {
 void Master::watch_signals() {
     for (int sig : {SIGTERM, SIGINT, SIGQUIT})
         loop_.watch_signal(sig, [this](const signalfd_siginfo& si) { on_stop_signal(si); });
-    loop_.watch_signals(cluster_forwarded_signals(),
-                        [this](const signalfd_siginfo& si) { forward_signal(si); });
+    std::vector<int> forwarded = cluster_forwarded_signals();
+    if (logs_) {  // SIGUSR1 reopens the logs (logrotate's postrotate), as nginx's does
+        std::erase(forwarded, SIGUSR1);
+        loop_.watch_signal(SIGUSR1, [this](const signalfd_siginfo&) { rotate(); });
+    }
+    loop_.watch_signals(forwarded, [this](const signalfd_siginfo& si) { forward_signal(si); });
     loop_.watch_signal(SIGHUP, [this](const signalfd_siginfo&) { reload(); });
     loop_.watch_signal(SIGTTIN, [this](const signalfd_siginfo&) { scale(target_workers_ + 1); });
     loop_.watch_signal(
@@ -215,6 +222,8 @@ std::vector<int> cluster_forwarded_signals() {
 }
 
 int run_cluster(const ClusterConfig& config) {
+    if (config.status_query) return print_cluster_status(config);
+    if (config.command.empty()) throw UsageError("command is required");
     cluster::Master master(config);
     return master.run();
 }
