@@ -16,6 +16,8 @@
 #include "libcommon/launch/run_as.hpp"
 #include "libcommon/supervise/restart_policy.hpp"  // restart_backoff, RestartBudget
 #include "tools/fork_cluster/listen.hpp"
+#include "tools/fork_cluster/logs.hpp"
+#include "tools/fork_cluster/probes.hpp"
 
 namespace ptool {
 
@@ -26,8 +28,9 @@ struct ClusterConfig {
     std::vector<ListenAddress> listen;
     bool reuse_port = false;
 
-    enum class Ready { message, exec };
+    enum class Ready { message, exec, probe };
     Ready ready = Ready::message;
+    ProbeSpec probe;  // Ready::probe (probes.hpp)
     Duration ready_timeout = std::chrono::seconds(5);
 
     enum class Restart { always, on_failure, never };
@@ -51,7 +54,18 @@ struct ClusterConfig {
     bool init = false;         // --init: one worker, never restarted, its exit status is ours
     RunAs run_as;              // --cwd --env --unset --user of workers and the agent
     std::string emit_systemd;  // --emit-systemd NAME: print the units and exit
+    // health.cpp, http.cpp
+    std::optional<uint64_t> max_rss;  // bytes; a worker over it is retired (replaced first)
+    Duration check_interval = std::chrono::seconds(1);
+    Duration watchdog{};        // --watchdog: an online worker beats this often, or is hung
+    std::string http;           // --http ADDR: /healthz /readyz /metrics; empty: none
+    int min_ready = 0;          // /readyz: 0 means every target worker
+    LogConfig logs;             // --log, --log-dir, --timestamps, --log-max, --log-keep (logs.hpp)
+    bool status_query = false;  // --status: ask the master at control_path (status_cli.cpp)
 };
+
+// --status: prints a running master's status (a table on a tty, else its JSON line).
+int print_cluster_status(const ClusterConfig& config);
 
 // Runs the master until it is stopped; returns the exit status (0 after a
 // graceful shutdown, 1 when the crash budget ran out). Throws Error on setup

@@ -63,6 +63,11 @@ Json handle_stop(const Request&, ControlActions& a) {
     return Json{{"ok", true}};
 }
 
+Json handle_rotate(const Request&, ControlActions& a) {
+    a.rotate();
+    return Json{{"ok", true}};
+}
+
 struct Command {
     std::string_view name;
     bool while_stopping;  // still served during a shutdown
@@ -72,7 +77,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"status", true, handle_status}, {"reload", false, handle_reload},
     {"scale", false, handle_scale},  {"send", false, handle_send},
-    {"stop", true, handle_stop},
+    {"stop", true, handle_stop},     {"rotate", true, handle_rotate},
 };
 
 Json dispatch(const IpcDecoded& request, ControlActions& actions) {

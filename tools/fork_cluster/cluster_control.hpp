@@ -28,6 +28,8 @@ public:
     // Returns how many processes got `data` (and `fd`, when >= 0).
     virtual int send(const RouteTarget& target, const Json& data, int fd) = 0;
     virtual void stop() = 0;
+    // Reopens the log files (after logrotate moved them).
+    virtual void rotate() {}
 };
 
 inline constexpr int kMaxScaleWorkers = 4096;

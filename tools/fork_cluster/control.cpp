@@ -1,11 +1,9 @@
 // fork-cluster's control server: the 0600 unix socket, accepting clients (same uid or
 // root), reading their requests and answering them through cluster_control's
-// {cmd -> handler} table; the "status" reply.
+// {cmd -> handler} table (the "status" reply is status.cpp's).
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <algorithm>
 
 #include "libcommon/core/error.hpp"
 #include "tools/fork_cluster/master.hpp"
@@ -95,34 +93,6 @@ void Master::on_control_client(int fd, uint32_t events) {
     }
     loop_.modify_fd(fd, (c.closing ? 0u : uint32_t{EPOLLIN}) |
                             (c.channel.wants_write() ? uint32_t{EPOLLOUT} : 0u));
-}
-
-Json Master::status() {
-    auto now = Clock::now();
-    auto describe = [&](const Proc& p) {
-        auto slot = slots_.find(p.agent ? 0 : p.id);
-        return Json{{"id", p.id},
-                    {"pid", p.child.pid()},
-                    {"state", p.state_name()},
-                    {"uptime_ms", to_ms(now - p.started)},
-                    {"restarts", slot == slots_.end() ? 0 : slot->second.backoff->restarts()}};
-    };
-    Json workers = Json::array();
-    Json agent = nullptr;
-    std::vector<const Proc*> sorted;
-    for (const auto& p : procs_) sorted.push_back(p.get());
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const Proc* a, const Proc* b) { return a->id < b->id; });
-    for (const Proc* p : sorted) {
-        if (p->agent)
-            agent = describe(*p);
-        else
-            workers.push_back(describe(*p));
-    }
-    Json listen = Json::array();
-    for (const auto& s : sockets_) listen.push_back(bound_address(s.get()));
-    return Json{{"ok", true},         {"pid", ::getpid()}, {"target_workers", target_workers_},
-                {"workers", workers}, {"agent", agent},    {"listen", listen}};
 }
 
 }  // namespace ptool::cluster

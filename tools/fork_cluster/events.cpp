@@ -21,6 +21,7 @@ void Master::emit(Json event, const Proc* p, const std::string& human) {
     if (p && !config_.json)
         who = (p->agent ? "agent" : "worker " + std::to_string(p->id)) + " (pid " +
               std::to_string(p->child.pid()) + ") ";
+    if (config_.logs.timestamps && !config_.json) who = utc_time_ms_now() + " " + who;
     events_.emit(event, who + human);
     watch_events_fd();
     service_changed();

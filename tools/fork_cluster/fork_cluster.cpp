@@ -40,9 +40,25 @@ int parse_workers(std::string_view text) {
     return static_cast<int>(*n);
 }
 
+void parse_ready(std::string_view text, ClusterConfig& c) {
+    using Ready = ClusterConfig::Ready;
+    if (text == "message") {
+        c.ready = Ready::message;
+    } else if (text == "exec") {
+        c.ready = Ready::exec;
+    } else if (auto probe = parse_probe(text)) {
+        c.ready = Ready::probe;
+        c.probe = *probe;
+    } else {
+        throw UsageError(
+            "expected message, exec, tcp:PORT, http://HOST:PORT/PATH or exec:CMD, "
+            "got '" +
+            std::string(text) + "'");
+    }
+}
+
 // The options fill the ClusterConfig itself: run_cluster takes them as they are.
 void declare_fork_cluster(cli::OptionTable& t, ClusterConfig& c) {
-    using Ready = ClusterConfig::Ready;
     using Restart = ClusterConfig::Restart;
     t.custom("-w,--workers", "N", "number of workers, or auto (CPUs available)", cli::Kind::integer,
              [&c](std::string_view text) {
@@ -56,10 +72,12 @@ void declare_fork_cluster(cli::OptionTable& t, ClusterConfig& c) {
              [&c](std::string_view text) { c.listen.push_back(parse_listen_address(text)); })
         .repeat();
     t.flag("--reuseport", "one SO_REUSEPORT socket per worker", c.reuse_port);
-    t.choice<Ready>("--ready", "HOW",
-                    "readiness: message ({\"cmd\":\"online\"} or READY=1) or exec", c.ready,
-                    {{"message", Ready::message}, {"exec", Ready::exec}});
-    t.duration("--ready-timeout", "DUR", "take a silent worker as ready after DUR (5s)",
+    t.custom("--ready", "HOW",
+             "readiness: message ({\"cmd\":\"online\"} or READY=1), exec, or a probe: "
+             "tcp:[HOST:]PORT, http://HOST:PORT/PATH, exec:CMD",
+             cli::Kind::string, [&c](std::string_view text) { parse_ready(text, c); });
+    t.duration("--ready-timeout", "DUR",
+               "take a silent worker as ready after DUR; with a probe, restart it (5s)",
                c.ready_timeout);
     t.choice<Restart>("--restart", "WHEN", "always|on-failure|never (on-failure)", c.restart,
                       {{"always", Restart::always},
@@ -86,7 +104,31 @@ void declare_fork_cluster(cli::OptionTable& t, ClusterConfig& c) {
              "drop IPC messages and control requests larger than SIZE (4MiB)", cli::Kind::size,
              [&c](std::string_view text) { c.max_message = parse_message_limit(text); });
     declare_systemd_options(t, c);
-    t.positional("command", "PROGRAM [ARGS...]", c.command).require();
+    t.size("--max-rss", "SIZE",
+           "retire a worker whose RSS passes SIZE: its replacement first, then it drains",
+           c.max_rss);
+    t.duration("--check-interval", "DUR", "how often --max-rss is checked (1s)", c.check_interval);
+    t.string("--http", "ADDR",
+             "serve /healthz, /readyz and /metrics on [HOST:]PORT (host 127.0.0.1 unless given)",
+             c.http);
+    t.integer("--min-ready", "N", "/readyz answers 200 from N online workers (all of them)",
+              c.min_ready, 0, 4096);
+    t.path("--log", "FILE",
+           "workers' stdout and stderr through the master, lines tagged [worker N], to FILE "
+           "(- for stderr)",
+           c.logs.file);
+    t.path("--log-dir", "DIR",
+           "as --log, one DIR/worker-N.log per worker, master.log for the master", c.logs.dir);
+    t.flag("--timestamps", "an ISO-8601 UTC time (ms) on log lines and human event lines",
+           c.logs.timestamps);
+    t.size("--log-max", "SIZE", "rotate a log file past SIZE (FILE.1 ... FILE.N)", c.logs.max_size);
+    t.integer("--log-keep", "N", "rotated files kept (5)", c.logs.keep, 0, 1000);
+    t.duration("--watchdog", "DUR",
+               "restart an online worker that sends no WATCHDOG=1 or {\"cmd\":\"ptool:heartbeat\"} "
+               "for DUR",
+               c.watchdog);
+    t.flag("--status", "print the status of the master at --control PATH and exit", c.status_query);
+    t.positional("command", "PROGRAM [ARGS...]", c.command);
     t.positionals_at_end();
 }
 

@@ -59,6 +59,8 @@ int Master::run() {
     if (const auto& u = config_.run_as.user) notify_->allow_owner(u->uid, u->gid);
     loop_.watch_fd(notify_->fd(), EPOLLIN, [this](uint32_t) { on_notify(); });
     if (!config_.control_path.empty()) setup_control();
+    setup_http();
+    setup_logs();
     watch_signals();
     start_service_watchdog();
 
@@ -67,6 +69,7 @@ int Master::run() {
     else
         start_agent_first();  // the workers follow once it is ready
     starting_up_ = false;
+    start_health_checks();
     loop_.run();
     return final_status();
 }
@@ -75,8 +78,12 @@ void Master::watch_signals() {
     if (config_.init) return watch_init_signals();
     for (int sig : {SIGTERM, SIGINT, SIGQUIT})
         loop_.watch_signal(sig, [this](const signalfd_siginfo& si) { on_stop_signal(si); });
-    loop_.watch_signals(cluster_forwarded_signals(),
-                        [this](const signalfd_siginfo& si) { forward_signal(si); });
+    std::vector<int> forwarded = cluster_forwarded_signals();
+    if (logs_) {  // SIGUSR1 reopens the logs (logrotate's postrotate), as nginx's does
+        std::erase(forwarded, SIGUSR1);
+        loop_.watch_signal(SIGUSR1, [this](const signalfd_siginfo&) { rotate(); });
+    }
+    loop_.watch_signals(forwarded, [this](const signalfd_siginfo& si) { forward_signal(si); });
     loop_.watch_signal(SIGHUP, [this](const signalfd_siginfo&) { reload(); });
     loop_.watch_signal(SIGTTIN, [this](const signalfd_siginfo&) { scale(target_workers_ + 1); });
     loop_.watch_signal(
@@ -204,6 +211,8 @@ std::vector<int> cluster_forwarded_signals() {
 
 int run_cluster(const ClusterConfig& given) {
     if (!given.emit_systemd.empty()) return emit_systemd_units(given);
+    if (given.status_query) return print_cluster_status(given);
+    if (given.command.empty()) throw UsageError("command is required");
     ClusterConfig config = given;
     apply_init_mode(config, given.workers_given);
     cluster::Master master(config);

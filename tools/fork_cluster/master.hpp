@@ -28,6 +28,7 @@
 #include "libcommon/supervise/supervisor.hpp"
 #include "tools/fork_cluster/cluster.hpp"
 #include "tools/fork_cluster/cluster_control.hpp"
+#include "tools/fork_cluster/http.hpp"
 
 namespace ptool::cluster {
 
@@ -49,8 +50,11 @@ struct Proc {
     Child& child;
     IpcChannel channel;
     State state = State::starting;
-    bool retiring = false;    // asked to go by itself; its replacement runs
-    bool replace_me = false;  // a rolling reload is replacing it
+    bool retiring = false;              // asked to go by itself; its replacement runs
+    bool replace_me = false;            // a rolling reload is replacing it
+    bool hung = false;                  // stopped as failed: its probe or watchdog timed out
+    Clock::time_point last_beat;        // --watchdog: online, or its last heartbeat
+    std::unique_ptr<ReadyProbe> probe;  // --ready tcp:|http:|exec: while starting
     Clock::time_point started;
 
     bool serving() const { return state != State::stopping && !retiring && !replace_me; }
@@ -86,6 +90,25 @@ struct ControlClient {
 
 class Master;
 
+// What the master counts for status and /metrics.
+struct ClusterCounters {
+    long long reloads = 0;
+    long long restarts = 0;
+    long long messages_routed = 0;  // deliveries of ptool:send and control "send"
+    long long ipc_bytes_in = 0;     // read from workers' and the agent's channels
+    long long ipc_bytes_out = 0;    // queued to them
+    long long rss_retired = 0;      // workers retired by --max-rss
+    long long log_dropped = 0;      // worker log lines a slow sink made us drop
+};
+
+// status.cpp: a process's figures from /proc/PID/stat (valid: it was readable).
+struct ProcUsage {
+    bool valid = false;
+    long long rss_kb = 0;
+    long long cpu_ms = 0;
+};
+ProcUsage read_proc_usage(pid_t pid);
+
 // The notices EventWriter writes for event lines it had to drop (events.cpp).
 std::string json_drop_notice(size_t dropped);
 std::string text_drop_notice(size_t dropped);
@@ -116,6 +139,7 @@ private:
     void on_message(Proc* p, IpcDecoded message);
     void handle_message(Proc* p, IpcDecoded message);
     void on_online(Proc* p, const Json& data, IpcDecoded& m);
+    void on_heartbeat(Proc* p, const Json& data, IpcDecoded& m);
     void on_retire(Proc* p, const Json& data, IpcDecoded& m);
     void on_send(Proc* p, const Json& data, IpcDecoded& m);
     void on_other(Proc* p, const Json& data, IpcDecoded& m);
@@ -144,11 +168,14 @@ public:
         return router_.route(data, fd, target, nullptr);
     }
     void stop() override { begin_shutdown(0); }
+    void rotate() override;  // logs.cpp
 
     // What the Router acts on.
     std::list<std::unique_ptr<Proc>>& procs() { return procs_; }
     EventLoop& loop() { return loop_; }
+    ClusterCounters& counters() { return counters_; }
     void on_ready(Proc* p);
+    void on_heartbeat(Proc* p) { p->last_beat = Clock::now(); }  // health.cpp checks it
     void retire(Proc* p);
     // events.cpp: one event line, JSON or human ("worker N (pid P) human").
     void emit(Json event, const Proc* p, const std::string& human);
@@ -189,6 +216,25 @@ private:
     void advance_reload();
     void on_notify();
     Proc* find_by_pid(pid_t pid, bool walk_parents);
+    // probes and health checks (health.cpp)
+    void start_probe(Proc* p);
+    void start_health_checks();
+    void add_watchdog_env(ChildSpec& spec) const;
+    void check_watchdog();
+    void check_health();
+    // http.cpp: --http's pages
+    void setup_http();
+    HttpResponse http_page(const std::string& path);
+    std::string metrics_text();
+    int ready_workers() const;
+    // reload.cpp: a replacement of slot `id` ended before it was ready; true when the
+    // reload stopped (the old process serves on) and nothing is to be restarted
+    bool reload_failed(int id, pid_t pid, const ExitStatus& st, bool hung);
+    // logs.cpp: --log, --log-dir
+    void setup_logs();
+    void attach_logs(Proc* p);
+    // status.cpp: the last exit of slot `id` (0: the agent) for status
+    void note_exit(int id, const ExitStatus& st);
     // control socket (control.cpp)
     void setup_control();
     void on_control_accept();
@@ -247,6 +293,12 @@ private:
     std::optional<ExitStatus> last_worker_status_;
     int init_stop_signal_ = 0;
     bool waiting_for_agent_ = false;  // the workers start once the agent is ready
+    ClusterCounters counters_;
+    std::map<int, Json> last_exit_;  // by slot id (0: the agent)
+    Clock::time_point started_ = Clock::now();
+    std::unique_ptr<HttpServer> http_;
+    std::unique_ptr<ClusterLogs> logs_;  // --log / --log-dir
+    std::string reload_failure_;         // why the last reload stopped (canary), for status
 };
 
 }  // namespace ptool::cluster

@@ -46,7 +46,10 @@ void Router::on_channel(Proc* p, uint32_t events) {
         open = false;
     }
     int lost = p->channel.lost_handles();
-    for (auto& m : messages) on_message(p, p->channel.decode(std::move(m)));
+    for (auto& m : messages) {
+        master_.counters().ipc_bytes_in += static_cast<long long>(m.text.size());
+        on_message(p, p->channel.decode(std::move(m)));
+    }
     if (p->channel.lost_handles() != lost)
         master_.emit(Json{{"event", "handle_lost"}, {"worker_id", p->id}, {"pid", p->child.pid()}},
                      p, "did not receive a passed fd after 3 retransmissions (NODE_HANDLE_NACK)");
@@ -100,6 +103,7 @@ const Router::Rule Router::kRules[] = {
     {"cmd", "ptool:retire", &Router::on_retire},
     {"act", "suicide", &Router::on_retire},
     {"cmd", "ptool:send", &Router::on_send},
+    {"cmd", "ptool:heartbeat", &Router::on_heartbeat},
 };
 
 void Router::handle_message(Proc* p, IpcDecoded m) {
@@ -125,6 +129,10 @@ void Router::handle_message(Proc* p, IpcDecoded m) {
 
 void Router::on_online(Proc* p, const Json&, IpcDecoded&) {
     master_.on_ready(p);
+}
+
+void Router::on_heartbeat(Proc* p, const Json&, IpcDecoded&) {
+    master_.on_heartbeat(p);
 }
 
 void Router::on_retire(Proc* p, const Json&, IpcDecoded&) {
@@ -202,10 +210,12 @@ int Router::route(const Json& data, int fd, const RouteTarget& target, const Pro
         targets = {pick};
     }
     for (Proc* p : targets) deliver(p, data, fd);
+    master_.counters().messages_routed += static_cast<long long>(targets.size());
     return static_cast<int>(targets.size());
 }
 
 void Router::deliver(Proc* p, const Json& data, int fd) {
+    size_t before = p->channel.queued_bytes();
     try {
         if (fd >= 0)
             p->channel.send_handle(data, fd);  // later messages wait for the worker's ACK
@@ -214,6 +224,8 @@ void Router::deliver(Proc* p, const Json& data, int fd) {
     } catch (const SysError&) {
         return;  // the worker is going away; its exit is handled on its own
     }
+    size_t after = p->channel.queued_bytes();
+    if (after > before) master_.counters().ipc_bytes_out += static_cast<long long>(after - before);
 }
 
 void Router::flush_channels() {

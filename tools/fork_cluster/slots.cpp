@@ -13,53 +13,6 @@
 #include "libcommon/procs/procfs.hpp"
 #include "tools/fork_cluster/master.hpp"
 
-namespace ptool {
-
-std::optional<std::vector<std::string>> split_simple_command(std::string_view command) {
-    std::vector<std::string> words;
-    std::string word;
-    bool in_word = false;
-    for (size_t i = 0; i < command.size(); ++i) {
-        char c = command[i];
-        if (c == ' ' || c == '\t') {
-            if (in_word) words.push_back(std::move(word)), word.clear(), in_word = false;
-            continue;
-        }
-        in_word = true;
-        if (c == '\'') {
-            size_t end = command.find('\'', i + 1);
-            if (end == std::string_view::npos) return std::nullopt;
-            word.append(command.substr(i + 1, end - i - 1));
-            i = end;
-        } else if (c == '"') {
-            for (++i; i < command.size() && command[i] != '"'; ++i) {
-                if (command[i] == '$' || command[i] == '`') return std::nullopt;
-                if (command[i] == '\\' && i + 1 < command.size() &&
-                    std::string_view("$`\"\\").find(command[i + 1]) != std::string_view::npos)
-                    ++i;
-                word += command[i];
-            }
-            if (i >= command.size()) return std::nullopt;
-        } else if (c == '\\') {
-            if (i + 1 >= command.size() || command[i + 1] == '\n') return std::nullopt;
-            word += command[++i];
-        } else if (std::string_view("|&;<>()$`*?[]{}~#!\n\r").find(c) != std::string_view::npos) {
-            return std::nullopt;  // shell syntax
-        } else {
-            word += c;
-        }
-    }
-    if (in_word) words.push_back(std::move(word));
-    if (!words.empty() && words[0] == "exec") words.erase(words.begin());
-    // An assignment "A=b cmd" is shell syntax too.
-    if (words.empty() || words[0].empty() || words[0].starts_with("-") ||
-        words[0].find('=') != std::string::npos)
-        return std::nullopt;
-    return words;
-}
-
-}  // namespace ptool
-
 namespace ptool::cluster {
 
 // A worker's (or the agent's) spec up to its IPC channel: argv, its own process group,
@@ -129,7 +82,7 @@ Generation& Master::new_generation(int id, bool agent) {
     };
     g.sup = std::make_unique<Supervisor>(loop_, ChildSpec{}, policy_, budget_, std::move(hooks),
                                          agent ? agent_backoff_ : slot(id).backoff);
-    if (config_.ready != ClusterConfig::Ready::exec)
+    if (config_.ready == ClusterConfig::Ready::message)
         g.sup->set_ready_timeout(config_.ready_timeout, [this, &g] {
             Proc* p = g.proc;
             emit(Json{{"event", "ready_timeout"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p,
@@ -156,6 +109,8 @@ ChildSpec Master::launch_spec(int id, bool agent) {
     for (const auto& kv : ipc_child_env(channel_fd))
         spec.env_set.push_back(parse_env_assignment(kv));
     spec.env_set.push_back(parse_env_assignment(notify_->env_entry()));
+    if (logs_) spec.stdio[1] = spec.stdio[2] = StdioSpec::pipe();
+    add_watchdog_env(spec);
     return spec;
 }
 
@@ -173,7 +128,9 @@ void Master::on_started(Generation& g) {
     procs_.push_back(std::move(proc));
     loop_.watch_fd(p->channel.fd(), EPOLLIN, [this, p](uint32_t ev) { router_.on_channel(p, ev); });
     emit(Json{{"event", "fork"}, {"worker_id", g.id}, {"pid", p->child.pid()}}, p, "started");
+    if (logs_) attach_logs(p);
     if (config_.ready == ClusterConfig::Ready::exec) g.sup->mark_ready();
+    if (config_.ready == ClusterConfig::Ready::probe) start_probe(p);
 }
 
 void Master::start_slot(int id) {
@@ -207,18 +164,25 @@ bool Master::on_exit(Generation& g, const SupervisedExit& exit) {
          st.exited() ? "exited with code " + std::to_string(st.code())
                      : "killed by " + signal_name(st.signal()));
     if (p->channel.is_open()) loop_.unwatch_fd(p->channel.fd());
-    bool expected = p->state == Proc::State::stopping || p->retiring || shutting_down_;
+    note_exit(p->agent ? 0 : p->id, st);
+    bool expected =
+        (p->state == Proc::State::stopping && !p->hung) || p->retiring || shutting_down_;
     bool was_starting = p->state == Proc::State::starting;
     int id = p->id;
+    pid_t p_pid = p->child.pid();
     bool agent = p->agent;
+    bool failed = p->hung || !(st.exited() && st.code() == 0);
+    bool hung = p->hung;
+    bool replacement = !agent && id == reload_slot_ && !p->replace_me && (was_starting || hung);
+    if (logs_) logs_->detach(p);
     procs_.remove_if([p](const auto& q) { return q.get() == p; });
 
-    bool failed = !(st.exited() && st.code() == 0);
     if (reaps_orphans()) reap_orphans();  // they may have waited behind it
     if (shutting_down_) {
         if (procs_.empty()) stop_orphans();
         return false;
     }
+    if (replacement && reload_failed(id, p_pid, st, hung)) return false;
     if (!expected) last_failed_ = failed;
     bool slot_active = agent || slots_.count(id);
     bool others = std::any_of(procs_.begin(), procs_.end(), [&](const auto& q) {
@@ -250,6 +214,7 @@ void Master::on_exited(const Generation& g, const SupervisedExit& exit) {
         begin_shutdown(exit_code::failure);
     } else if (exit.next == SupervisedExit::Next::restart) {
         int id = g.agent ? 0 : g.id;
+        ++counters_.restarts;
         emit(Json{{"event", "restart"}, {"worker_id", id}, {"delay_ms", to_ms(exit.delay)}},
              nullptr,
              (id == 0 ? std::string("agent") : "worker " + std::to_string(id)) + " restarts in " +
@@ -277,6 +242,7 @@ void Master::on_proc_ready(Generation& g) {
     Proc* p = g.proc;
     if (p->state != Proc::State::starting) return;
     p->state = Proc::State::online;
+    p->last_beat = Clock::now();
     emit(Json{{"event", "online"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p, "online");
     for (auto& q : procs_)
         if (q.get() != p && q->id == p->id && q->agent == p->agent && q->replace_me)
@@ -307,6 +273,8 @@ void Master::retire(Proc* p) {
 
 void Master::reload() {
     if (shutting_down_) return;
+    ++counters_.reloads;
+    reload_failure_.clear();
     emit(Json{{"event", "reload"}, {"workers", slots_.size()}}, nullptr, "rolling reload");
     // Every worker older than this HUP goes, the one being replaced now included: its
     // replacement started before the HUP, so it is queued again.
@@ -366,9 +334,12 @@ int Master::scale(int workers) {
 
 void Master::on_notify() {
     while (auto msg = notify_->receive()) {
-        if (!msg->ready()) continue;
+        bool beat = msg->get("WATCHDOG") == "1";
+        if (!msg->ready() && !beat) continue;
         pid_t pid = msg->main_pid().value_or(msg->sender_pid);
-        if (Proc* p = find_by_pid(pid, true)) on_ready(p);
+        Proc* p = find_by_pid(pid, true);
+        if (p && beat) on_heartbeat(p);
+        if (p && msg->ready()) on_ready(p);
     }
 }
 

@@ -1,0 +1,110 @@
+// fork-cluster's "status" reply (pm2 jlist): per process its state, pid, uptime,
+// started_at (RFC 3339, ms), restarts, last_exit, rss_kb and cpu_ms from
+// /proc/PID/stat, and the master's own figures and counters (the /metrics source too).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "libcommon/core/error.hpp"
+#include "tools/fork_cluster/master.hpp"
+
+namespace ptool::cluster {
+
+ProcUsage read_proc_usage(pid_t pid) {
+    ProcUsage u;
+    std::string line;
+    try {
+        line = read_file("/proc/" + std::to_string(pid) + "/stat");
+    } catch (const Error&) {
+        return u;
+    }
+    size_t close = line.rfind(')');
+    if (close == std::string::npos) return u;
+    // Fields after "(comm)": state(3) ... utime(14) stime(15) ... rss(24), counted from 3.
+    const char* s = line.c_str() + close + 1;
+    unsigned long long f[22] = {};
+    int n = 0;
+    while (*s && n < 22) {
+        while (*s == ' ') ++s;
+        if (n == 0) {  // the state letter
+            while (*s && *s != ' ') ++s;
+        } else {
+            f[n] = std::strtoull(s, const_cast<char**>(&s), 10);
+        }
+        ++n;
+    }
+    if (n < 22) return u;
+    static const long ticks = ::sysconf(_SC_CLK_TCK);
+    static const long page_kb = ::sysconf(_SC_PAGESIZE) / 1024;
+    u.valid = true;
+    u.cpu_ms =
+        static_cast<long long>((f[11] + f[12]) * 1000 / static_cast<unsigned long long>(ticks));
+    u.rss_kb = static_cast<long long>(f[21]) * page_kb;
+    return u;
+}
+
+// A steady-clock instant as wall-clock time (the Procs keep steady time).
+std::chrono::system_clock::time_point wall_time(Clock::time_point t) {
+    auto ago = Clock::now() - t;
+    return std::chrono::system_clock::now() -
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(ago);
+}
+
+Json Master::status() {
+    auto now = Clock::now();
+    auto describe = [&](const Proc& p) {
+        auto slot = slots_.find(p.agent ? 0 : p.id);
+        ProcUsage u = read_proc_usage(p.child.pid());
+        auto last = last_exit_.find(p.agent ? 0 : p.id);
+        return Json{{"id", p.id},
+                    {"pid", p.child.pid()},
+                    {"state", p.state_name()},
+                    {"uptime_ms", to_ms(now - p.started)},
+                    {"started_at", utc_time_ms(wall_time(p.started))},
+                    {"restarts", slot == slots_.end() ? 0 : slot->second.backoff->restarts()},
+                    {"last_exit", last == last_exit_.end() ? Json(nullptr) : last->second},
+                    {"rss_kb", u.valid ? Json(u.rss_kb) : Json(nullptr)},
+                    {"cpu_ms", u.valid ? Json(u.cpu_ms) : Json(nullptr)}};
+    };
+    Json workers = Json::array();
+    Json agent = nullptr;
+    std::vector<const Proc*> sorted;
+    for (const auto& p : procs_) sorted.push_back(p.get());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Proc* a, const Proc* b) { return a->id < b->id; });
+    for (const Proc* p : sorted) {
+        if (p->agent)
+            agent = describe(*p);
+        else
+            workers.push_back(describe(*p));
+    }
+    Json listen = Json::array();
+    for (const auto& s : sockets_) listen.push_back(bound_address(s.get()));
+    ProcUsage self = read_proc_usage(::getpid());
+    Json master{{"pid", ::getpid()},
+                {"rss_kb", self.rss_kb},
+                {"cpu_ms", self.cpu_ms},
+                {"started_at", utc_time_ms(wall_time(started_))},
+                {"uptime_ms", to_ms(now - started_)},
+                {"reloads", counters_.reloads},
+                {"restarts", counters_.restarts},
+                {"messages_routed", counters_.messages_routed},
+                {"ipc_bytes_in", counters_.ipc_bytes_in},
+                {"ipc_bytes_out", counters_.ipc_bytes_out},
+                {"log_lines_dropped", counters_.log_dropped}};
+    Json out{{"ok", true},         {"pid", ::getpid()}, {"target_workers", target_workers_},
+             {"workers", workers}, {"agent", agent},    {"listen", listen},
+             {"master", master}};
+    if (!reload_failure_.empty()) out["reload_failed"] = reload_failure_;
+    return out;
+}
+
+void Master::note_exit(int id, const ExitStatus& st) {
+    last_exit_[id] = Json{{"code", st.exited() ? Json(st.code()) : Json(nullptr)},
+                          {"signal", st.exited() ? Json(nullptr) : Json(signal_name(st.signal()))},
+                          {"at", utc_time_ms(std::chrono::system_clock::now())}};
+}
+
+}  // namespace ptool::cluster
