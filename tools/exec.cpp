@@ -21,6 +21,7 @@
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
 #include "libcommon/launch/child_stop.hpp"
+#include "libcommon/launch/error_json.hpp"
 #include "libcommon/launch/event_loop.hpp"
 #include "libcommon/launch/launcher.hpp"
 #include "libcommon/launch/relay.hpp"
@@ -72,8 +73,10 @@ struct Result {
     std::optional<std::string> all;  // --all
     bool timed_out = false;
     const char* overflowed = nullptr;  // "stdout" / "stderr"
+    pid_t pid = 0;                     // 0: never started
     long long duration_ms = 0;
     std::string error;  // empty: none
+    int error_errno = 0;
 };
 
 void declare_exec(cli::OptionTable& t, Options& o) {
@@ -163,6 +166,7 @@ int exit_status_of(const Result& r, const TimeoutParity& parity) {
 void print_json(const Result& r, const std::string& encoding) {
     Json out;
     out["command"] = r.command;
+    out["pid"] = r.pid > 0 ? Json(r.pid) : Json(nullptr);
     bool signalled = r.status && !r.status->exited();
     out["code"] = r.status && !signalled ? Json(r.status->code()) : Json(nullptr);
     out["signal"] = signalled ? Json(signal_name(r.status->signal())) : Json(nullptr);
@@ -172,7 +176,11 @@ void print_json(const Result& r, const std::string& encoding) {
     out["timed_out"] = r.timed_out;
     out["max_buffer_exceeded"] = r.overflowed != nullptr;
     out["duration_ms"] = r.duration_ms;
-    out["error"] = r.error.empty() ? Json(nullptr) : Json(r.error);
+    bool ran = r.pid > 0;
+    out["user_ms"] = ran ? Json(r.status->user_time().count()) : Json(nullptr);
+    out["sys_ms"] = ran ? Json(r.status->system_time().count()) : Json(nullptr);
+    out["max_rss_kb"] = ran ? Json(r.status->max_rss_kb()) : Json(nullptr);
+    out["error"] = r.error.empty() ? Json(nullptr) : error_object(r.error, r.error_errno);
     write_or_die(STDOUT_FILENO, json_line(out));
 }
 
@@ -210,10 +218,12 @@ int run_exec(const Options& opts) {
         st.wait_status = e.exit_status() << 8;
         result.status = st;
         result.error = e.what();
+        result.error_errno = e.err();
         print_json(result, opts.encoding);
         return e.exit_status();
     }
     tree.watch(child);
+    result.pid = child.pid();
 
     bool exited = false;
     bool killing = false;

@@ -159,6 +159,7 @@ size_t kill_descendants(int sig, std::chrono::nanoseconds grace, pid_t keep) {
         int ms = static_cast<int>(std::clamp<long long>(left.count(), 0, kRescan.count()));
         ::poll(fds.data(), fds.size(), ms);
     }
+    reap_orphans(keep);  // what became a zombie after the last reaping
     return first;
 }
 

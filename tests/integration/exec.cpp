@@ -63,7 +63,7 @@ TEST_CASE("exec --max-buffer kills the command and keeps exactly max-buffer byte
     CHECK(ours["stdout"] == node["stdout"]);
     CHECK(ours["stdout"] == "y\ny\ny\ny\ny\n");
     CHECK(ours["max_buffer_exceeded"] == true);
-    CHECK(ours["error"] == "stdout maxBuffer length exceeded");
+    CHECK(ours["error"]["message"] == "stdout maxBuffer length exceeded");
     CHECK(ours["signal"] == "SIGTERM");
     auto r = run_ptool({"exec", "--max-buffer", "1k", "yes >&2"});
     CHECK(r.status == 1);
@@ -131,7 +131,7 @@ TEST_CASE("exec --file runs a program without a shell") {
     CHECK(r.err == "ptool exec: ptool-nosuch-program: No such file or directory\n");
     ours = exec_json({"--file", "ptool-nosuch-program"});
     CHECK(ours["code"] == 127);
-    CHECK(ours["error"] == "ptool-nosuch-program: No such file or directory");
+    CHECK(ours["error"]["message"] == "ptool-nosuch-program: No such file or directory");
     TempDir dir;
     r = run_ptool({"exec", "--file", dir.path().string()});
     CHECK(r.status == 126);

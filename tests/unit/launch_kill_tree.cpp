@@ -33,6 +33,7 @@ struct ChildAndGrandchild {
         child = ::fork();
         REQUIRE(child >= 0);
         if (child == 0) {
+            ::signal(SIGTERM, SIG_DFL);  // not Catch's handler: a TERM ends the copy quietly
             pid_t g = ::fork();
             if (g == 0) {
                 ::setsid();

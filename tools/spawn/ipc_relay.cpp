@@ -7,6 +7,7 @@
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/json_text.hpp"
 #include "libcommon/core/output.hpp"
+#include "libcommon/launch/error_json.hpp"
 #include "libcommon/launch/relay.hpp"
 
 namespace ptool {
@@ -43,9 +44,11 @@ bool IpcRelay::read_messages() {
         else if (d.kind == IpcDecoded::Kind::handle)  // the fd itself cannot be printed
             write_or_die(STDOUT_FILENO, json_line(d.data));
         else if (d.kind == IpcDecoded::Kind::invalid)
-            bad_message(
-                {{"event", "bad_message"}, {"from", "child"}, {"pid", pid_}, {"error", d.error}},
-                "ipc: message from the child dropped: " + d.error);
+            bad_message({{"event", "bad_message"},
+                         {"from", "child"},
+                         {"pid", pid_},
+                         {"error", error_object(d.error)}},
+                        "ipc: message from the child dropped: " + d.error);
     }
     if (!open) {
         loop_.unwatch_fd(channel_.fd());
@@ -125,9 +128,11 @@ void IpcRelay::on_line(std::string_view line, size_t dropped) {
     ++line_number_;
     std::string where = "stdin line " + std::to_string(line_number_) + ": ";
     auto drop = [&](const std::string& why) {
-        bad_message(
-            {{"event", "bad_message"}, {"from", "stdin"}, {"line", line_number_}, {"error", why}},
-            where + why);
+        bad_message({{"event", "bad_message"},
+                     {"from", "stdin"},
+                     {"line", line_number_},
+                     {"error", error_object(why)}},
+                    where + why);
     };
     if (dropped > 0) {
         drop(too_large_message(dropped, lines_.max()));

@@ -24,9 +24,7 @@ void declare_timeout_parity(cli::OptionTable& t, TimeoutParity& o) {
            o.kill_tree);
     t.flag("--preserve-status", "after a timeout, exit with the command's status, not 124",
            o.preserve_status);
-    t.flag("--foreground",
-           "keep the command in ptool's process group (tty access); the "
-           "timeout signals the command alone",
+    t.flag("--foreground", "stay in ptool's process group; the timeout signals the command alone",
            o.foreground);
     t.flag("-v,--verbose", "report each signal the timeout sends, on stderr", o.verbose);
 }

@@ -22,6 +22,7 @@
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
 #include "libcommon/launch/child_stop.hpp"
+#include "libcommon/launch/error_json.hpp"
 #include "libcommon/launch/event_loop.hpp"
 #include "libcommon/launch/ipc.hpp"
 #include "libcommon/launch/launcher.hpp"
@@ -188,7 +189,7 @@ int run_spawn(const Options& opts) {
     try {
         child = launch(spec);
     } catch (const LaunchError& e) {
-        events.emit({{"event", "error"}, {"error", e.what()}, {"exit_code", e.exit_status()}});
+        events.emit({{"event", "error"}, {"error", error_object(e)}, {"code", e.exit_status()}});
         throw;
     }
     if (ipc) ipc->child.reset();
