@@ -13,18 +13,15 @@ using namespace ptool::test;
 
 namespace {
 
-std::vector<std::string> listed_tools() {
-    std::vector<std::string> names;
-    std::istringstream in(run_ptool({"--list"}).out);
-    for (std::string line; std::getline(in, line);) names.push_back(line);
-    return names;
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     return lines;
+}
+
+std::vector<std::string> listed_tools() {
+    return lines_of(run_ptool({"--list"}).out);
 }
 
 }  // namespace
