@@ -4,7 +4,11 @@
 # PTOOL_STATIC_DEPS (the default) the binary needs only libc6, everything else is linked in.
 set(CPACK_PACKAGE_NAME ptool)
 set(CPACK_PACKAGE_VENDOR "the ptool authors")
-set(CPACK_PACKAGE_CONTACT "ptool maintainers <ptool@localhost>")
+# A placeholder: a distributor configures with -DCPACK_PACKAGE_CONTACT="Name <mail>"
+# (lintian's bogus-mail-host error is about this default).
+if(NOT CPACK_PACKAGE_CONTACT)
+  set(CPACK_PACKAGE_CONTACT "ptool maintainers <ptool@localhost>")
+endif()
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Node.js's process and byte tools for shell pipelines")
 set(CPACK_PACKAGE_DESCRIPTION
     "One native binary, busybox-style, that brings the process and byte tools of

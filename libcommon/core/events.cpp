@@ -2,14 +2,67 @@
 // events.hpp).
 #include "libcommon/core/events.hpp"
 
+#include <time.h>
+
+#include <cstdio>
+
 #include "libcommon/core/error.hpp"
 
 namespace ptool {
 
-std::string event_line(EventForm form, const Json& event, std::string_view human) {
+std::string rfc3339_ms(std::chrono::system_clock::time_point when) {
+    using namespace std::chrono;
+    auto ms = duration_cast<milliseconds>(when.time_since_epoch()).count();
+    time_t seconds = static_cast<time_t>(ms / 1000);
+    long millis = static_cast<long>(ms % 1000);
+    if (millis < 0) {  // before 1970: the second below, plus a positive fraction
+        millis += 1000;
+        --seconds;
+    }
+    struct tm tm {};
+    ::gmtime_r(&seconds, &tm);
+    char text[64];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    return text;
+}
+
+namespace {
+
+// `event` in the envelope: "ts" after a leading "event" (else last), a text "error" as
+// {"message": TEXT}. Spliced into the serialised text, so the event is never copied
+// (fork-cluster's message events carry whole worker messages).
+std::string json_event_line(const Json& event, std::chrono::system_clock::time_point when) {
+    if (!event.is_object() || event.contains("ts")) return json_line(event);
+    std::string text;
+    if (auto error = event.find("error"); error != event.end() && error->is_string()) {
+        Json fixed = event;
+        fixed["error"] = error_json(error->get_ref<const std::string&>());
+        text = json_text(fixed);
+    } else {
+        text = json_text(event);
+    }
+    std::string ts = "\"ts\":\"" + rfc3339_ms(when) + "\"";
+    if (event.empty()) {
+        text.insert(1, ts);
+    } else if (event.begin().key() == "event") {
+        size_t after =
+            std::string_view("{\"event\":").size() + json_text(event.begin().value()).size();
+        text.insert(after, "," + ts);
+    } else {
+        text.insert(text.size() - 1, "," + ts);
+    }
+    text += '\n';
+    return text;
+}
+
+}  // namespace
+
+std::string event_line(EventForm form, const Json& event, std::string_view human,
+                       std::chrono::system_clock::time_point when) {
     switch (form) {
         case EventForm::off: return {};
-        case EventForm::json: return json_line(event);
+        case EventForm::json: return json_event_line(event, when);
         case EventForm::human: break;
     }
     if (human.empty()) return {};

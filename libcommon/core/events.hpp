@@ -1,11 +1,14 @@
 // The one writer of event streams: what a tool reports as it runs (spawn's spawn/exit
 // events, fork-cluster's worker lifecycle) as one JSON line per event under --json,
-// else as a human line "ptool CMD: TEXT". Lines are written either at once (a write
+// else as a human line "ptool CMD: TEXT". Every JSON event gets the envelope of
+// man ptool(1), JSON OUTPUT, here and nowhere else: "ts" right after "event", and an
+// "error" given as text becomes {"message": TEXT}. Lines are written either at once (a write
 // error throws, as any output does) or, for a program that runs an event loop,
 // queued through an EventWriter that never blocks; there a write error is kept and
 // said once by finish(), never swallowed.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -58,7 +61,13 @@ private:
     std::unique_ptr<EventWriter> queue_;
 };
 
-// The line emit() writes for `event` in `form` ("" for off, or human without text).
-std::string event_line(EventForm form, const Json& event, std::string_view human);
+// The line emit() writes for `event` in `form` ("" for off, or human without text);
+// `when` is the JSON form's "ts".
+std::string event_line(
+    EventForm form, const Json& event, std::string_view human,
+    std::chrono::system_clock::time_point when = std::chrono::system_clock::now());
+
+// RFC 3339 in UTC with milliseconds: "2026-12-01T19:30:00.123Z".
+std::string rfc3339_ms(std::chrono::system_clock::time_point when);
 
 }  // namespace ptool

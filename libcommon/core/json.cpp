@@ -29,4 +29,10 @@ void append_json_line(std::string& out, const Json& value) {
     out += '\n';
 }
 
+Json error_json(std::string_view message, int errnum) {
+    Json error{{"message", message}};
+    if (errnum != 0) error["errno"] = errnum;
+    return error;
+}
+
 }  // namespace ptool

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -21,5 +22,9 @@ std::string json_text(const nlohmann::json& value);
 std::string json_line(const Json& value);
 // Appends json_text(value) and "\n" to `out` (hot loops reuse one string).
 void append_json_line(std::string& out, const Json& value);
+
+// The one shape of an error in --json output (man ptool(1), JSON OUTPUT):
+// {"message": TEXT}, plus "errno": N (errno(3)'s number) when a system call failed.
+Json error_json(std::string_view message, int errnum = 0);
 
 }  // namespace ptool

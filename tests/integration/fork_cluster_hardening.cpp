@@ -225,7 +225,7 @@ TEST_CASE("fork-cluster logs a worker's deeply nested message and keeps running"
               "open(sys.argv[1],\"rb\").read())' " +
                   shell_quote(msg) + "; exec sleep 30"});
     REQUIRE(m.wait_events("bad_message", 1));
-    CHECK(m.events_named("bad_message")[0]["error"].get<std::string>().find("nested") !=
+    CHECK(m.events_named("bad_message")[0]["error"]["message"].get<std::string>().find("nested") !=
           std::string::npos);
     CHECK(process_alive(m.pid()));
     kill(m.pid(), SIGTERM);

@@ -216,6 +216,7 @@ TEST_CASE("spawn --ipc --json: a bad stdin line is a bad_message event and not a
         REQUIRE_FALSE(e.is_discarded());
         if (e["event"] == "bad_message") {
             seen = true;
+            e.erase("ts");
             CHECK(e ==
                   json{{"event", "bad_message"},
                        {"from", "stdin"},
@@ -272,10 +273,10 @@ TEST_CASE("fork-cluster: hostile worker messages and control requests never stop
     auto bad = m.events_named("bad_message");
     CHECK(bad.size() == corpus.bad.size() + 1);
     for (const auto& e : bad) {
-        std::string why = e["error"];
+        std::string why = e["error"]["message"];
         CHECK(why.find("json.exception") == std::string::npos);
     }
-    CHECK(bad.back()["error"] ==
+    CHECK(bad.back()["error"]["message"] ==
           "message of 2097154 bytes is larger than the limit of 1048576 bytes; dropped");
     CHECK(m.events_named("message").back()["data"] == json{{"good", 1}});
     CHECK(m.events_named("exit").empty());  // the worker lives

@@ -281,7 +281,7 @@ TEST_CASE("spawn --json prints spawn and exit events with resource usage") {
     for (const char* key : {"duration_ms", "user_ms", "sys_ms", "max_rss_kb"})
         CHECK(exit[key].is_number_integer());
     CHECK(exit["max_rss_kb"].get<long>() > 0);
-    CHECK(lines[0].rfind("{\"event\":\"spawn\",\"pid\":", 0) == 0);
+    CHECK(lines[0].rfind("{\"event\":\"spawn\",\"ts\":", 0) == 0);
 }
 
 TEST_CASE("spawn --events FILE writes the events to the file") {

@@ -92,7 +92,9 @@ TEST_CASE("Report flushes buffered stdout before each message, so the order hold
 
 TEST_CASE("event lines: one JSON line per event, or PROGRAM: TEXT, or nothing") {
     Json event = {{"event", "exit"}, {"pid", 7}};
-    CHECK(event_line(EventForm::json, event, "exited") == "{\"event\":\"exit\",\"pid\":7}\n");
+    auto when = std::chrono::system_clock::time_point(std::chrono::milliseconds(1764617400123));
+    CHECK(event_line(EventForm::json, event, "exited", when) ==
+          "{\"event\":\"exit\",\"ts\":\"2025-12-01T19:30:00.123Z\",\"pid\":7}\n");
     CHECK(event_line(EventForm::human, event, "exited") == "ptool: exited\n");
     CHECK(event_line(EventForm::human, event, "").empty());
     CHECK(event_line(EventForm::off, event, "exited").empty());
@@ -111,7 +113,13 @@ TEST_CASE("EventStream writes each event at once in its form") {
         off.emit({{"event", "spawn"}}, "started");
         CHECK(json.finish(0));
     }
-    CHECK(test::read_file(path) == "{\"event\":\"spawn\",\"pid\":1}\nptool: started\n");
+    auto lines = test::read_file(path);
+    auto nl = lines.find('\n');
+    REQUIRE(nl != std::string::npos);
+    auto first = nlohmann::json::parse(lines.substr(0, nl));
+    CHECK(first["event"] == "spawn");
+    CHECK(first["pid"] == 1);
+    CHECK(lines.substr(nl + 1) == "ptool: started\n");
 }
 
 TEST_CASE("EventStream reports a write error: thrown at once, or said by finish when queued") {

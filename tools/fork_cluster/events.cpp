@@ -8,7 +8,7 @@
 namespace ptool::cluster {
 
 std::string json_drop_notice(size_t dropped) {
-    return json_line(Json{{"event", "events_dropped"}, {"count", dropped}});
+    return event_line(EventForm::json, Json{{"event", "events_dropped"}, {"count", dropped}}, {});
 }
 
 std::string text_drop_notice(size_t dropped) {
