@@ -10,7 +10,9 @@ namespace ptool {
 
 UserGroup parse_user_group(std::string_view text, std::string_view option) {
     auto bad = [&](const std::string& why) {
-        return UsageError(std::string(option) + " " + std::string(text) + ": " + why);
+        std::string what =
+            option.empty() ? std::string(text) : std::string(option) + " " + std::string(text);
+        return UsageError(what + ": " + why);
     };
     size_t colon = text.find(':');
     std::string_view user_text = text.substr(0, colon);
@@ -39,8 +41,10 @@ void apply_run_as(const RunAs& run_as, ChildSpec& spec, Supplementary groups) {
             for (auto [key, value] : {std::pair<const char*, std::string>{"HOME", u->home},
                                       {"USER", u->name},
                                       {"LOGNAME", u->name}}) {
-                bool given = std::any_of(run_as.env.begin(), run_as.env.end(),
-                                         [&](const auto& kv) { return kv.first == key; });
+                bool given =
+                    std::any_of(run_as.env.begin(), run_as.env.end(),
+                                [&](const auto& kv) { return kv.first == key; }) ||
+                    std::find(run_as.unset.begin(), run_as.unset.end(), key) != run_as.unset.end();
                 if (!given) spec.env_set.emplace_back(key, value);
             }
     }

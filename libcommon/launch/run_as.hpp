@@ -24,7 +24,8 @@ struct UserGroup {
     std::string home;
     std::string text;  // as given, for messages
 };
-// Throws UsageError "OPTION USER[:GROUP]: why" (unknown user or group, no group).
+// Throws UsageError "OPTION USER[:GROUP]: why" (unknown user or group, no group);
+// `option` empty: "USER[:GROUP]: why" (the option layer names the option itself).
 UserGroup parse_user_group(std::string_view text, std::string_view option);
 
 struct RunAs {
@@ -38,7 +39,7 @@ enum class Supplementary { none, of_user };
 // Adds `run_as` to `spec`: its cwd (failures named after "--cwd"), the unset
 // variables, then the set ones; with a user, its uid and gid, and as supplementary
 // groups either none but the gid or the user's initgroups(3) list; HOME, USER and
-// LOGNAME of a named user unless --env sets them.
+// LOGNAME of a named user unless --env sets or --unset removes them.
 void apply_run_as(const RunAs& run_as, ChildSpec& spec, Supplementary groups);
 
 }  // namespace ptool

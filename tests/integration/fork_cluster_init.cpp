@@ -20,14 +20,15 @@ TEST_CASE("one worker never restarted: the master exits with its exact status, a
               .status == 1);
 }
 
-TEST_CASE("--init refuses more than one worker and an agent") {
+TEST_CASE("fork-cluster --init refuses more than one worker and an agent") {
     auto r = run_ptool({"fork-cluster", "--init", "-w", "2", "--", "true"});
     CHECK(r.status == 2);
     CHECK(r.err.find("--init runs exactly one worker") != std::string::npos);
     CHECK(run_ptool({"fork-cluster", "--init", "--agent", "sleep 1", "--", "true"}).status == 2);
 }
 
-TEST_CASE("--init passes the stop signal it got on and exits with the worker's status") {
+TEST_CASE(
+    "fork-cluster --init passes the stop signal it got on and exits with the worker's status") {
     TempDir dir;
     std::string script = "trap 'exit 7' INT; trap 'echo hup >> " + dir / "hups" + "' HUP; touch " +
                          dir / "up" + "; while :; do sleep 0.05; done";
@@ -40,7 +41,7 @@ TEST_CASE("--init passes the stop signal it got on and exits with the worker's s
     CHECK(m.wait_exit() == 7);
 }
 
-TEST_CASE("--init killed by TERM without a trap exits 128+15, as tini") {
+TEST_CASE("fork-cluster --init killed by TERM without a trap exits 128+15, as tini") {
     TempDir dir;
     Master m({"--init", "--", "sh", "-c", "touch " + dir / "up" + "; exec sleep 100"});
     REQUIRE(wait_until([&] { return std::filesystem::exists(dir / "up"); }, 20s));
@@ -48,7 +49,7 @@ TEST_CASE("--init killed by TERM without a trap exits 128+15, as tini") {
     CHECK(m.stop() == 128 + SIGTERM);
 }
 
-TEST_CASE("--init reaps the orphans its worker leaves") {
+TEST_CASE("fork-cluster --init reaps the orphans its worker leaves") {
     TempDir dir;
     // The inner sh starts a short sleep and exits: the sleep is re-parented to the master.
     std::string script = "sh -c 'sleep 0.2 & echo $! > " + dir / "orphan" + "'; exec sleep 100";
@@ -74,8 +75,8 @@ TEST_CASE("workers run in --cwd with --env set and --unset removed") {
     CHECK(m.stop() == 0);
 }
 
-TEST_CASE("--user runs the workers as that user with no supplementary groups") {
-    if (geteuid() != 0) SKIP("needs root");
+TEST_CASE("fork-cluster --user runs the workers as that user with no supplementary groups") {
+    REQUIRE(geteuid() == 0);  // as daemonize_security: the suite runs as root
     TempDir dir;
     std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
     std::string out = dir / "out";

@@ -153,7 +153,9 @@ TEST_CASE("fork-cluster sends WATCHDOG=1 when WATCHDOG_USEC is set and WATCHDOG_
     CHECK(m.stop() == 0);
 }
 
-TEST_CASE("--emit-systemd prints a socket unit and a Type=notify service systemd-analyze accepts") {
+TEST_CASE(
+    "fork-cluster --emit-systemd prints a socket unit and a Type=notify service systemd-analyze "
+    "accepts") {
     auto r = run_ptool({"fork-cluster", "--emit-systemd", "web", "-w", "2", "--listen",
                         "127.0.0.1:8080", "--listen", "[::1]:8081", "--", "node", "server.js"});
     REQUIRE(r.status == 0);
@@ -162,8 +164,8 @@ TEST_CASE("--emit-systemd prints a socket unit and a Type=notify service systemd
     REQUIRE(socket_at == 0);
     REQUIRE(service_at != std::string::npos);
     std::string socket = r.out.substr(0, service_at), service = r.out.substr(service_at);
-    for (const char* line : {"ListenStream=127.0.0.1:8080\n", "ListenStream=[::1]:8081\n",
-                             "FileDescriptorName=web\n"})
+    for (const char* line :
+         {"ListenStream=127.0.0.1:8080\n", "ListenStream=[::1]:8081\n", "FileDescriptorName=web\n"})
         CHECK(socket.find(line) != std::string::npos);
     for (const char* line : {"Type=notify\n", "NotifyAccess=main\n", "KillMode=mixed\n",
                              "Restart=on-failure\n", "Requires=web.socket\n"})

@@ -80,7 +80,7 @@ bool run_schedule(const StopSchedule& schedule, const std::function<void(int)>& 
 
 StopSchedule parse_stop_schedule(std::string_view text, int stop_signal) {
     auto bad = [&](const std::string& why) {
-        return UsageError("--retry " + std::string(text) + ": " + why);
+        return UsageError(std::string(text) + ": " + why);  // after "--retry: "
     };
     auto parse_wait = [&](std::string_view item) -> Duration {
         if (item.find_first_not_of("0123456789") == std::string_view::npos && !item.empty()) {

@@ -22,7 +22,7 @@ void declare_systemd_options(cli::OptionTable& t, ClusterConfig& c) {
              "run the workers and the agent as USER (its group, or GROUP; no supplementary "
              "groups)",
              cli::Kind::string,
-             [&c](std::string_view text) { c.run_as.user = parse_user_group(text, "--user"); });
+             [&c](std::string_view text) { c.run_as.user = parse_user_group(text, ""); });
     t.string("--emit-systemd", "NAME",
              "print NAME.socket and a Type=notify NAME.service for this command line, and "
              "exit",
