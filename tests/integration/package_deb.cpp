@@ -60,7 +60,10 @@ TEST_CASE("the .deb installs ptool with its man pages and docs, and removes clea
     auto contents = run({"dpkg-deb", "-c", deb});
     for (const char* path :
          {"./usr/bin/ptool", "./usr/share/man/man1/ptool-hashfile.1.gz",
-          "./usr/share/doc/ptool/copyright", "./usr/share/doc/ptool/changelog.gz"})
+          "./usr/share/doc/ptool/copyright", "./usr/share/doc/ptool/changelog.gz",
+          "./usr/share/bash-completion/completions/ptool",
+          "./usr/share/zsh/vendor-completions/_ptool",
+          "./usr/share/fish/vendor_completions.d/ptool.fish"})
         CHECK(contents.out.find(path) != std::string::npos);
     CHECK(contents.out.find("./usr/bin/pstree") == std::string::npos);
 
