@@ -17,11 +17,16 @@ ServiceNotifier ServiceNotifier::from_environment() {
     const char* usec_text = std::getenv("WATCHDOG_USEC");
     const char* pid_text = std::getenv("WATCHDOG_PID");
     if (address && (address[0] == '/' || address[0] == '@')) out.address_ = address;
-    auto usec = usec_text ? parse_int(usec_text) : std::nullopt;
-    auto pid = pid_text ? parse_int(pid_text) : std::nullopt;
-    bool ours = !pid_text || (pid && *pid == ::getpid());
-    if (out.enabled() && usec && *usec > 0 && ours)
-        out.watchdog_ = std::chrono::microseconds(*usec / 2);
+    // Plain numbers, not optionals: g++ 12 -O3 takes an optional from a ?: for uninitialized.
+    long long usec = 0;
+    if (usec_text)
+        if (auto v = parse_int(usec_text)) usec = *v;
+    bool ours = true;
+    if (pid_text) {
+        auto pid = parse_int(pid_text);
+        ours = pid && *pid == ::getpid();
+    }
+    if (out.enabled() && usec > 0 && ours) out.watchdog_ = std::chrono::microseconds(usec / 2);
     for (const char* name : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"}) ::unsetenv(name);
     return out;
 }
