@@ -40,6 +40,15 @@ bool skip_field(std::string_view& text) {
     return true;
 }
 
+// The next field as a number (left 0 when it is not one); false when there is none.
+template <typename T>
+bool take_field(std::string_view& text, T& value) {
+    std::string_view field = text;
+    if (!skip_field(text)) return false;
+    if (!take_number(field, value)) value = 0;
+    return true;
+}
+
 std::optional<pid_t> parse_pid_name(const char* name) {
     pid_t pid = 0;
     const char* end = name + std::char_traits<char>::length(name);
@@ -89,6 +98,29 @@ ssize_t read_small_file(int dirfd, const char* path, std::string& buffer, size_t
     return static_cast<ssize_t>(got);
 }
 
+// The first line of PID/attr/current without its last byte, as psmisc shows it
+// (empty when there is no security module to answer).
+std::string read_security_context(int dirfd, const std::string& path, std::string& buffer) {
+    ssize_t n = read_small_file(dirfd, path.c_str(), buffer, 0);
+    if (n <= 0) return {};
+    std::string_view text(buffer.data(), size_t(n));
+    if (size_t newline = text.find('\n'); newline != std::string_view::npos)
+        text = text.substr(0, newline + 1);
+    text = text.substr(0, text.find('\0'));
+    return text.empty() ? std::string() : std::string(text.substr(0, text.size() - 1));
+}
+
+// status's "VmRSS:   1234 kB" (none for a kernel thread: 0).
+uint64_t parse_vm_rss(std::string_view status) {
+    size_t at = status.find("\nVmRSS:");
+    if (at == std::string_view::npos) return 0;
+    std::string_view rest = status.substr(at + 7);
+    rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+    uint64_t kb = 0;
+    std::from_chars(rest.data(), rest.data() + rest.size(), kb);
+    return kb;
+}
+
 std::string path_in(pid_t pid, std::string_view leaf) {
     char digits[16];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, pid);
@@ -106,6 +138,9 @@ void read_threads(int dirfd, ProcessInfo& proc, const ProcReadOptions& options,
     for (pid_t tid : read_pid_entries(taskfd.get())) {
         if (tid == proc.pid) continue;
         ThreadInfo thread{tid, proc.comm};
+        if (options.security_context)
+            proc.thread_security_contexts.push_back(
+                read_security_context(taskfd.get(), path_in(tid, "attr/current"), buffer));
         if (options.thread_names) {
             std::string stat = path_in(tid, "stat");
             ssize_t n = read_small_file(taskfd.get(), stat.c_str(), buffer, 0);
@@ -135,14 +170,33 @@ std::optional<StatLine> parse_stat_line(std::string_view line) {
     out.state = rest[1];
     rest.remove_prefix(2);
     if (!take_number(rest, out.ppid) || !take_number(rest, out.pgid)) return std::nullopt;
-    // Fields 6..19, then num_threads (20), itrealvalue (21), starttime (22).
-    for (int field = 6; field <= 19; ++field)
+    // session (6), tty_nr (7), fields 8..13, utime (14), stime (15), fields 16..19,
+    // num_threads (20), itrealvalue (21), starttime (22), vsize (23), rss (24).
+    if (!take_field(rest, out.sid) || !take_field(rest, out.tty_nr)) return std::nullopt;
+    for (int field = 8; field <= 13; ++field)
         if (!skip_field(rest)) return std::nullopt;
-    std::string_view threads_field = rest;
-    if (!take_number(threads_field, out.num_threads)) out.num_threads = 0;
-    if (!skip_field(rest) || !skip_field(rest)) return std::nullopt;
+    if (!take_field(rest, out.utime) || !take_field(rest, out.stime)) return std::nullopt;
+    for (int field = 16; field <= 19; ++field)
+        if (!skip_field(rest)) return std::nullopt;
+    if (!take_field(rest, out.num_threads) || !skip_field(rest)) return std::nullopt;
     if (!take_number(rest, out.start_time)) return std::nullopt;
+    if (skip_field(rest)) take_field(rest, out.rss);
     return out;
+}
+
+uint64_t read_namespace_inode(int dirfd, pid_t pid, size_t type) {
+    std::string path = path_in(pid, "ns/");
+    path += kNamespaceNames[type];
+    char link[64];
+    ssize_t n = ::readlinkat(dirfd, path.c_str(), link, sizeof link);
+    if (n <= 0 || size_t(n) >= sizeof link) return 0;
+    std::string_view text(link, size_t(n));
+    size_t open = text.find(":[");
+    if (open == std::string_view::npos || text.back() != ']') return 0;
+    uint64_t inode = 0;
+    auto [end, ec] = std::from_chars(text.data() + open + 2, text.data() + text.size() - 1, inode);
+    if (ec != std::errc() || end != text.data() + text.size() - 1) return 0;
+    return inode;
 }
 
 std::vector<ProcessInfo> read_process_table(const ProcReadOptions& options) {
@@ -164,11 +218,26 @@ std::vector<ProcessInfo> read_process_table(const ProcReadOptions& options) {
         proc.pid = pid;
         proc.ppid = line->ppid;
         proc.pgid = line->pgid;
+        proc.sid = line->sid;
         proc.uid = st.st_uid;
         proc.state = line->state;
         proc.num_threads = line->num_threads;
+        proc.tty_nr = line->tty_nr;
         proc.start_time = line->start_time;
-        proc.comm = line->comm;
+        proc.cpu_ticks = line->utime + line->stime;
+        proc.rss_pages = line->rss;
+        proc.comm = line->comm;  // `line` points into `buffer`: read nothing before this
+        if (options.exact_rss) {
+            path = path_in(pid, "status");
+            n = read_small_file(dirfd.get(), path.c_str(), buffer, 0);
+            if (n > 0) proc.rss_kb = parse_vm_rss(std::string_view(buffer.data(), size_t(n)));
+        }
+        for (size_t type = 0; type < kNamespaceTypes; ++type)
+            if (options.namespaces & (1u << type))
+                proc.namespaces[type] = read_namespace_inode(dirfd.get(), pid, type);
+        if (options.security_context)
+            proc.security_context =
+                read_security_context(dirfd.get(), path_in(pid, "attr/current"), buffer);
         if (options.threads && proc.num_threads != 1)
             read_threads(dirfd.get(), proc, options, buffer);
         if (options.cmdline) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libcommon/core/fd.hpp"
+#include "tools/pstree/json_tree.hpp"
 
 using namespace ptool;
 
@@ -114,14 +115,14 @@ TEST_CASE("ProcessTree lists threads as braced children of their process") {
     CHECK(layout(table, TreeStyle{}) == "init---app---2*[{worker}]\n");
 }
 
-TEST_CASE("process_tree_json nests children and names threads by tid") {
+TEST_CASE("JsonTreeWriter nests children and names threads by tid") {
     std::vector<ProcessInfo> table{proc(1, 0, "init", std::string("init\0", 5)), proc(7, 1, "app")};
     table[1].threads = {{8, "worker"}};
     ProcessTree tree(table, false, false, std::string::npos);
     tree.adopt_orphans(1);
     tree.sort_children();
-    std::map<uid_t, std::string> users;
-    auto j = process_tree_json(tree.find(1), users);
+    JsonTreeWriter writer(kDefaultJsonFields);
+    auto j = writer.tree(tree.find(1));
     CHECK(j["pid"] == 1);
     CHECK(j["cmdline"] == nlohmann::ordered_json::array({"init"}));
     REQUIRE(j["children"].size() == 1);

@@ -11,14 +11,18 @@ ProcessTree::ProcessTree(const std::vector<ProcessInfo>& table, bool args, bool 
                          size_t args_limit)
     : by_pid_(by_pid) {
     for (const ProcessInfo& proc : table) {
-        for (const ThreadInfo& thread : proc.threads) {
+        for (size_t i = 0; i < proc.threads.size(); ++i) {
+            const ThreadInfo& thread = proc.threads[i];
             std::string name = "{" + thread.name.substr(0, kCommLen) + "}";
             ProcNode& node = add(name, thread.tid, proc.pid, proc.pgid, proc.uid, true);
             node.info = &proc;
+            if (i < proc.thread_security_contexts.size())
+                node.security_context = proc.thread_security_contexts[i];
             if (args) set_args(node, name + '\0');
         }
         ProcNode& node = add(proc.comm, proc.pid, proc.ppid, proc.pgid, proc.uid, false);
         node.info = &proc;
+        node.security_context = proc.security_context;
         if (proc.cmdline) {
             std::string args = proc.cmdline->substr(0, args_limit);
             if (!args.empty()) args += '\0';
@@ -53,6 +57,28 @@ ProcNode* ProcessTree::find(pid_t pid) const {
 
 void ProcessTree::trim_to_parents(ProcNode* node) {
     for (; node->parent; node = node->parent) node->parent->children.assign(1, node);
+}
+
+std::vector<ProcessTree::NamespaceGroup> ProcessTree::group_by_namespace(size_t type) {
+    std::vector<NamespaceGroup> groups;
+    auto visit = [&](auto& self, ProcNode* node) -> void {
+        uint64_t inode = node_namespace(node, type);
+        if (!node->parent || node_namespace(node->parent, type) != inode) {
+            auto it = std::find_if(groups.begin(), groups.end(),
+                                   [&](const NamespaceGroup& g) { return g.inode == inode; });
+            if (it == groups.end()) it = groups.insert(groups.end(), NamespaceGroup{inode, {}});
+            it->roots.push_back(node);
+            if (node->parent) {
+                auto& siblings = node->parent->children;
+                siblings.erase(std::find(siblings.begin(), siblings.end(), node));
+                node->parent = nullptr;
+            }
+        }
+        std::vector<ProcNode*> kids = node->children;  // a child may leave the list
+        for (ProcNode* child : kids) self(self, child);
+    };
+    if (ProcNode* init = find(1)) visit(visit, init);
+    return groups;
 }
 
 ProcNode& ProcessTree::add(const std::string& comm, pid_t pid, pid_t ppid, pid_t pgid, uid_t uid,
@@ -113,6 +139,9 @@ void ProcessTree::set_args(ProcNode& node, std::string args) {
 bool TreeWriter::tree_equal(const ProcNode* a, const ProcNode* b) const {
     if (a->comm != b->comm) return false;
     if (style_.uid_changes && a->uid != b->uid) return false;
+    if (style_.ns_changes)
+        for (size_t type = 0; type < kNamespaceTypes; ++type)
+            if (node_namespace(a, type) != node_namespace(b, type)) return false;
     if (a->children.size() != b->children.size()) return false;
     for (size_t i = 0; i < a->children.size(); ++i)
         if (!tree_equal(a->children[i], b->children[i])) return false;
@@ -123,6 +152,34 @@ const std::string& TreeWriter::user_label(uid_t uid) {
     auto [it, fresh] = users_.try_emplace(uid);
     if (fresh) it->second = user_name(uid).value_or("");
     return it->second;
+}
+
+void TreeWriter::out_ns_changes(const ProcNode* current, int& info) {
+    if (!current->parent) return;
+    for (size_t type = 0; type < kNamespaceTypes; ++type) {
+        uint64_t mine = node_namespace(current, type);
+        uint64_t parents = node_namespace(current->parent, type);
+        if (mine == 0 || parents == 0 || mine == parents) continue;
+        out_char(info++ ? ',' : '(');
+        out_string(kNamespaceNames[type]);
+    }
+}
+
+// psmisc's out_scontext: the context between a backquote and a quote, unescaped.
+void TreeWriter::out_security_context(const ProcNode* current, int& info) {
+    out_char(info++ ? ',' : '(');
+    out_char('`');
+    out_string(current->security_context);
+    out_char('\'');
+}
+
+// psmisc's colours by age: green under a minute, yellow under an hour, then red.
+const char* TreeWriter::age_color(const ProcNode* current) const {
+    double age = 0;  // a "?" placeholder counts as new
+    if (current->info)
+        age = style_.uptime - double(current->info->start_time) / style_.ticks_per_second;
+    int seconds = age < 0 ? 0 : static_cast<int>(age);
+    return seconds < 60 ? "\033[32m" : seconds < 3600 ? "\033[33m" : "\033[31m";
 }
 
 void TreeWriter::dump_tree(ProcNode* current, int level, int rep, bool leaf, bool last,
@@ -139,6 +196,7 @@ void TreeWriter::dump_tree(ProcNode* current, int level, int rep, bool leaf, boo
         add = out_int(rep) + 2;
         out_string("*[");
     }
+    if (style_.color_age) out_.write(age_color(current));
     if (current->highlight && !bold_.first.empty()) put_bold(bold_.first);
     const bool print_args = style_.arguments;
     int info = print_args ? 1 : 0;
@@ -160,6 +218,8 @@ void TreeWriter::dump_tree(ProcNode* current, int level, int rep, bool leaf, boo
         else
             out_int(current->uid);
     }
+    if (style_.ns_changes) out_ns_changes(current, info);
+    if (style_.security_context) out_security_context(current, info);
     if ((print_args && current->argc < 0) || (!print_args && info)) out_char(')');
     if (current->highlight && !bold_.second.empty()) put_bold(bold_.second);
     if (print_args) {
@@ -177,7 +237,10 @@ void TreeWriter::dump_tree(ProcNode* current, int level, int rep, bool leaf, boo
             }
         }
     }
-    if (print_args || current->children.empty()) {
+    if (style_.color_age) out_.write("\033[0m");
+    // -Z lays the tree out as -a does: one line per process, only threads merged.
+    const bool line_each = print_args || style_.security_context;
+    if (line_each || current->children.empty()) {
         while (closing--) out_char(']');
         out_newline();
     }
@@ -209,8 +272,8 @@ void TreeWriter::dump_tree(ProcNode* current, int level, int rep, bool leaf, boo
         return count;
     };
 
-    if (print_args) {
-        width_[size_t(level)] = 1 + (comm_len > 1 ? 0 : -1);
+    if (line_each) {
+        width_[size_t(level)] = (print_args ? 1 : 0) + (comm_len > 1 ? 0 : -1);
         for (size_t i = 0; i < kids.size(); i = next_alive(i)) {
             if (compact_ && kids[i]->thread) {
                 int count = compact_after(i);
@@ -239,36 +302,6 @@ void TreeWriter::dump_tree(ProcNode* current, int level, int rep, bool leaf, boo
                   closing + (count ? 1 : 0));
     }
 }
-nlohmann::ordered_json process_tree_json(const ProcNode* node,
-                                         std::map<uid_t, std::string>& users) {
-    nlohmann::ordered_json j;
-    const ProcessInfo* info = node->info && !node->thread ? node->info : nullptr;
-    j["pid"] = node->pid;
-    j["ppid"] = info ? info->ppid : 0;
-    j["name"] = node->comm;
-    auto& cmdline = j["cmdline"] = nlohmann::ordered_json::array();
-    if (info && info->cmdline) {
-        std::string_view rest = *info->cmdline;
-        while (!rest.empty()) {
-            size_t end = std::min(rest.find('\0'), rest.size());
-            cmdline.push_back(std::string(rest.substr(0, end)));
-            rest.remove_prefix(std::min(end + 1, rest.size()));
-        }
-    }
-    auto [it, fresh] = users.try_emplace(node->uid);
-    if (fresh) it->second = user_name(node->uid).value_or(std::to_string(node->uid));
-    j["user"] = it->second;
-    j["state"] = std::string(1, info ? info->state : '?');
-    auto& threads = j["threads"] = nlohmann::ordered_json::array();
-    if (info)
-        for (const ThreadInfo& thread : info->threads)
-            threads.push_back({{"tid", thread.tid}, {"name", thread.name}});
-    auto& children = j["children"] = nlohmann::ordered_json::array();
-    for (const ProcNode* child : node->children)
-        if (!child->thread) children.push_back(process_tree_json(child, users));
-    return j;
-}
-
 void collect_user_roots(ProcNode* node, uid_t uid, std::vector<ProcNode*>& roots) {
     if (!node) return;
     if (node->uid == uid) {

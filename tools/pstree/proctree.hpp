@@ -1,13 +1,12 @@
 // The process table as psmisc links it into a tree, and psmisc pstree's text
 // layout of that tree (box drawing, compaction "N*[name]", threads "{name}",
-// truncation at the terminal width), byte for byte; plus its --json form.
+// truncation at the terminal width), byte for byte.
 #pragma once
 
 #include <sys/types.h>
 
 #include <deque>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,7 +45,8 @@ struct ProcNode {
     int argc = 0;  // -a: -1 when the cmdline is empty (shown in parentheses)
     std::string args;
     std::vector<std::string_view> argv;
-    const ProcessInfo* info = nullptr;
+    std::string_view security_context;  // -Z: the process's or thread's own
+    const ProcessInfo* info = nullptr;  // a thread's is its process's; null for a "?"
     ProcNode* parent = nullptr;
     std::vector<ProcNode*> children;
 };
@@ -67,6 +67,15 @@ public:
     // -s: each ancestor keeps only the child on the path to `node`.
     static void trim_to_parents(ProcNode* node);
 
+    // -N: psmisc's sort_by_namespace. From pid 1 down, each process whose namespace of
+    // `type` differs from its parent's (or that has no parent) is cut from its parent
+    // and becomes a root of its namespace's group; groups in the order first met.
+    struct NamespaceGroup {
+        uint64_t inode = 0;
+        std::vector<ProcNode*> roots;
+    };
+    std::vector<NamespaceGroup> group_by_namespace(size_t type);
+
 private:
     ProcNode& add(const std::string& comm, pid_t pid, pid_t ppid, pid_t pgid, uid_t uid,
                   bool thread);
@@ -80,14 +89,25 @@ private:
     std::unordered_map<pid_t, ProcNode*> nodes_;
 };
 
-// How TreeWriter lays the tree out: pstree's -a -p -g -u -n, compaction (not -c
-// and not -p), truncation at `width` (not -l), the line-drawing set, and the
-// terminal's bold on/off strings for highlighted processes.
+// The namespace inode of `node` (0 for a "?" placeholder or an unread link).
+inline uint64_t node_namespace(const ProcNode* node, size_t type) {
+    return node->info ? node->info->namespaces[type] : 0;
+}
+
+// How TreeWriter lays the tree out: pstree's -a -p -g -u -S -Z -C age -n,
+// compaction (not -c and not -p), truncation at `width` (not -l), the
+// line-drawing set, and the terminal's bold on/off strings for highlighted
+// processes.
 struct TreeStyle {
     bool arguments = false;
     bool pids = false;
     bool pgids = false;
     bool uid_changes = false;
+    bool ns_changes = false;
+    bool security_context = false;
+    bool color_age = false;
+    double uptime = 0;  // -C age: seconds since boot, and the clock's ticks per second
+    double ticks_per_second = 100;
     bool numeric_sort = false;
     bool compact = true;
     bool truncate = true;
@@ -113,6 +133,9 @@ public:
                    int closing);
 
     void put_raw(char c) { out_.put(c); }
+    // Text counted in columns as the tree is (psmisc writes -N's headers so: their
+    // width is taken from the first line that follows).
+    void put_counted(std::string_view s) { out_string(s); }
 
 private:
     void out_char(char c) {
@@ -167,6 +190,10 @@ private:
     }
     void put_bold(const std::string& s) { out_.write(s); }
     bool tree_equal(const ProcNode* a, const ProcNode* b) const;
+    // The labels -S, -Z add inside the parentheses; `info` counts what is there already.
+    void out_ns_changes(const ProcNode* current, int& info);
+    void out_security_context(const ProcNode* current, int& info);
+    const char* age_color(const ProcNode* current) const;
     const std::string& user_label(uid_t uid);
 
     OutputBuffer& out_;
@@ -182,10 +209,6 @@ private:
     std::vector<char> more_;
     std::map<uid_t, std::string> users_;
 };
-
-// --json: the tree under `node`, uncompacted; threads listed by tid with their names.
-// `users` caches uid -> name across calls.
-nlohmann::ordered_json process_tree_json(const ProcNode* node, std::map<uid_t, std::string>& users);
 
 // Subtrees owned by `uid`, outermost first (psmisc's dump_by_user order).
 void collect_user_roots(ProcNode* node, uid_t uid, std::vector<ProcNode*>& roots);

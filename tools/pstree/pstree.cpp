@@ -2,12 +2,15 @@
 // psmisc 23.6 pstree for the same options.
 //   -a arguments   -A ASCII   -G VT100   -U UTF-8   -c no compaction
 //   -g pgids   -h highlight self   -H PID highlight   -l no truncation
-//   -n sort by pid   -p pids   -s parents of PID   -t thread names
-//   -T hide threads   -u uid transitions   --json   --proc DIR
+//   -n sort by pid   -N TYPE trees per namespace   -p pids   -s parents of PID
+//   -S namespace transitions   -t thread names   -T hide threads   -u uid transitions
+//   -C age colour by age   -Z security context   -V version   --json   --proc DIR
 #include <langinfo.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <strings.h>
 
 #include <cctype>
 #include <climits>
@@ -17,10 +20,12 @@
 #include <memory>
 
 #include "libcommon/core/error.hpp"
+#include "libcommon/core/fd.hpp"
 #include "libcommon/core/json.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
 #include "libcommon/procs/procfs.hpp"
+#include "tools/pstree/json_tree.hpp"
 #include "tools/pstree/proctree.hpp"
 #include "tools/pstree/terminfo.hpp"
 #include "tools/ptool.hpp"
@@ -45,7 +50,13 @@ struct Options {
     bool thread_names = false;
     bool hide_threads = false;
     bool uid_changes = false;
+    bool ns_changes = false;
+    int ns_sort = -1;  // -N: an index into kNamespaceNames
+    bool color_age = false;
+    bool security_context = false;
+    bool version = false;
     bool json = false;
+    std::vector<std::string> fields;
     std::string proc_root = "/proc";
     std::string target;  // PID or USER
 };
@@ -81,6 +92,13 @@ void declare_pstree(cli::OptionTable& t, Options& o) {
     t.flag("-a,--arguments", "show command line arguments", o.arguments);
     t.flag("-A,--ascii", "use ASCII line drawing characters", o.ascii);
     t.flag("-c,--compact-not", "don't compact identical subtrees", o.compact_not);
+    t.custom("-C,--color", "TYPE", "color process by attribute (age)", cli::Kind::choice,
+             [&o](std::string_view text) {
+                 // psmisc takes the word in any case
+                 if (text.size() != 3 || ::strncasecmp(text.data(), "age", 3) != 0)
+                     throw UsageError("must be 'age'");
+                 o.color_age = true;
+             });
     t.flag("-g,--show-pgids", "show process group ids", o.pgids);
     t.flag("-G,--vt100", "use VT100 line drawing characters", o.vt100);
     t.flag("-h,--highlight-all", "highlight the current process and its ancestors",
@@ -89,19 +107,51 @@ void declare_pstree(cli::OptionTable& t, Options& o) {
               o.highlight_pid, 1, INT_MAX);
     t.flag("-l,--long", "don't truncate long lines", o.long_lines);
     t.flag("-n,--numeric-sort", "sort output by PID", o.numeric_sort);
+    std::vector<std::pair<std::string, int>> ns_types;
+    for (size_t i = 0; i < kNamespaceTypes; ++i)
+        ns_types.emplace_back(std::string(kNamespaceNames[i]), int(i));
+    t.choice("-N,--ns-sort", "TYPE", "show one tree per namespace of this type", o.ns_sort,
+             std::move(ns_types));
     t.flag("-p,--show-pids", "show PIDs; implies -c", o.pids);
     t.flag("-s,--show-parents", "show parents of the selected process", o.show_parents);
+    t.flag("-S,--ns-changes", "show namespace transitions", o.ns_changes);
     t.flag("-t,--thread-names", "show full thread names", o.thread_names);
     t.flag("-T,--hide-threads", "hide threads, show only processes", o.hide_threads);
     t.flag("-u,--uid-changes", "show uid transitions", o.uid_changes);
     t.flag("-U,--unicode", "use UTF-8 (Unicode) line drawing characters", o.unicode);
+    t.flag("-V,--version", "print ptool's version and exit", o.version);
+    t.flag("-Z,--security-context", "show security attributes", o.security_context);
     t.flag("--json", "print the tree as nested JSON", o.json);
+    t.list("--fields", "LIST", "--json: these fields of each process (all: every one)", o.fields)
+        .split_on(',');
     t.path("--proc", "DIR", "read this procfs root instead of /proc", o.proc_root);
     t.positional("target", "start at this PID, or show the trees of this USER", o.target)
         .complete_as(cli::Complete::pid);
 }
 
+// psmisc reads the age of each process against /proc/uptime's first number.
+double read_uptime(const std::string& proc_root) {
+    std::string text = read_file(proc_root + "/uptime");
+    char* end = nullptr;
+    double seconds = std::strtod(text.c_str(), &end);
+    if (end == text.c_str()) throw Error(proc_root + "/uptime: not a number of seconds");
+    return seconds;
+}
+
 int run_pstree(const Options& opts) {
+    if (opts.version) {
+        // psmisc's first line in its shape, "NAME (PACKAGE) VERSION"; on stdout as
+        // ptool --version
+        write_or_die(STDOUT_FILENO, "pstree (ptool) " PTOOL_VERSION "\n");
+        return exit_code::ok;
+    }
+    if (opts.ns_sort >= 0) {
+        // psmisc checks the kernel has the type with its own /proc/PID/ns link
+        struct stat st {};
+        std::string type(kNamespaceNames[size_t(opts.ns_sort)]);
+        if (::stat(("/proc/self/ns/" + type).c_str(), &st) != 0)
+            throw Error("-N " + type + ": procfs file for the namespace not available");
+    }
     pid_t pid = -1;
     std::optional<UserInfo> user;
     if (!opts.target.empty()) {
@@ -130,22 +180,31 @@ int run_pstree(const Options& opts) {
         }
     }
 
+    // --fields implies --json
+    const bool json = opts.json || !opts.fields.empty();
+    JsonFields fields = opts.fields.empty() ? kDefaultJsonFields : parse_json_fields(opts.fields);
+    auto wants = [&](JsonField f) { return json && (fields & json_field_bit(f)); };
     int width = output_width();
-    bool trunc = !opts.long_lines && !opts.json;
+    bool trunc = !opts.long_lines && !json;
     ProcReadOptions read;
     read.root = opts.proc_root;
-    read.cmdline = opts.arguments || opts.json;
+    read.cmdline = opts.arguments || wants(JsonField::cmdline);
     // psmisc reads one screen width of a cmdline (8 KiB with -l).
     size_t args_limit = trunc ? size_t(width) : 8192;
-    read.cmdline_limit = opts.json ? 0 : args_limit + 1;
-    read.threads = !opts.hide_threads;
-    read.thread_names = opts.thread_names || opts.json;
+    read.cmdline_limit = json ? 0 : args_limit + 1;
+    read.threads = !opts.hide_threads && (!json || wants(JsonField::threads));
+    read.thread_names = opts.thread_names || json;
+    if (opts.ns_changes || wants(JsonField::namespaces))
+        read.namespaces = (1u << kNamespaceTypes) - 1;
+    if (opts.ns_sort >= 0) read.namespaces |= 1u << opts.ns_sort;
+    read.security_context = opts.security_context && !json;
+    read.exact_rss = wants(JsonField::rss_kb);
     std::vector<ProcessInfo> table = read_process_table(read);
 
     struct stat st {};
     pid_t root_pid = ::stat((opts.proc_root + "/0").c_str(), &st) == 0 ? 0 : 1;
     ProcessTree tree(table, opts.arguments, opts.numeric_sort,
-                     opts.json ? std::string::npos : args_limit);
+                     json ? std::string::npos : args_limit);
     tree.adopt_orphans(root_pid);
     tree.sort_children();
     for (ProcNode* node = highlight ? tree.find(highlight) : nullptr; node; node = node->parent)
@@ -163,17 +222,18 @@ int run_pstree(const Options& opts) {
         collect_user_roots(tree.find(root_pid), user->uid, roots);
     else if (ProcNode* root = tree.find(pid))
         roots.push_back(root);
-    if (user && roots.empty()) throw Error("no processes found for user '" + opts.target + "'");
+    if (user && roots.empty() && opts.ns_sort < 0)
+        throw Error("no processes found for user '" + opts.target + "'");
 
     OutputBuffer out(STDOUT_FILENO);
-    if (opts.json) {
-        std::map<uid_t, std::string> users;
+    if (json) {
+        JsonTreeWriter writer(fields);
         Json doc;
         if (user) {
             doc = Json::array();
-            for (ProcNode* root : roots) doc.push_back(process_tree_json(root, users));
+            for (ProcNode* root : roots) doc.push_back(writer.tree(root));
         } else if (!roots.empty()) {
-            doc = process_tree_json(roots.front(), users);
+            doc = writer.tree(roots.front());
         }
         if (!roots.empty() || user) out.write(json_line(doc));
         out.flush();
@@ -184,6 +244,13 @@ int run_pstree(const Options& opts) {
     style.pids = opts.pids;
     style.pgids = opts.pgids;
     style.uid_changes = opts.uid_changes;
+    style.ns_changes = opts.ns_changes;
+    style.security_context = opts.security_context;
+    style.color_age = opts.color_age;
+    if (opts.color_age) {
+        style.uptime = read_uptime(opts.proc_root);
+        style.ticks_per_second = double(::sysconf(_SC_CLK_TCK));
+    }
     style.numeric_sort = opts.numeric_sort;
     style.compact = !opts.compact_not && !opts.pids;
     style.truncate = !opts.long_lines;
@@ -195,6 +262,15 @@ int run_pstree(const Options& opts) {
                                       : &kTreeAscii;
     style.bold = bold;
     TreeWriter writer(out, std::move(style));
+    if (opts.ns_sort >= 0) {
+        // psmisc starts at pid 1 whatever PID or USER says
+        for (const auto& group : tree.group_by_namespace(size_t(opts.ns_sort))) {
+            writer.put_counted("[" + std::to_string(group.inode) + "]\n");
+            for (ProcNode* root : group.roots) writer.dump_tree(root, 0, 1, true, true, 0, 0);
+        }
+        out.flush();
+        return exit_code::ok;
+    }
     for (size_t i = 0; i < roots.size(); ++i) {
         if (i) writer.put_raw('\n');
         writer.dump_tree(roots[i], 0, 1, true, true, user ? user->uid : 0, 0);
