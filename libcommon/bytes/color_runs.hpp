@@ -26,6 +26,8 @@ inline constexpr uint8_t kPaintPlain = 5;
 // paint differs from the one in force, and a reset before the newline when a
 // color is still on. Marks are sorted by column; blanks between them keep the
 // color in force (a space shows no foreground).
+// The line's buffer must have this many bytes readable past its end.
+inline constexpr size_t kPaintSlack = 16;
 void paint_line(std::string_view line, const ColorMark* marks, size_t count, OutputBuffer& out);
 
 }  // namespace ptool

@@ -96,7 +96,7 @@ void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputB
 // The plain line painted by byte class, one escape a run; the bars stay plain.
 void HexdumpFormatter::format_line_colored(const unsigned char* bytes, size_t n,
                                            OutputBuffer& out) {
-    char line[24 + 52 + 16 + 2];
+    char line[24 + 52 + 16 + 2 + kPaintSlack];
     size_t addr_len = offset_ >> 32 ? hex_width(offset_) : 8;
     format_hex_offset(line, offset_, 8);
     std::memset(line + addr_len, ' ', 52);

@@ -297,7 +297,7 @@ void XxdFormatter::format_line(const unsigned char* bytes, size_t n, OutputBuffe
 // The plain line painted: marks at each byte's digits (in column order) and
 // text character, one escape per run of a class (color_runs.hpp).
 void XxdFormatter::format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out) {
-    line_.resize(24 + line_max_);
+    line_.resize(24 + line_max_ + kPaintSlack);
     size_t len = format_plain_line(line_.data(), bytes, n);
     size_t addr_len = addr_len_;
     marks_.clear();
