@@ -224,6 +224,7 @@ std::vector<int> cluster_forwarded_signals() {
 int run_cluster(const ClusterConfig& config) {
     if (config.status_query) return print_cluster_status(config);
     if (config.command.empty()) throw UsageError("command is required");
+    redirect_master_stderr(config.logs);
     cluster::Master master(config);
     return master.run();
 }
