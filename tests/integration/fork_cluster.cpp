@@ -19,7 +19,7 @@
 #include <set>
 #include <thread>
 
-#include "fork_cluster_harness.hpp"
+#include "fork_cluster_ops.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
@@ -30,18 +30,7 @@ using namespace std::chrono_literals;
 namespace {
 
 int connect_tcp(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(static_cast<uint16_t>(port));
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
-        close(fd);
-        return -1;
-    }
-    timeval tv{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
+    return connect_loopback(port);
 }
 
 // One HTTP/1.0-style request (Connection: close); the body, or "ERROR: why".

@@ -1,6 +1,8 @@
 // fork-cluster's health checks beside the Supervisor's: readiness probes for workers
 // that cannot notify (--ready tcp:|http:|exec:, probes.cpp), a worker whose probe never
 // answers being stopped as failed (restarted by the policy, like a crash).
+#include <signal.h>
+
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/parse.hpp"
 #include "tools/fork_cluster/master.hpp"
@@ -30,14 +32,27 @@ void Master::start_probe(Proc* p) {
                  p,
                  "probe " + config_.probe.text + " did not answer within " +
                      format_duration(config_.ready_timeout) + "; stopping it as failed");
-            p->hung = true;
-            stop_proc(p);
+            stop_hung(p);
         });
 }
 
 }  // namespace ptool::cluster
 
 namespace ptool::cluster {
+
+// A hung worker gets the stop signal, SIGKILL after --grace, and its exit counts as a
+// failure: its Supervisor is not stopped, so the restart policy decides what follows.
+void Master::stop_hung(Proc* p) {
+    p->hung = true;
+    p->state = Proc::State::stopping;
+    p->child.signal_tree(config_.stop_signal);
+    p->child.signal_tree(SIGCONT);
+    pid_t pid = p->child.pid();
+    loop_.add_timer(kill_grace(), [this, p, pid] {
+        for (auto& q : procs_)
+            if (q.get() == p && q->hung && q->child.pid() == pid) q->child.signal_tree(SIGKILL);
+    });
+}
 
 // Every --check-interval while anything needs it (--max-rss), a quarter of --watchdog
 // when that is shorter.
@@ -78,8 +93,7 @@ void Master::check_watchdog() {
              p,
              "sent no heartbeat for " + format_duration(config_.watchdog) +
                  " (--watchdog): stopping it as hung");
-        p->hung = true;
-        stop_proc(p);
+        stop_hung(p);
     }
 }
 

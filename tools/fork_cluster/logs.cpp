@@ -89,9 +89,7 @@ void LogSink::write_line(std::string_view line) {
 }
 
 ClusterLogs::ClusterLogs(EventLoop& loop, const LogConfig& config, DropReport on_dropped)
-    : loop_(loop), config_(config), on_dropped_(std::move(on_dropped)) {
-    open_master_log();
-}
+    : loop_(loop), config_(config), on_dropped_(std::move(on_dropped)) {}
 
 ClusterLogs::~ClusterLogs() {
     for (auto& [key, s] : sources_)
@@ -101,10 +99,15 @@ ClusterLogs::~ClusterLogs() {
         if (sink->writer()) sink->writer()->flush_blocking(200);
 }
 
-// Under --log-dir the master's own stderr (its events, its errors) is DIR/master.log.
 void ClusterLogs::open_master_log() {
-    if (config_.dir.empty()) return;
-    SafeFile f = safe_open(config_.dir + "/master.log", O_WRONLY | O_CREAT | O_APPEND, 0640);
+    redirect_master_stderr(config_);
+}
+
+// Under --log-dir the master's own stderr (its events, its errors) is DIR/master.log:
+// before the master's event stream opens it, and again on each reopen.
+void redirect_master_stderr(const LogConfig& config) {
+    if (config.dir.empty()) return;
+    SafeFile f = safe_open(config.dir + "/master.log", O_WRONLY | O_CREAT | O_APPEND, 0640);
     if (::dup2(f.fd.get(), STDERR_FILENO) < 0) throw SysError("dup2", errno);
 }
 

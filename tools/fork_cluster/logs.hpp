@@ -91,6 +91,9 @@ private:
     std::map<const void*, std::unique_ptr<Source>> sources_;
 };
 
+// --log-dir: fd 2 becomes DIR/master.log (a no-op without --log-dir).
+void redirect_master_stderr(const LogConfig& config);
+
 // RFC 3339 / ISO-8601 in UTC with milliseconds: "2026-12-01T19:15:04.123Z".
 std::string utc_time_ms(std::chrono::system_clock::time_point t);
 inline std::string utc_time_ms_now() {

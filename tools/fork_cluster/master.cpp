@@ -215,6 +215,7 @@ int run_cluster(const ClusterConfig& given) {
     if (given.command.empty()) throw UsageError("command is required");
     ClusterConfig config = given;
     apply_init_mode(config, given.workers_given);
+    redirect_master_stderr(config.logs);
     cluster::Master master(config);
     return master.run();
 }

@@ -221,6 +221,7 @@ private:
     void start_health_checks();
     void add_watchdog_env(ChildSpec& spec) const;
     void check_watchdog();
+    void stop_hung(Proc* p);
     void check_health();
     // http.cpp: --http's pages
     void setup_http();
