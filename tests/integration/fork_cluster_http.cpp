@@ -16,7 +16,7 @@ TEST_CASE("fork-cluster --http answers healthz and readyz, 503 until the workers
     CHECK(curl(addr, "/healthz").status == 200);
     auto not_ready = curl(addr, "/readyz");
     CHECK(not_ready.status == 503);
-    CHECK(not_ready.body == "not ready 0/2");
+    CHECK(not_ready.body == "not ready 0/2\n");
     write_file(flag, "");
     REQUIRE(m.wait_events("online", 2));
     CHECK(curl(addr, "/readyz").status == 200);
