@@ -38,11 +38,6 @@ std::string_view closest_tool(std::string_view name) {
     return cli::closest_name(name, names);
 }
 
-// `ptool --version` and every `ptool CMD --version`.
-std::string version_text() {
-    return "ptool " PTOOL_VERSION "\n";
-}
-
 std::string top_level_help() {
     std::string out =
         "Usage: ptool COMMAND [ARGS...]\n"

@@ -130,7 +130,7 @@ TEST_CASE("bufdump -f json follows bufdump-json.schema.json") {
     check_schema("bufdump-json", r.out, true);
 }
 
-TEST_CASE("daemonize --json events follow daemonize.schema.json") {
+TEST_CASE("daemonize --json results follow daemonize.schema.json") {
     if (!offers("daemonize", "--json")) {
         WARN("daemonize --json not available in this build");
         return;

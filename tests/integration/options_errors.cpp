@@ -64,5 +64,5 @@ TEST_CASE("options: hashfile -a names the algorithm it does not know, in a comma
 TEST_CASE("options: typed values reach the tool (exec --timeout keeps its text)") {
     auto r = run_ptool({"exec", "--json", "--timeout", "0.2", "sleep 5"});
     CHECK(r.status == 124);
-    CHECK(r.out.find("\"error\":\"timed out after 0.2\"") != std::string::npos);
+    CHECK(r.out.find("\"error\":{\"message\":\"timed out after 0.2\"}") != std::string::npos);
 }

@@ -119,7 +119,7 @@ void declare_pstree(cli::OptionTable& t, Options& o) {
     t.flag("-T,--hide-threads", "hide threads, show only processes", o.hide_threads);
     t.flag("-u,--uid-changes", "show uid transitions", o.uid_changes);
     t.flag("-U,--unicode", "use UTF-8 (Unicode) line drawing characters", o.unicode);
-    t.flag("-V,--version", "print ptool's version and exit", o.version);
+    t.flag("-V", "print the version in psmisc's shape and exit (--version: ptool's)", o.version);
     t.flag("-Z,--security-context", "show security attributes", o.security_context);
     t.flag("--json", "print the tree as nested JSON", o.json);
     t.list("--fields", "LIST", "--json: these fields of each process (all: every one)", o.fields)
