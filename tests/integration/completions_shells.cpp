@@ -1,6 +1,7 @@
 // `ptool completions bash|zsh|fish` in the real shells: bash through `complete -p`
 // and COMP_WORDS/COMP_CWORD -> COMPREPLY, fish through `complete -C`, zsh through
-// compinit with the script as _ptool (registered for ptool, loadable, valid syntax). The words come
+// compinit with the script as _ptool (registered for ptool, loadable, valid syntax) and an
+// interactive zsh in a pty (zpty) that is sent a line and TAB. The words come
 // from the option tables, so a check here covers a subcommand, an option prefix, a value (-a) and a
 // file.
 #include <catch2/catch.hpp>
@@ -118,4 +119,59 @@ TEST_CASE("completions: zsh loads _ptool through compinit") {
     CHECK(r.status == 0);
     CHECK(r.out == "_ptool\nloaded\n");
     CHECK(run({"zsh", "-n", dir / "_ptool"}).status == 0);
+}
+
+namespace {
+
+// An interactive zsh in a pty (zsh/zpty) with _ptool on its fpath is sent BUFFER and TAB;
+// compadd is wrapped to print each match it is given between <M> and </M>. Every read
+// waits for a pattern (the prompt), never for a time; `timeout` bounds a zsh that hangs.
+constexpr const char* kZshCapture = R"zsh(
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z 'compadd () {
+  if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return $?; fi
+  typeset -a __hits; builtin compadd -A __hits "$@"
+  (( $#__hits )) && print -r -l -- "<M>"${^__hits}"</M>"
+}'
+zpty -w z "PROMPT='<P>'"
+zpty -w z "bindkey '^XS' send-break"
+zpty -w z "print -r '<READY>'"
+zpty -r z line '*<READY>*'
+zpty -r z line '*<P>*'
+zpty -w -n z "$2"$'\t\C-XS'
+zpty -r z out '*<P>*'
+print -r -- "$out"
+zpty -d z
+)zsh";
+
+std::vector<std::string> zsh_complete(const TempDir& dir, const std::string& buffer) {
+    auto r = run({"timeout", "20", "zsh", "-f", dir / "capture.zsh", dir.path().string(), buffer});
+    REQUIRE(r.status == 0);
+    std::vector<std::string> words;
+    for (size_t at = 0; (at = r.out.find("<M>", at)) != std::string::npos;) {
+        size_t end = r.out.find("</M>", at);
+        if (end == std::string::npos) break;
+        words.push_back(r.out.substr(at + 3, end - at - 3));
+        at = end;
+    }
+    std::sort(words.begin(), words.end());
+    return words;
+}
+
+}  // namespace
+
+TEST_CASE("completions: zsh completes subcommands, option values and files in a real zsh") {
+    TempDir dir;
+    REQUIRE(run_shell("\"$PTOOL\" completions zsh > " + shell_quote(dir / "_ptool")).status == 0);
+    write_file(dir / "capture.zsh", kZshCapture);
+    write_file(dir / "somefile.bin", "");
+    CHECK(zsh_complete(dir, "ptool hashf") == std::vector<std::string>{"hashfile"});
+    CHECK(zsh_complete(dir, "ptool hashfile -a bla") ==
+          std::vector<std::string>{"blake2b", "blake2s", "blake3"});
+    CHECK(zsh_complete(dir, "ptool bufdump --color=n") == std::vector<std::string>{"never"});
+    CHECK(zsh_complete(dir, "ptool spawn --kill-s") == std::vector<std::string>{"--kill-signal"});
+    CHECK(zsh_complete(dir, "ptool hashfile " + dir / "some") ==
+          std::vector<std::string>{"somefile.bin"});
 }
