@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "libcommon/bytes/buffer_strings.hpp"
+#include "libcommon/bytes/formats.hpp"
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/fd.hpp"
 #include "libcommon/core/json.hpp"
@@ -98,8 +99,16 @@ void declare_exec(cli::OptionTable& t, Options& o) {
     t.path("--input-file", "FILE", "read the command's stdin from FILE", o.input_file);
     t.flag("--all", "stdout and stderr interleaved in arrival order, as one stream", o.all);
     t.flag("--json", "print one JSON object with the result", o.json);
-    t.choice<std::string>("--encoding", "ENC", "stdout/stderr in --json: utf8, hex or base64",
-                          o.encoding, {{"utf8", "utf8"}, {"hex", "hex"}, {"base64", "base64"}});
+    // Any case and Node's aliases (UTF-8, HEX), as bufdump's formats: one lookup.
+    t.custom(
+         "--encoding", "ENC", "stdout/stderr in --json: utf8, hex or base64", cli::Kind::choice,
+         [&o](std::string_view text) {
+             const ByteFormat* f = find_byte_format(text);
+             if (!f || (f->name != "utf8" && f->name != "hex" && f->name != "base64"))
+                 throw UsageError("expected utf8, hex or base64, got '" + std::string(text) + "'");
+             o.encoding = std::string(f->name);
+         })
+        .complete_words("utf8, hex, base64");
     t.positional("command", "'SHELL COMMAND', or PROGRAM [ARGS...] with --file", o.command)
         .require();
     t.positionals_at_end();

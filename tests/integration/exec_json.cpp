@@ -55,3 +55,19 @@ TEST_CASE("spawn --json error event says code and carries the error as an object
     CHECK(e["error"]["message"] == "ptool-nosuch-program: No such file or directory");
     CHECK(e["error"]["errno"] == 2);
 }
+
+TEST_CASE("exec --encoding takes any case and Node's aliases, and names the words it takes") {
+    for (const char* name : {"UTF8", "utf-8", "Utf-8"}) {
+        CAPTURE(name);
+        auto r = run_ptool({"exec", "--json", "--encoding", name, "printf hi"});
+        CHECK(r.status == 0);
+        CHECK(json::parse(r.out)["stdout"] == "hi");
+    }
+    auto hex = run_ptool({"exec", "--json", "--encoding", "HEX", "printf hi"});
+    CHECK(json::parse(hex.out)["stdout"] == "6869");
+    auto b64 = run_ptool({"exec", "--json", "--encoding", "Base64", "printf hi"});
+    CHECK(json::parse(b64.out)["stdout"] == "aGk=");
+    auto bad = run_ptool({"exec", "--json", "--encoding", "xxd", "printf hi"});
+    CHECK(bad.status == 2);
+    CHECK(bad.err == "ptool exec: --encoding: expected utf8, hex or base64, got 'xxd'\n");
+}
