@@ -1,9 +1,12 @@
 // fork-cluster's "status" reply (pm2 jlist): per process its state, pid, uptime,
 // started_at (RFC 3339, ms), restarts, last_exit, rss_kb and cpu_ms from
 // /proc/PID/stat, and the master's own figures and counters (the /metrics source too).
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -14,16 +17,23 @@ namespace ptool::cluster {
 
 ProcUsage read_proc_usage(pid_t pid) {
     ProcUsage u;
-    std::string line;
-    try {
-        line = read_file("/proc/" + std::to_string(pid) + "/stat");
-    } catch (const Error&) {
-        return u;
+    // One read into a stack buffer (a stat line is a few hundred bytes): a status request
+    // reads this for every worker, and a client may send thousands of them.
+    char path[40];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    char line[2048];
+    ssize_t len = -1;
+    if (int fd = ::open(path, O_RDONLY | O_CLOEXEC); fd >= 0) {
+        do len = ::read(fd, line, sizeof line - 1);
+        while (len < 0 && errno == EINTR);
+        ::close(fd);
     }
-    size_t close = line.rfind(')');
-    if (close == std::string::npos) return u;
+    if (len <= 0) return u;
+    line[len] = '\0';
+    const char* close = std::strrchr(line, ')');
+    if (!close) return u;
     // Fields after "(comm)": state(3) ... utime(14) stime(15) ... rss(24), counted from 3.
-    const char* s = line.c_str() + close + 1;
+    const char* s = close + 1;
     unsigned long long f[22] = {};
     int n = 0;
     while (*s && n < 22) {
