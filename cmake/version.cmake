@@ -1,4 +1,4 @@
-# Writes ptool_version.h for tools/version.cpp at build time (cmake -P), so the
+# Writes ptool_version.h for tools/ptool/version.cpp at build time (cmake -P), so the
 # version follows the checkout without re-running cmake: PROJECT_VERSION, plus
 # `git describe` in a git checkout ("0.1.0 (git 1d6c023-dirty)"). The file is only
 # rewritten when its text changes, so an unchanged checkout rebuilds nothing.

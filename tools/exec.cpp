@@ -26,7 +26,7 @@
 #include "libcommon/launch/event_loop.hpp"
 #include "libcommon/launch/launcher.hpp"
 #include "libcommon/launch/relay.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 #include "tools/spawn/launch_options.hpp"
 
 namespace ptool {

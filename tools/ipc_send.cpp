@@ -30,7 +30,7 @@
 #include "libcommon/core/parse.hpp"
 #include "libcommon/core/report.hpp"
 #include "libcommon/launch/ipc.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 
 namespace ptool {
 

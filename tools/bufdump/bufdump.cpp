@@ -29,7 +29,7 @@
 #include "libcommon/core/fd.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 
 namespace ptool {
 

@@ -29,7 +29,7 @@
 #include "tools/daemonize/daemonize.hpp"
 #include "tools/daemonize/pidfile.hpp"
 #include "tools/daemonize/respawn.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 
 namespace ptool::daemonize {
 

@@ -20,7 +20,7 @@
 #include "libcommon/core/parse.hpp"
 #include "libcommon/launch/ipc.hpp"
 #include "tools/fork_cluster/cluster.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 
 namespace ptool {
 

@@ -41,7 +41,7 @@
 #include "tools/hashfile/hasher.hpp"
 #include "tools/hashfile/tree_digest.hpp"
 #include "tools/hashfile/update.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 
 namespace ptool {
 

@@ -28,7 +28,7 @@
 #include "tools/pstree/json_tree.hpp"
 #include "tools/pstree/proctree.hpp"
 #include "tools/pstree/terminfo.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 
 namespace ptool {
 

@@ -27,7 +27,7 @@
 #include "libcommon/launch/ipc.hpp"
 #include "libcommon/launch/launcher.hpp"
 #include "libcommon/launch/relay.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 #include "tools/spawn/ipc_relay.hpp"
 #include "tools/spawn/launch_options.hpp"
 

@@ -1,6 +1,6 @@
 // `ptool --install DIR` (see install_links.hpp): the links from the one table of
 // subcommands, each relative to DIR, made atomically with --force.
-#include "tools/install_links.hpp"
+#include "tools/ptool/install_links.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/report.hpp"
-#include "tools/ptool.hpp"
+#include "tools/ptool/ptool.hpp"
 
 namespace ptool {
 

@@ -21,9 +21,9 @@
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/report.hpp"
 #include "libcommon/core/signals.hpp"
-#include "tools/install_links.hpp"
-#include "tools/ptool.hpp"
-#include "tools/version.hpp"
+#include "tools/ptool/install_links.hpp"
+#include "tools/ptool/ptool.hpp"
+#include "tools/ptool/version.hpp"
 
 namespace ptool {
 namespace {

@@ -1,7 +1,7 @@
 // `ptool --version` (see version.hpp). The version and build lines come from
 // ptool_version.h, which cmake/version.cmake writes at build time (git describe in a
 // checkout); the library versions are asked of the libraries themselves.
-#include "tools/version.hpp"
+#include "tools/ptool/version.hpp"
 
 #include <openssl/crypto.h>
 #include <xxhash.h>
