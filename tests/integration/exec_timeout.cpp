@@ -9,25 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kill_tree.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
 
 namespace {
-
-RunOptions bounded() {
-    RunOptions options;
-    options.timeout = std::chrono::seconds(30);
-    return options;
-}
-
-RunOptions c_locale() {  // timeout quotes the command with ASCII quotes in the C locale
-    RunOptions options;
-    options.timeout = std::chrono::seconds(30);
-    options.env["LC_ALL"] = "C";
-    return options;
-}
 
 // timeout's stderr with "timeout: " as "ptool exec: ".
 std::string as_ptool(std::string text, const std::string& tool) {
@@ -44,35 +32,26 @@ TEST_CASE(
     // Without --kill-tree exec would wait the grandchild's 60 s for its stdout to close.
     TempDir dir;
     std::string pidfile = dir / "grandchild";
-    auto r = run_ptool({"exec", "--kill-tree",
-                        "setsid sh -c 'echo $$ > " + pidfile + "; exec sleep 60' & until [ -s " +
-                            pidfile + " ]; do sleep 0.01; done; echo done"},
+    auto r = run_ptool({"exec", "--kill-tree", escaping_grandchild(pidfile, "echo done", true)},
                        bounded());
-    ProcessReaper reaper;
-    wait_for_lines(pidfile);
-    int left = reaper.add_from_file(pidfile);
     CHECK_FALSE(r.timed_out);
     CHECK(r.status == 0);
     CHECK(r.out == "done\n");
-    REQUIRE(left > 0);
-    CHECK(wait_until([&] { return !process_alive(left); }));
+    ProcessReaper reaper;
+    check_killed(reaper, pidfile);
 }
 
 TEST_CASE("exec --kill-tree --timeout kills the setsid grandchild and exits 124") {
     TempDir dir;
     std::string pidfile = dir / "grandchild";
     auto r = run_ptool({"exec", "--json", "--kill-tree", "--timeout", "1s",
-                        "setsid sh -c 'echo $$ > " + pidfile + "; exec sleep 60' & until [ -s " +
-                            pidfile + " ]; do sleep 0.01; done; wait"},
+                        escaping_grandchild(pidfile, "wait", true)},
                        bounded());
-    ProcessReaper reaper;
-    wait_for_lines(pidfile);
-    int left = reaper.add_from_file(pidfile);
     CHECK(r.status == 124);
     auto j = nlohmann::json::parse(r.out);
     CHECK(j["timed_out"] == true);
-    REQUIRE(left > 0);
-    CHECK(wait_until([&] { return !process_alive(left); }));
+    ProcessReaper reaper;
+    check_killed(reaper, pidfile);
 }
 
 TEST_CASE("exec --preserve-status exits with the command's status after a timeout, as timeout") {

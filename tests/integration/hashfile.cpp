@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "named_files.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
@@ -16,24 +17,9 @@ namespace {
 const std::vector<std::string> kNames = {"plain", "sp ace", "b\\s", "n\nl",
                                          "c\rr",  "it's",   "-dash"};
 
-struct Tree {
-    TempDir dir;
-    Tree() {
-        for (size_t i = 0; i < kNames.size(); ++i)
-            write_file(dir / kNames[i], random_bytes(1000 * i + 3, i));
-    }
-    RunOptions in_dir(std::string input = "") const {
-        RunOptions o;
-        o.cwd = dir.path().string();
-        o.input = std::move(input);
-        return o;
-    }
+struct Tree : NamedFiles {
+    Tree() : NamedFiles(kNames, 1000, 3, 0) {}
 };
-
-std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
-    head.insert(head.end(), tail.begin(), tail.end());
-    return head;
-}
 
 // Peer stderr with its program name replaced by ours.
 std::string as_ours(std::string err, const std::string& peer) {

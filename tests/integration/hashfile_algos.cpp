@@ -4,6 +4,7 @@
 // names in any case and in OpenSSL's and Node's spellings.
 #include <catch2/catch.hpp>
 
+#include "named_files.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
@@ -13,24 +14,9 @@ namespace {
 // No name with a newline: cksum, rhash and xxhsum write those raw, unreadably.
 const std::vector<std::string> kNames = {"plain", "sp ace", "b\\s", "it's", "-dash"};
 
-struct Files {
-    TempDir dir;
-    Files() {
-        for (size_t i = 0; i < kNames.size(); ++i)
-            write_file(dir / kNames[i], random_bytes(1500 * i + 1, i + 9));
-    }
-    RunOptions here(std::string input = "") const {
-        RunOptions o;
-        o.cwd = dir.path().string();
-        o.input = std::move(input);
-        return o;
-    }
+struct Files : NamedFiles {
+    Files() : NamedFiles(kNames, 1500, 1, 9) {}
 };
-
-std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
-    head.insert(head.end(), tail.begin(), tail.end());
-    return head;
-}
 
 }  // namespace
 
@@ -38,18 +24,18 @@ TEST_CASE("hashfile -a crc32 equals rhash --crc32 --simple, and --bsd with --tag
     Files f;
     // rhash 1.4 takes no "--" and reads a backslash as a directory separator.
     std::vector<std::string> names = {"plain", "sp ace", "it's"};
-    auto ours = run_ptool(with({"hashfile", "-a", "crc32"}, names), f.here());
-    auto theirs = run(with({"rhash", "--crc32", "--simple"}, names), f.here());
+    auto ours = run_ptool(with({"hashfile", "-a", "crc32"}, names), f.in_dir());
+    auto theirs = run(with({"rhash", "--crc32", "--simple"}, names), f.in_dir());
     REQUIRE(theirs.status == 0);
     CHECK(ours.out == theirs.out);
-    CHECK(run_ptool(with({"hashfile", "-a", "crc32", "--tag"}, names), f.here()).out ==
-          run(with({"rhash", "--crc32", "--bsd"}, names), f.here()).out);
+    CHECK(run_ptool(with({"hashfile", "-a", "crc32", "--tag"}, names), f.in_dir()).out ==
+          run(with({"rhash", "--crc32", "--bsd"}, names), f.in_dir()).out);
 }
 
 TEST_CASE("hashfile -a cksum equals cksum, for files and for standard input") {
     Files f;
-    auto ours = run_ptool(with({"hashfile", "-a", "cksum", "--"}, kNames), f.here());
-    auto theirs = run(with({"cksum", "--"}, kNames), f.here());
+    auto ours = run_ptool(with({"hashfile", "-a", "cksum", "--"}, kNames), f.in_dir());
+    auto theirs = run(with({"cksum", "--"}, kNames), f.in_dir());
     REQUIRE(theirs.status == 0);
     CHECK(ours.out == theirs.out);
     RunOptions in;
@@ -60,26 +46,26 @@ TEST_CASE("hashfile -a cksum equals cksum, for files and for standard input") {
 
 TEST_CASE("hashfile -c reads cksum's lines") {
     Files f;
-    write_file(f.dir / "SUMS", run(with({"cksum", "--"}, kNames), f.here()).out);
-    auto r = run_ptool({"hashfile", "-c", "SUMS"}, f.here());
+    write_file(f.dir / "SUMS", run(with({"cksum", "--"}, kNames), f.in_dir()).out);
+    auto r = run_ptool({"hashfile", "-c", "SUMS"}, f.in_dir());
     CHECK(r.status == 0);
     CHECK(r.out == "plain: OK\nsp ace: OK\nb\\s: OK\nit's: OK\n-dash: OK\n");
 }
 
 TEST_CASE("hashfile -a xxh32 equals xxhsum -H0 and -c reads xxhsum -H0 lines") {
     Files f;
-    auto theirs = run(with({"xxhsum", "-H0", "--"}, kNames), f.here());
+    auto theirs = run(with({"xxhsum", "-H0", "--"}, kNames), f.in_dir());
     REQUIRE(theirs.status == 0);
-    CHECK(run_ptool(with({"hashfile", "-a", "xxh32", "--"}, kNames), f.here()).out == theirs.out);
+    CHECK(run_ptool(with({"hashfile", "-a", "xxh32", "--"}, kNames), f.in_dir()).out == theirs.out);
     write_file(f.dir / "SUMS", theirs.out);
-    CHECK(run_ptool({"hashfile", "-c", "--quiet", "SUMS"}, f.here()).status == 0);
+    CHECK(run_ptool({"hashfile", "-c", "--quiet", "SUMS"}, f.in_dir()).status == 0);
 }
 
 TEST_CASE("hashfile -a sha512-256 equals openssl dgst -sha512-256") {
     Files f;
-    auto theirs = run({"openssl", "dgst", "-sha512-256", "-r", "plain"}, f.here());
+    auto theirs = run({"openssl", "dgst", "-sha512-256", "-r", "plain"}, f.in_dir());
     REQUIRE(theirs.status == 0);
-    auto ours = run_ptool({"hashfile", "-a", "sha512-256", "plain"}, f.here());
+    auto ours = run_ptool({"hashfile", "-a", "sha512-256", "plain"}, f.in_dir());
     CHECK(ours.out == theirs.out.substr(0, 64) + "  plain\n");
 }
 
@@ -87,9 +73,9 @@ TEST_CASE("hashfile -a blake3 --length equals b3sum --length") {
     Files f;
     for (const char* n : {"1", "16", "32", "100", "1000"}) {
         INFO(n);
-        auto theirs = run(with({"b3sum", "--length", n, "--"}, kNames), f.here());
+        auto theirs = run(with({"b3sum", "--length", n, "--"}, kNames), f.in_dir());
         REQUIRE(theirs.status == 0);
-        CHECK(run_ptool(with({"hashfile", "-a", "blake3", "--length", n, "--"}, kNames), f.here())
+        CHECK(run_ptool(with({"hashfile", "-a", "blake3", "--length", n, "--"}, kNames), f.in_dir())
                   .out == theirs.out);
     }
 }
@@ -97,16 +83,18 @@ TEST_CASE("hashfile -a blake3 --length equals b3sum --length") {
 TEST_CASE("hashfile --keyed and --derive-key equal b3sum's") {
     Files f;
     std::string key = random_bytes(32, 77);
-    auto theirs = run(with({"b3sum", "--keyed", "--"}, kNames), f.here(key));
+    auto theirs = run(with({"b3sum", "--keyed", "--"}, kNames), f.in_dir(key));
     REQUIRE(theirs.status == 0);
-    CHECK(run_ptool(with({"hashfile", "-a", "blake3", "--keyed", "--"}, kNames), f.here(key)).out ==
-          theirs.out);
-    auto derived = run(with({"b3sum", "--derive-key", "ptool 2026 test", "--"}, kNames), f.here());
+    CHECK(
+        run_ptool(with({"hashfile", "-a", "blake3", "--keyed", "--"}, kNames), f.in_dir(key)).out ==
+        theirs.out);
+    auto derived =
+        run(with({"b3sum", "--derive-key", "ptool 2026 test", "--"}, kNames), f.in_dir());
     CHECK(run_ptool(
               with({"hashfile", "-a", "blake3", "--derive-key", "ptool 2026 test", "--"}, kNames),
-              f.here())
+              f.in_dir())
               .out == derived.out);
-    auto short_key = run_ptool({"hashfile", "-a", "blake3", "--keyed", "plain"}, f.here("short"));
+    auto short_key = run_ptool({"hashfile", "-a", "blake3", "--keyed", "plain"}, f.in_dir("short"));
     CHECK(short_key.status == 1);
     CHECK(short_key.err.find("exactly 32 bytes") != std::string::npos);
 }
@@ -115,46 +103,47 @@ TEST_CASE("hashfile -a blake2b -l equals b2sum -l, and -c reads b2sum -l lines")
     Files f;
     for (const char* bits : {"8", "160", "256", "512"}) {
         INFO(bits);
-        auto theirs = run(with({"b2sum", "-l", bits, "--"}, kNames), f.here());
+        auto theirs = run(with({"b2sum", "-l", bits, "--"}, kNames), f.in_dir());
         REQUIRE(theirs.status == 0);
-        CHECK(run_ptool(with({"hashfile", "-a", "blake2b", "-l", bits, "--"}, kNames), f.here())
+        CHECK(run_ptool(with({"hashfile", "-a", "blake2b", "-l", bits, "--"}, kNames), f.in_dir())
                   .out == theirs.out);
-        auto tagged = run(with({"b2sum", "-l", bits, "--tag", "--"}, kNames), f.here());
+        auto tagged = run(with({"b2sum", "-l", bits, "--tag", "--"}, kNames), f.in_dir());
         CHECK(run_ptool(with({"hashfile", "-a", "blake2b", "-l", bits, "--tag", "--"}, kNames),
-                        f.here())
+                        f.in_dir())
                   .out == tagged.out);
         write_file(f.dir / "SUMS", tagged.out);
-        CHECK(run_ptool({"hashfile", "-c", "--quiet", "SUMS"}, f.here()).status == 0);
+        CHECK(run_ptool({"hashfile", "-c", "--quiet", "SUMS"}, f.in_dir()).status == 0);
         write_file(f.dir / "SUMS", theirs.out);
-        CHECK(run_ptool({"hashfile", "-a", "blake2b", "-c", "--quiet", "SUMS"}, f.here()).status ==
-              0);
+        CHECK(
+            run_ptool({"hashfile", "-a", "blake2b", "-c", "--quiet", "SUMS"}, f.in_dir()).status ==
+            0);
     }
-    CHECK(run_ptool({"hashfile", "-a", "blake2b", "-l", "12", "plain"}, f.here()).status == 2);
-    CHECK(run_ptool({"hashfile", "-a", "sha256", "-l", "16", "plain"}, f.here()).status == 2);
+    CHECK(run_ptool({"hashfile", "-a", "blake2b", "-l", "12", "plain"}, f.in_dir()).status == 2);
+    CHECK(run_ptool({"hashfile", "-a", "sha256", "-l", "16", "plain"}, f.in_dir()).status == 2);
 }
 
 TEST_CASE("hashfile --binary and --text mark GNU lines as coreutils does") {
     Files f;
-    CHECK(run_ptool(with({"hashfile", "-b", "--"}, kNames), f.here()).out ==
-          run(with({"sha256sum", "-b", "--"}, kNames), f.here()).out);
-    CHECK(run_ptool(with({"hashfile", "-a", "md5", "--text", "--"}, kNames), f.here()).out ==
-          run(with({"md5sum", "--text", "--"}, kNames), f.here()).out);
-    CHECK(run_ptool({"hashfile", "--tag", "--text", "plain"}, f.here()).status == 2);
-    CHECK(run_ptool({"hashfile", "-c", "--binary", "plain"}, f.here()).status == 2);
+    CHECK(run_ptool(with({"hashfile", "-b", "--"}, kNames), f.in_dir()).out ==
+          run(with({"sha256sum", "-b", "--"}, kNames), f.in_dir()).out);
+    CHECK(run_ptool(with({"hashfile", "-a", "md5", "--text", "--"}, kNames), f.in_dir()).out ==
+          run(with({"md5sum", "--text", "--"}, kNames), f.in_dir()).out);
+    CHECK(run_ptool({"hashfile", "--tag", "--text", "plain"}, f.in_dir()).status == 2);
+    CHECK(run_ptool({"hashfile", "-c", "--binary", "plain"}, f.in_dir()).status == 2);
     // Binary-marked lines verify.
-    write_file(f.dir / "SUMS", run_ptool({"hashfile", "-b", "plain"}, f.here()).out);
-    CHECK(run_ptool({"hashfile", "-c", "SUMS"}, f.here()).out == "plain: OK\n");
+    write_file(f.dir / "SUMS", run_ptool({"hashfile", "-b", "plain"}, f.in_dir()).out);
+    CHECK(run_ptool({"hashfile", "-c", "SUMS"}, f.in_dir()).out == "plain: OK\n");
 }
 
 TEST_CASE("hashfile takes algorithm names in any case and in OpenSSL's and Node's spellings") {
     Files f;
-    std::string want = run({"sha256sum", "plain"}, f.here()).out;
+    std::string want = run({"sha256sum", "plain"}, f.in_dir()).out;
     for (const char* name : {"SHA256", "Sha-256", "sha2-256", "SHA-256"}) {
         INFO(name);
-        CHECK(run_ptool({"hashfile", "-a", name, "plain"}, f.here()).out == want);
+        CHECK(run_ptool({"hashfile", "-a", name, "plain"}, f.in_dir()).out == want);
     }
-    CHECK(run_ptool({"hashfile", "-a", "SHA-512/256", "plain"}, f.here()).out ==
-          run_ptool({"hashfile", "-a", "sha512-256", "plain"}, f.here()).out);
-    CHECK(run_ptool({"hashfile", "-a", "CRC32B", "plain"}, f.here()).out ==
-          run(with({"rhash", "--crc32", "--simple"}, {"plain"}), f.here()).out);
+    CHECK(run_ptool({"hashfile", "-a", "SHA-512/256", "plain"}, f.in_dir()).out ==
+          run_ptool({"hashfile", "-a", "sha512-256", "plain"}, f.in_dir()).out);
+    CHECK(run_ptool({"hashfile", "-a", "CRC32B", "plain"}, f.in_dir()).out ==
+          run(with({"rhash", "--crc32", "--simple"}, {"plain"}), f.in_dir()).out);
 }

@@ -7,34 +7,13 @@
 
 #include <string>
 
+#include "kill_tree.hpp"
 #include "processes.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
 
 namespace {
-
-RunOptions bounded() {
-    RunOptions options;
-    options.timeout = std::chrono::seconds(30);
-    return options;
-}
-
-// sh that starts `setsid sleep 60` (which writes its pid to `pidfile` first) and waits
-// until the pid is there; `tail` then follows in the same sh.
-std::string escaping_grandchild(const std::string& pidfile, const std::string& tail) {
-    return "setsid sh -c 'echo $$ > " + pidfile +
-           "; exec sleep 60' </dev/null >/dev/null 2>&1 & "
-           "until [ -s " +
-           pidfile + " ]; do sleep 0.01; done; " + tail;
-}
-
-RunOptions c_locale() {
-    RunOptions options;
-    options.timeout = std::chrono::seconds(30);
-    options.env["LC_ALL"] = "C";
-    return options;
-}
 
 // Field 5 of /proc/PID/stat is the process group (comm "sh" and "ptool" hold no space).
 const std::string kSameGroup =
@@ -49,12 +28,9 @@ TEST_CASE("spawn --kill-tree kills a setsid grandchild left behind when the prog
     auto r = run_ptool(
         {"spawn", "--kill-tree", "--", "sh", "-c", escaping_grandchild(pidfile, "exit 3")},
         bounded());
-    ProcessReaper reaper;
-    wait_for_lines(pidfile);
-    int left = reaper.add_from_file(pidfile);
     CHECK(r.status == 3);
-    REQUIRE(left > 0);
-    CHECK(wait_until([&] { return !process_alive(left); }));
+    ProcessReaper reaper;
+    check_killed(reaper, pidfile);
 }
 
 TEST_CASE("timeout(1) misses a setsid grandchild, spawn --kill-tree --timeout kills it: 124") {
@@ -72,12 +48,9 @@ TEST_CASE("timeout(1) misses a setsid grandchild, spawn --kill-tree --timeout ki
     auto r = run_ptool({"spawn", "--kill-tree", "--timeout", "1s", "--", "sh", "-c",
                         escaping_grandchild(pidfile, "wait")},
                        bounded());
-    ProcessReaper reaper;
-    wait_for_lines(pidfile);
-    int left = reaper.add_from_file(pidfile);
     CHECK(r.status == 124);
-    REQUIRE(left > 0);
-    CHECK(wait_until([&] { return !process_alive(left); }));
+    ProcessReaper reaper;
+    check_killed(reaper, pidfile);
 }
 
 TEST_CASE("spawn --kill-tree kills an orphaned grandchild once a signal ended the program") {
@@ -92,12 +65,9 @@ TEST_CASE("spawn --kill-tree kills an orphaned grandchild once a signal ended th
                            " ]; do sleep 0.01; done\n"
                            "kill -TERM $p; wait $p; echo status=$?",
                        bounded());
-    ProcessReaper reaper;
-    wait_for_lines(pidfile);
-    int left = reaper.add_from_file(pidfile);
     CHECK(r.out == "status=143\n");
-    REQUIRE(left > 0);
-    CHECK(wait_until([&] { return !process_alive(left); }));
+    ProcessReaper reaper;
+    check_killed(reaper, pidfile);
 }
 
 TEST_CASE("spawn --kill-tree SIGKILLs a leftover that ignores the kill signal after --kill-after") {
@@ -109,12 +79,9 @@ TEST_CASE("spawn --kill-tree SIGKILLs a leftover that ignores the kill signal af
         " ]; do sleep 0.01; done";
     auto r = run_ptool({"spawn", "--kill-tree", "--kill-after", "100ms", "--", "sh", "-c", program},
                        bounded());
-    ProcessReaper reaper;
-    wait_for_lines(pidfile);
-    int left = reaper.add_from_file(pidfile);
     CHECK(r.status == 0);
-    REQUIRE(left > 0);
-    CHECK(wait_until([&] { return !process_alive(left); }));
+    ProcessReaper reaper;
+    check_killed(reaper, pidfile);
 }
 
 TEST_CASE("spawn --kill-tree cannot be combined with --detached") {

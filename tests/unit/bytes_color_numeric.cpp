@@ -1,6 +1,5 @@
 // The colored-line painter (one escape per run of a class) and the --as value
 // columns, against fixed expected text.
-#include <fcntl.h>
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -10,25 +9,12 @@
 #include "libcommon/bytes/color_runs.hpp"
 #include "libcommon/bytes/formats.hpp"
 #include "libcommon/bytes/numeric.hpp"
-#include "libcommon/core/fd.hpp"
+#include "output_capture.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;
 
 namespace {
-
-template <typename Fill>
-std::string capture(Fill fill) {
-    test::TempDir dir;
-    std::string path = dir / "out";
-    {
-        UniqueFd fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC);
-        OutputBuffer out(fd.get(), 4096);
-        fill(out);
-        out.flush();
-    }
-    return test::read_file(path);
-}
 
 std::string numbers(const std::string& bytes, NumberType t, bool big = false) {
     char buf[512];
@@ -50,7 +36,7 @@ TEST_CASE("paint_line writes an escape only where the class changes") {
     auto p = static_cast<uint8_t>(ByteClass::printable);
     auto z = static_cast<uint8_t>(ByteClass::null);
     ColorMark marks[] = {{0, p}, {1, p}, {2, z}, {4, kPaintPlain}, {5, p}};
-    std::string got = capture([&](OutputBuffer& out) {
+    std::string got = test::capture_output([&](OutputBuffer& out) {
         std::string k;
         paint_line(slack_line(k, "ab00|c\n"), marks, 5, out);
         ;
@@ -62,13 +48,13 @@ TEST_CASE("paint_line skips marks out of order or past the line") {
     auto p = static_cast<uint8_t>(ByteClass::printable);
     auto w = static_cast<uint8_t>(ByteClass::whitespace);
     ColorMark marks[] = {{2, p}, {1, w}, {9, w}};
-    std::string got = capture([&](OutputBuffer& out) {
+    std::string got = test::capture_output([&](OutputBuffer& out) {
         std::string k;
         paint_line(slack_line(k, "abcd\n"), marks, 3, out);
         ;
     });
     CHECK(got == "ab\x1b[36mcd\x1b[0m\n");
-    got = capture([&](OutputBuffer& out) {
+    got = test::capture_output([&](OutputBuffer& out) {
         std::string k;
         paint_line(slack_line(k, "plain\n"), nullptr, 0, out);
         ;

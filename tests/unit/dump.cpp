@@ -1,5 +1,4 @@
 // The dump writers (xxd, hexdump -C, C array, bits) against fixed expected output.
-#include <fcntl.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -13,27 +12,13 @@
 #include "libcommon/bytes/json_buffer.hpp"
 #include "libcommon/bytes/text.hpp"
 #include "libcommon/bytes/xxd.hpp"
-#include "libcommon/core/fd.hpp"
+#include "output_capture.hpp"
 #include "test_support.hpp"
 
 using namespace ptool;
 using namespace std::string_literals;
 
 namespace {
-
-// Runs `fill` with an OutputBuffer on a temp file and returns what was written.
-template <typename Fill>
-std::string capture(Fill fill) {
-    test::TempDir dir;
-    std::string path = dir / "out";
-    {
-        UniqueFd fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC);
-        OutputBuffer out(fd.get(), 4096);
-        fill(out);
-        out.flush();
-    }
-    return test::read_file(path);
-}
 
 std::string decode_all(ByteDecoder& d, std::string_view text) {
     std::string out;
@@ -45,7 +30,7 @@ std::string decode_all(ByteDecoder& d, std::string_view text) {
 }  // namespace
 
 TEST_CASE("XxdFormatter writes xxd's default line layout") {
-    std::string got = capture([](OutputBuffer& out) {
+    std::string got = test::capture_output([](OutputBuffer& out) {
         XxdWriter w(out, XxdLayout{}, 0);
         w.write("Hello, world!\n\x00\x01\xff"s);
         w.finish();
@@ -56,7 +41,7 @@ TEST_CASE("XxdFormatter writes xxd's default line layout") {
 }
 
 TEST_CASE("XxdFormatter widens the offset past 4 GiB as xxd does") {
-    std::string got = capture([](OutputBuffer& out) {
+    std::string got = test::capture_output([](OutputBuffer& out) {
         XxdWriter w(out, XxdLayout{}, 0x100000000ULL);
         w.write("AB");
         w.finish();
@@ -69,12 +54,12 @@ TEST_CASE("XxdWriter gives the same dump however the input is chunked") {
     XxdLayout layout;
     layout.columns = 7;
     layout.group = 3;
-    std::string whole = capture([&](OutputBuffer& out) {
+    std::string whole = test::capture_output([&](OutputBuffer& out) {
         XxdWriter w(out, layout, 0);
         w.write(data);
         w.finish();
     });
-    std::string pieces = capture([&](OutputBuffer& out) {
+    std::string pieces = test::capture_output([&](OutputBuffer& out) {
         XxdWriter w(out, layout, 0);
         for (size_t i = 0; i < data.size(); i += 5) w.write(std::string_view(data).substr(i, 5));
         w.finish();
@@ -95,7 +80,7 @@ TEST_CASE("XxdWriter vector paths write the same lines as the scalar path") {
             for (bool upper : {false, true}) {
                 for (const std::string& data : inputs) {
                     auto dump = [&](SimdPath p) {
-                        return capture([&](OutputBuffer& out) {
+                        return test::capture_output([&](OutputBuffer& out) {
                             XxdLayout layout;
                             layout.upper = upper;
                             layout.simd = p;
@@ -114,7 +99,7 @@ TEST_CASE("XxdWriter vector paths write the same lines as the scalar path") {
 }
 
 TEST_CASE("HexdumpFormatter squeezes repeated lines and ends with the offset") {
-    std::string got = capture([](OutputBuffer& out) {
+    std::string got = test::capture_output([](OutputBuffer& out) {
         HexdumpWriter w(out, 0, false);
         w.write(std::string(40, 'a'));
         w.finish();
@@ -124,7 +109,7 @@ TEST_CASE("HexdumpFormatter squeezes repeated lines and ends with the offset") {
           "*\n"
           "00000020  61 61 61 61 61 61 61 61                           |aaaaaaaa|\n"
           "00000028\n");
-    CHECK(capture([](OutputBuffer& out) {
+    CHECK(test::capture_output([](OutputBuffer& out) {
               HexdumpWriter w(out, 0, false);
               w.finish();
           }).empty());
@@ -132,7 +117,7 @@ TEST_CASE("HexdumpFormatter squeezes repeated lines and ends with the offset") {
 
 TEST_CASE("EncodedTextWriter wraps base64 and hex at any width") {
     auto encode = [](EncodedTextWriter::Form form, size_t wrap, std::string_view data) {
-        return capture([&](OutputBuffer& out) {
+        return test::capture_output([&](OutputBuffer& out) {
             EncodedTextWriter w(out, form, wrap, false);
             for (char c : data) w.write(std::string_view(&c, 1));
             w.finish();
@@ -146,12 +131,12 @@ TEST_CASE("EncodedTextWriter wraps base64 and hex at any width") {
 }
 
 TEST_CASE("JsonBufferWriter and CArrayWriter write JSON.stringify and xxd -i") {
-    CHECK(capture([](OutputBuffer& out) {
+    CHECK(test::capture_output([](OutputBuffer& out) {
               JsonBufferWriter w(out);
               w.write("\x00\x0a\xff"s);
               w.finish();
           }) == "{\"type\":\"Buffer\",\"data\":[0,10,255]}\n");
-    CHECK(capture([](OutputBuffer& out) {
+    CHECK(test::capture_output([](OutputBuffer& out) {
               CArrayWriter w(out, "x_bin", 2, false);
               w.write("abc");
               w.finish();
