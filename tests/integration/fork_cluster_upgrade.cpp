@@ -267,7 +267,7 @@ TEST_CASE("fork-cluster refuses an upgrade while a reload runs") {
     // Workers that never say online: each reload step waits for its --ready-timeout.
     UpgradeMaster m(
         dir, bin,
-        {"-w", "1", "--ready-timeout", "20s", "--", "sh", "-c",
+        {"-w", "1", "--listen", "127.0.0.1:0", "--ready-timeout", "20s", "--", "sh", "-c",
          "[ -e " + shell_quote(dir / "reloading") + " ] && exec sleep 30; exec python3 " +
              shell_quote(fixture("upgrade_worker.py"))});
     REQUIRE(m.wait_events("online", 1));
