@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "fork_cluster_ops.hpp"
@@ -188,77 +189,77 @@ void check_upgraded(const TempDir& dir, UpgradeMaster& m, const std::vector<int>
 
 }  // namespace
 
-TEST_CASE("fork-cluster upgrade re-executes the replaced binary in place with no failed request") {
+namespace {
+
+// Two python workers served by a client loop, run from a copy of ptool in the test's
+// directory; `before`: the worker pids once the loop got answers.
+struct ServedCluster {
     TempDir dir;
     std::string bin = copy_binary(dir, "ptool");
-    UpgradeMaster m(dir, bin, cluster_args());
-    REQUIRE(m.wait_events("online", 2));
-    LoadLoop load(m.port());
-    REQUIRE(load.wait_more(20));
-    auto before = worker_pids_at(dir);
-    REQUIRE(before.size() == 2);
-    replace_binary(dir, bin);
-    REQUIRE(exe_of(m.pid()).find("(deleted)") != std::string::npos);
-    REQUIRE(
-        control(dir, {{"cmd", "send"}, {"to", "worker:1"}, {"data", {{"cmd", "half"}}}})["ok"] ==
-        true);
-    REQUIRE(m.wait_message("cmd", "half-ack"));
-    json reply = control(dir, {{"cmd", "upgrade"}});
+    UpgradeMaster m{dir, bin, cluster_args()};
+    std::optional<LoadLoop> load;
+    std::vector<int> before;
+
+    ServedCluster() {
+        REQUIRE(m.wait_events("online", 2));
+        load.emplace(m.port());
+        REQUIRE(load->wait_more(20));
+        before = worker_pids_at(dir);
+        REQUIRE(before.size() == 2);
+    }
+    // Worker 1 leaves half a message in the master's buffer.
+    void half_message() {
+        json half = {{"cmd", "send"}, {"to", "worker:1"}, {"data", {{"cmd", "half"}}}};
+        REQUIRE(control(dir, half)["ok"] == true);
+        REQUIRE(m.wait_message("cmd", "half-ack"));
+    }
+    // More answers, none failed since the start, and a TERM stops it all with status 0.
+    void finish() {
+        CHECK(load->wait_more(20));
+        load->finish();
+        CHECK(load->failed() == 0);
+        CHECK(m.stop() == 0);
+        for (int pid : before) CHECK_FALSE(process_alive(pid));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("fork-cluster upgrade re-executes the replaced binary in place with no failed request") {
+    ServedCluster c;
+    replace_binary(c.dir, c.bin);
+    REQUIRE(exe_of(c.m.pid()).find("(deleted)") != std::string::npos);
+    c.half_message();
+    json reply = control(c.dir, {{"cmd", "upgrade"}});
     CHECK(reply["ok"] == true);
     CHECK(reply["upgraded"] == true);
-    CHECK(reply["pid"] == m.pid());
-    REQUIRE(m.wait_events("upgrade", 1));
-    check_upgraded(dir, m, before);
-    CHECK(load.wait_more(20));
-    load.finish();
-    CHECK(load.failed() == 0);
-    CHECK(m.stop() == 0);
-    for (int pid : before) CHECK_FALSE(process_alive(pid));
+    CHECK(reply["pid"] == c.m.pid());
+    REQUIRE(c.m.wait_events("upgrade", 1));
+    check_upgraded(c.dir, c.m, c.before);
+    c.finish();
 }
 
 TEST_CASE("fork-cluster upgrades on SIGUSR2 as on the upgrade request") {
-    TempDir dir;
-    std::string bin = copy_binary(dir, "ptool");
-    UpgradeMaster m(dir, bin, cluster_args());
-    REQUIRE(m.wait_events("online", 2));
-    LoadLoop load(m.port());
-    REQUIRE(load.wait_more(20));
-    auto before = worker_pids_at(dir);
-    replace_binary(dir, bin);
-    REQUIRE(
-        control(dir, {{"cmd", "send"}, {"to", "worker:1"}, {"data", {{"cmd", "half"}}}})["ok"] ==
-        true);
-    REQUIRE(m.wait_message("cmd", "half-ack"));
-    kill(m.pid(), SIGUSR2);
-    check_upgraded(dir, m, before);
-    CHECK(m.named("signal").empty());  // USR2 is the master's, not forwarded
-    CHECK(load.wait_more(20));
-    load.finish();
-    CHECK(load.failed() == 0);
-    CHECK(m.stop() == 0);
+    ServedCluster c;
+    replace_binary(c.dir, c.bin);
+    c.half_message();
+    kill(c.m.pid(), SIGUSR2);
+    check_upgraded(c.dir, c.m, c.before);
+    CHECK(c.m.named("signal").empty());  // USR2 is the master's, not forwarded
+    c.finish();
 }
 
 TEST_CASE("fork-cluster upgrade with its binary removed fails and the old image serves on") {
-    TempDir dir;
-    std::string bin = copy_binary(dir, "ptool");
-    UpgradeMaster m(dir, bin, cluster_args());
-    REQUIRE(m.wait_events("online", 2));
-    LoadLoop load(m.port());
-    REQUIRE(load.wait_more(20));
-    auto before = worker_pids_at(dir);
-    fs::remove(bin);
-    json reply = control(dir, {{"cmd", "upgrade"}});
+    ServedCluster c;
+    fs::remove(c.bin);
+    json reply = control(c.dir, {{"cmd", "upgrade"}});
     CHECK(reply["ok"] == false);
     CHECK(reply["error"].get<std::string>().find("execve") != std::string::npos);
-    REQUIRE(m.wait_events("upgrade_failed", 1));
-    CHECK(m.named("upgraded").empty());
-    json status = control(dir, {{"cmd", "status"}});
-    CHECK(status["master"]["upgrades"] == 0);
-    CHECK(worker_pids_at(dir) == before);
-    CHECK(load.wait_more(20));
-    load.finish();
-    CHECK(load.failed() == 0);
-    CHECK(m.stop() == 0);
+    REQUIRE(c.m.wait_events("upgrade_failed", 1));
+    CHECK(c.m.named("upgraded").empty());
+    CHECK(control(c.dir, {{"cmd", "status"}})["master"]["upgrades"] == 0);
+    CHECK(worker_pids_at(c.dir) == c.before);
+    c.finish();
 }
 
 TEST_CASE("fork-cluster refuses an upgrade while a reload runs") {

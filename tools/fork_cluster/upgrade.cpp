@@ -36,18 +36,6 @@ Json saved_input(const LineBuffer::Saved& in) {
         {"partial", base64_encode(in.partial)}, {"dropping", in.dropping}, {"dropped", in.dropped}};
 }
 
-std::vector<std::string> read_cmdline() {
-    std::string text = read_file("/proc/self/cmdline");
-    std::vector<std::string> out;
-    for (size_t start = 0; start < text.size();) {
-        size_t end = text.find('\0', start);
-        if (end == std::string::npos) end = text.size();
-        out.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-
 }  // namespace
 
 // At start: what an upgrade executes -- /proc/self/exe without " (deleted)" (a package
@@ -61,7 +49,7 @@ void Master::resolve_own_binary() {
         if (exe_path_.ends_with(deleted)) exe_path_.resize(exe_path_.size() - deleted.size());
     }
     try {
-        argv_ = read_cmdline();
+        argv_ = own_argv();
     } catch (const Error&) {
     }
 }
