@@ -265,6 +265,16 @@ bool IpcChannel::read(std::vector<IpcMessage>& out) {
     return true;
 }
 
+std::optional<LineBuffer::Saved> IpcChannel::save_input() const {
+    if (!in_fds_.empty()) return std::nullopt;
+    return lines_.save();
+}
+
+void IpcChannel::restore_input(LineBuffer::Saved saved) {
+    in_offset_ = saved.dropping ? saved.dropped : saved.partial.size();
+    lines_.restore(std::move(saved));
+}
+
 bool IpcChannel::read_blocking(std::vector<IpcMessage>& out, int timeout_ms) {
     size_t before = out.size();
     auto deadline_left = timeout_ms;

@@ -66,6 +66,20 @@ public:
     void finish(OnLine&& on_line);
     bool has_partial() const { return dropping_ || !partial_.empty(); }
     size_t buffered() const { return partial_.size(); }
+    // The unended rest (or the length of a too-long line being dropped), carried over a
+    // re-exec of the reader: restore() starts a stream whose first bytes were these.
+    struct Saved {
+        std::string partial;
+        bool dropping = false;
+        size_t dropped = 0;
+    };
+    Saved save() const { return Saved{partial_, dropping_, dropped_}; }
+    void restore(Saved saved) {
+        partial_ = std::move(saved.partial);
+        dropping_ = saved.dropping;
+        dropped_ = saved.dropped;
+        offset_ = dropping_ ? dropped_ : partial_.size();
+    }
 
 private:
     void drop_partial(size_t extra) {
@@ -215,6 +229,10 @@ public:
     // Returns false on timeout or EOF (see eof()).
     bool read_blocking(std::vector<IpcMessage>& out, int timeout_ms = -1);
     bool eof() const { return eof_; }
+    // A message read in part (save()), carried over a re-exec of this process with the
+    // channel's fd; nullopt when it cannot be (an fd came with it).
+    std::optional<LineBuffer::Saved> save_input() const;
+    void restore_input(LineBuffer::Saved saved);
 
     // Parses one message (parse_json_text: never throws); for a NODE_HANDLE it queues the
     // NODE_HANDLE_ACK (or NACK, when no fd came) that Node's sender waits for; a NODE_HANDLE_ACK or

@@ -156,6 +156,19 @@ pid_t Child::release() {
     return pid;
 }
 
+Child Child::adopt(pid_t pid, bool group_leader) {
+    siginfo_t info{};
+    if (pid <= 0 ||
+        ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+        throw Error("pid " + std::to_string(pid) + " is not a child of this process");
+    Child child;
+    child.pid_ = pid;
+    child.group_leader_ = group_leader;
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd >= 0) child.pidfd_.reset(pidfd);
+    return child;
+}
+
 bool can_use_posix_spawn(const ChildSpec& spec) {
     return !spec.force_fork && !spec.uid && !spec.gid && !spec.groups && !spec.umask &&
            spec.parent_death_signal == 0 && spec.env_own_pid.empty();

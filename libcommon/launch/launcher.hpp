@@ -180,6 +180,10 @@ public:
     bool leads_group() const { return group_leader_; }
     // Gives up ownership (detached children): no kill, no wait on destruction.
     pid_t release();
+    // Takes ownership of `pid`, which must be a child of this process that no one reaped
+    // (one launched before this process re-executed itself; a zombie is fine). Throws
+    // Error when it is not one: a pid not proven ours is never owned, so never signalled.
+    static Child adopt(pid_t pid, bool group_leader);
 
 private:
     friend Child launch(const ChildSpec& spec);

@@ -122,6 +122,17 @@ NotifyReceiver NotifyReceiver::bind_to(std::string_view address) {
     return receiver;
 }
 
+NotifyReceiver NotifyReceiver::adopt(UniqueFd fd, std::string address) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM)
+        throw Error("notify socket: fd " + std::to_string(fd.get()) + " is not a datagram socket");
+    NotifyReceiver r;
+    r.fd_ = std::move(fd);
+    r.address_ = std::move(address);
+    return r;
+}
+
 NotifyReceiver::NotifyReceiver(NotifyReceiver&& other) noexcept
     : fd_(std::move(other.fd_)),
       address_(std::exchange(other.address_, {})),

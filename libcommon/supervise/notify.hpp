@@ -47,6 +47,9 @@ public:
     static NotifyReceiver create();
     // A socket at a given NOTIFY_SOCKET-style address: "/path" or "@abstract".
     static NotifyReceiver bind_to(std::string_view address);
+    // A receiver this process already had at `address` before it re-executed itself
+    // (fork-cluster's upgrade); `fd` must be a datagram socket.
+    static NotifyReceiver adopt(UniqueFd fd, std::string address);
 
     NotifyReceiver(NotifyReceiver&& other) noexcept;
     NotifyReceiver& operator=(NotifyReceiver&& other) noexcept;

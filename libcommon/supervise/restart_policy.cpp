@@ -18,6 +18,19 @@ bool RestartBudget::spend(std::chrono::steady_clock::time_point now) {
     return max_ <= 0 || static_cast<int>(times_.size()) <= max_;
 }
 
+std::vector<Duration> RestartBudget::ages(std::chrono::steady_clock::time_point now) const {
+    std::vector<Duration> out;
+    for (auto t : times_) out.push_back(std::chrono::duration_cast<Duration>(now - t));
+    return out;
+}
+
+void RestartBudget::restore(const std::vector<Duration>& ages,
+                            std::chrono::steady_clock::time_point now) {
+    times_.clear();
+    for (Duration age : ages) times_.push_back(now - std::max(age, Duration::zero()));
+    std::sort(times_.begin(), times_.end());
+}
+
 Duration Backoff::next(Duration uptime) {
     if (uptime >= policy_.min_uptime) level_ = 0;  // it had run: start over from the base
     Duration delay = restart_backoff(policy_.delay, policy_.delay_max, level_);

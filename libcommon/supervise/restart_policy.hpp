@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <vector>
 
 #include "libcommon/core/parse.hpp"
 
@@ -38,6 +39,9 @@ public:
     // Records a restart at `now`; false when it exceeds the budget.
     bool spend(std::chrono::steady_clock::time_point now);
     int max_restarts() const { return max_; }
+    // The recorded restarts as their ages at `now`, and back (a supervisor's re-exec).
+    std::vector<Duration> ages(std::chrono::steady_clock::time_point now) const;
+    void restore(const std::vector<Duration>& ages, std::chrono::steady_clock::time_point now);
 
 private:
     int max_;
@@ -53,6 +57,12 @@ public:
     // start); counts the restart.
     Duration next(Duration uptime);
     int restarts() const { return restarts_; }
+    int level() const { return level_; }
+    // The place a Backoff had (level(), restarts()), carried over a supervisor's re-exec.
+    void restore(int level, int restarts) {
+        level_ = level;
+        restarts_ = restarts;
+    }
 
 private:
     RestartPolicy policy_;

@@ -41,6 +41,18 @@ bool ServiceNotifier::send(std::string_view state) const {
     }
 }
 
+std::vector<std::string> ServiceNotifier::environment() const {
+    std::vector<std::string> out;
+    if (!enabled()) return out;
+    out.push_back("NOTIFY_SOCKET=" + address_);
+    if (watchdog_) {
+        auto usec = std::chrono::duration_cast<std::chrono::microseconds>(*watchdog_).count() * 2;
+        out.push_back("WATCHDOG_USEC=" + std::to_string(usec));
+        out.push_back("WATCHDOG_PID=" + std::to_string(::getpid()));
+    }
+    return out;
+}
+
 std::string ServiceNotifier::reloading_message() {
     timespec now{};
     ::clock_gettime(CLOCK_MONOTONIC, &now);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "libcommon/core/parse.hpp"
 
@@ -30,6 +31,9 @@ public:
 
     // "RELOADING=1\nMONOTONIC_USEC=N" as systemd 253+ wants it for Type=notify-reload.
     static std::string reloading_message();
+    // What from_environment() took, as "NAME=VALUE" entries for a re-exec of this
+    // process (fork-cluster's upgrade): the same pid, so the same manager and watchdog.
+    std::vector<std::string> environment() const;
 
 private:
     std::string address_;

@@ -40,17 +40,25 @@ ChildSpec Supervisor::next_spec() {
 }
 
 void Supervisor::launch_child(const ChildSpec& spec) {
-    child_ = launch(spec);
-    started_at_ = EventLoop::Clock::now();
-    ready_ = false;
+    watch_run(launch(spec), Duration::zero(), false);
+    if (hooks_.started) hooks_.started(child_);
+}
+
+void Supervisor::adopt(Child child, Duration uptime, bool ready) {
+    watch_run(std::move(child), uptime, ready);
+}
+
+void Supervisor::watch_run(Child child, Duration uptime, bool ready) {
+    child_ = std::move(child);
+    started_at_ = EventLoop::Clock::now() - uptime;
+    ready_ = ready;
     loop_.watch_child(child_, [this](const ExitStatus& status) { on_exit(&status, {}); });
-    if (ready_limit_ > Duration::zero())
+    if (!ready && ready_limit_ > Duration::zero())
         ready_timer_ = loop_.add_timer(ready_limit_, [this] {
             ready_timer_ = 0;
             if (on_ready_timeout_) on_ready_timeout_();
             mark_ready();
         });
-    if (hooks_.started) hooks_.started(child_);
 }
 
 void Supervisor::mark_ready() {
@@ -96,6 +104,7 @@ void Supervisor::finish() {
 }
 
 void Supervisor::restart_later(Duration delay) {
+    restart_due_ = EventLoop::Clock::now() + delay;
     restart_timer_ = loop_.add_timer(delay, [this] {
         restart_timer_ = 0;
         start_or_retry();

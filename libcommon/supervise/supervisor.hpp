@@ -57,6 +57,14 @@ public:
     // (zero: never); done once it has exited (at once when none runs). Called again, it
     // sends its signal and starts its grace anew.
     void stop(int sig, Duration grace = Duration::zero());
+    // Supervises `child`, a run that began `uptime` ago, as if start() had launched it
+    // (no `started` hook): the same process carried over a re-exec of the supervisor
+    // (fork-cluster's upgrade). Not ready: the ready timeout starts now.
+    void adopt(Child child, Duration uptime, bool ready);
+    // A start `delay` from now, as a pending restart is (restart_pending()).
+    void start_after(Duration delay) { restart_later(delay); }
+    // When the pending restart is due (meaningful while restart_pending()).
+    EventLoop::Clock::time_point restart_due() const { return restart_due_; }
     // Passes `sig` to the running child; false when none runs.
     bool signal(int sig) { return child_.running() && child_.signal(sig); }
     // Readiness of the current run (READY=1, a message, ...): `ready` once per start.
@@ -75,6 +83,7 @@ public:
 private:
     ChildSpec next_spec();
     void launch_child(const ChildSpec& spec);
+    void watch_run(Child child, Duration uptime, bool ready);
     void on_exit(const ExitStatus* status, std::string error);
     void restart_later(Duration delay);
     void cancel_timers();
@@ -94,6 +103,7 @@ private:
     Duration ready_limit_{};
     std::function<void()> on_ready_timeout_;
     EventLoop::TimerId restart_timer_ = 0;
+    EventLoop::Clock::time_point restart_due_{};
     EventLoop::TimerId ready_timer_ = 0;
     EventLoop::TimerId kill_timer_ = 0;
 };

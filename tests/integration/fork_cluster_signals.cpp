@@ -16,7 +16,7 @@ namespace {
 std::string signal_logger(const TempDir& dir, const std::string& id) {
     std::string log = shell_quote(dir / "sig.") + id;
     std::string traps;
-    for (const char* s : {"USR1", "USR2", "ALRM", "WINCH"})
+    for (const char* s : {"USR1", "PWR", "ALRM", "WINCH"})
         traps += std::string("trap 'echo ") + s + " >> " + log + "' " + s + "; ";
     return traps + "trap 'exit 0' TERM; : > " + shell_quote(dir / "up.") + id +
            "; while :; do sleep 0.05; done";
@@ -28,7 +28,8 @@ std::string file_text(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("fork-cluster forwards USR1 USR2 ALRM and WINCH to every worker and the agent") {
+// USR2 is the master's own (upgrade, fork_cluster_upgrade.cpp): PWR stands in for it.
+TEST_CASE("fork-cluster forwards USR1 PWR ALRM and WINCH to every worker and the agent") {
     TempDir dir;
     Master m({"-w", "2", "--ready", "exec", "--agent", signal_logger(dir, "agent"), "--", "sh",
               "-c", signal_logger(dir, "$PTOOL_WORKER_ID")});
@@ -36,7 +37,7 @@ TEST_CASE("fork-cluster forwards USR1 USR2 ALRM and WINCH to every worker and th
     for (const char* id : {"1", "2", "agent"})
         REQUIRE(wait_until([&] { return std::filesystem::exists(dir / ("up." + std::string(id))); },
                            10s));
-    for (int sig : {SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH}) {
+    for (int sig : {SIGUSR1, SIGPWR, SIGALRM, SIGWINCH}) {
         kill(m.pid(), sig);
         // One at a time: a signal sent twice before it is handled is delivered once.
         REQUIRE(wait_until(
@@ -44,7 +45,7 @@ TEST_CASE("fork-cluster forwards USR1 USR2 ALRM and WINCH to every worker and th
                 for (const char* id : {"1", "2", "agent"}) {
                     std::string text = file_text(dir / ("sig." + std::string(id)));
                     if (std::count(text.begin(), text.end(), '\n') < (sig == SIGUSR1   ? 1
-                                                                      : sig == SIGUSR2 ? 2
+                                                                      : sig == SIGPWR  ? 2
                                                                       : sig == SIGALRM ? 3
                                                                                        : 4))
                         return false;
@@ -54,7 +55,7 @@ TEST_CASE("fork-cluster forwards USR1 USR2 ALRM and WINCH to every worker and th
             10s));
     }
     for (const char* id : {"1", "2", "agent"})
-        CHECK(file_text(dir / ("sig." + std::string(id))) == "USR1\nUSR2\nALRM\nWINCH\n");
+        CHECK(file_text(dir / ("sig." + std::string(id))) == "USR1\nPWR\nALRM\nWINCH\n");
     auto forwarded = m.events_named("signal");
     REQUIRE(forwarded.size() == 4);
     for (auto& e : forwarded) CHECK(e["forwarded"] == 3);
@@ -67,9 +68,9 @@ TEST_CASE("fork-cluster forwards USR1 USR2 ALRM and WINCH to every worker and th
 TEST_CASE("fork-cluster master outlives USR1 sent to workers that die of it") {
     Master m({"-w", "1", "--ready", "exec", "--", "sleep", "30"});
     REQUIRE(m.wait_events("online", 1));
-    kill(m.pid(), SIGUSR2);
+    kill(m.pid(), SIGUSR1);
     REQUIRE(m.wait_events("exit", 1));
-    CHECK(m.events_named("exit")[0]["signal"] == "SIGUSR2");
+    CHECK(m.events_named("exit")[0]["signal"] == "SIGUSR1");
     REQUIRE(m.wait_events("online", 2));  // restarted: a worker's death, not the master's
     kill(m.pid(), SIGTERM);
     CHECK(m.wait_exit() == 0);

@@ -84,6 +84,9 @@ void apply_init_mode(ClusterConfig& config, bool workers_given);
 // --emit-systemd NAME (emit_systemd.cpp): prints NAME.socket and NAME.service for this
 // command line on stdout; returns the exit status.
 int emit_systemd_units(const ClusterConfig& config);
+// This process's argv, from the kernel's copy (/proc/self/cmdline): what the units
+// run, and what an upgrade executes again (upgrade.cpp).
+std::vector<std::string> own_argv();
 
 // The signals the master gives no meaning of its own: every catchable signal but
 // TERM INT QUIT (stop), HUP (reload), TTIN TTOU (scale), CHLD, the faults a process

@@ -68,6 +68,10 @@ Json handle_rotate(const Request&, ControlActions& a) {
     return Json{{"ok", true}};
 }
 
+Json handle_upgrade(const Request&, ControlActions& a) {
+    return a.upgrade();
+}
+
 struct Command {
     std::string_view name;
     bool while_stopping;  // still served during a shutdown
@@ -75,9 +79,10 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"status", true, handle_status}, {"reload", false, handle_reload},
-    {"scale", false, handle_scale},  {"send", false, handle_send},
-    {"stop", true, handle_stop},     {"rotate", true, handle_rotate},
+    {"status", true, handle_status},    {"reload", false, handle_reload},
+    {"scale", false, handle_scale},     {"send", false, handle_send},
+    {"stop", true, handle_stop},        {"rotate", true, handle_rotate},
+    {"upgrade", false, handle_upgrade},
 };
 
 Json dispatch(const IpcDecoded& request, ControlActions& actions) {

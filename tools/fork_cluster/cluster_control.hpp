@@ -30,6 +30,8 @@ public:
     virtual void stop() = 0;
     // Reopens the log files (after logrotate moved them).
     virtual void rotate() {}
+    // Re-executes the master in place; a null reply: the answer follows the outcome.
+    virtual Json upgrade() { return Json{{"ok", false}, {"error", "upgrade is not supported"}}; }
 };
 
 inline constexpr int kMaxScaleWorkers = 4096;

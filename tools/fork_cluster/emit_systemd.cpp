@@ -16,9 +16,6 @@
 
 namespace ptool {
 
-namespace {
-
-// This process's argv, from the kernel's copy.
 std::vector<std::string> own_argv() {
     std::string text = read_file("/proc/self/cmdline");
     std::vector<std::string> out;
@@ -30,6 +27,8 @@ std::vector<std::string> own_argv() {
     }
     return out;
 }
+
+namespace {
 
 // One word of ExecStart=: quoted when it needs it; $ and % are systemd's specifiers.
 std::string unit_word(const std::string& word) {

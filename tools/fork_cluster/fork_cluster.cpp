@@ -6,7 +6,8 @@
 //   --max-restarts N (10, 0 = no limit) within --restart-window DUR (60s)
 //   --min-uptime DUR (1s)    --stop-signal SIG (TERM)   --grace DUR (10s)
 //   --subreaper   --agent 'COMMAND'   --json   --control PATH
-// Signals: TERM/INT/QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer;
+// Signals: TERM/INT/QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer,
+// USR2 upgrade of the master in place (upgrade.cpp);
 // every other catchable signal is forwarded to the workers and the agent.
 #include <sched.h>
 #include <unistd.h>

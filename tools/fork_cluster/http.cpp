@@ -153,6 +153,13 @@ std::string number(double v) {
 
 void Master::setup_http() {
     if (config_.http.empty()) return;
+    if (upgrade_state_ && !upgrade_state_->at("http").is_null()) {  // the image before's
+        int fd = upgrade_state_->at("http").at("fd").get<int>();
+        set_cloexec(fd);
+        http_ = std::make_unique<HttpServer>(
+            loop_, UniqueFd(fd), [this](const std::string& path) { return http_page(path); });
+        return;
+    }
     std::string text = config_.http;
     if (text.find(':') == std::string::npos) text = ":" + text;  // a bare port
     if (text.front() == ':') text = "127.0.0.1" + text;          // loopback unless told

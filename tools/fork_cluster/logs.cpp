@@ -4,6 +4,7 @@
 #include "tools/fork_cluster/logs.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,13 @@ std::string utc_time_ms(std::chrono::system_clock::time_point t) {
 LogSink::LogSink(std::string path, const LogConfig& config)
     : path_(std::move(path)), config_(config) {
     open();
+}
+
+LogSink::LogSink(std::string path, const LogConfig& config, UniqueFd open_fd)
+    : path_(std::move(path)), config_(config), fd_(std::move(open_fd)) {
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) == 0) size_ = static_cast<uint64_t>(st.st_size);
+    writer_ = std::make_unique<EventWriter>(fd_.get(), kSinkBuffer, drop_notice);
 }
 
 void LogSink::open() {
@@ -151,6 +159,38 @@ void ClusterLogs::detach(const void* key) {
         if (!s.streams[i].partial.empty()) emit_line(s, s.streams[i].partial);
     }
     sources_.erase(it);
+}
+
+ClusterLogs::SavedSource ClusterLogs::save(const void* key) const {
+    SavedSource out;
+    auto it = sources_.find(key);
+    if (it == sources_.end()) return out;
+    for (int i = 0; i < 2; ++i) {
+        out.fds[i] = it->second->streams[i].fd ? it->second->streams[i].fd.get() : -1;
+        out.partial[i] = it->second->streams[i].partial;
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, int>> ClusterLogs::sink_fds() const {
+    std::vector<std::pair<std::string, int>> out;
+    for (const auto& [path, sink] : sinks_)
+        if (!path.empty() && sink->fd() >= 0) out.emplace_back(path, sink->fd());
+    return out;
+}
+
+void ClusterLogs::adopt_sink(const std::string& path, UniqueFd fd) {
+    sinks_[path] = std::make_unique<LogSink>(path, config_, std::move(fd));
+}
+
+void ClusterLogs::restore_partial(const void* key, int which, std::string partial) {
+    auto it = sources_.find(key);
+    if (it != sources_.end()) it->second->streams[which].partial = std::move(partial);
+}
+
+void ClusterLogs::flush(int timeout_ms) {
+    for (auto& [path, sink] : sinks_)
+        if (sink->writer()) sink->writer()->flush_blocking(timeout_ms);
 }
 
 void ClusterLogs::reopen() {

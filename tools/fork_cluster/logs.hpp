@@ -14,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "libcommon/core/fd.hpp"
 #include "libcommon/core/output.hpp"
@@ -32,7 +34,9 @@ struct LogConfig {
 // One destination: stderr, or a file that rotates and reopens.
 class LogSink {
 public:
-    LogSink(std::string path, const LogConfig& config);  // path "": stderr
+    LogSink(std::string path, const LogConfig& config);                    // path "": stderr
+    LogSink(std::string path, const LogConfig& config, UniqueFd open_fd);  // already open
+    int fd() const { return fd_.get(); }
     void write_line(std::string_view line);
     void reopen();
     size_t dropped() const { return writer_ ? writer_->dropped_total() + dropped_before_ : 0; }
@@ -65,6 +69,20 @@ public:
     void detach(const void* key);
     // Reopens every file (after logrotate moved them), and the master's log.
     void reopen();
+
+    // Carried over a re-exec of the master (upgrade.cpp, upgrade_restore.cpp): a
+    // process's pipes (-1: none) with the unended line each holds, and the open files.
+    struct SavedSource {
+        int fds[2] = {-1, -1};
+        std::string partial[2];
+    };
+    SavedSource save(const void* key) const;
+    std::vector<std::pair<std::string, int>> sink_fds() const;  // (path, fd), files only
+    // The next image: a file the one before had open, before any attach() uses it.
+    void adopt_sink(const std::string& path, UniqueFd fd);
+    void restore_partial(const void* key, int which, std::string partial);
+    // Waits up to `timeout_ms` for what the sinks queued.
+    void flush(int timeout_ms);
 
 private:
     struct Stream {

@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 
 #include "libcommon/core/error.hpp"
+#include "libcommon/core/parse.hpp"
 #include "libcommon/core/signals.hpp"
 #include "libcommon/procs/procfs.hpp"
 #include "tools/fork_cluster/master.hpp"
@@ -30,14 +33,15 @@ RestartPolicy restart_policy(const ClusterConfig& config) {
                          .min_uptime = config.min_uptime};
 }
 
-Master::Master(const ClusterConfig& config)
+Master::Master(const ClusterConfig& config, std::optional<Json> upgrade_state)
     : config_(config),
       policy_(restart_policy(config)),
       agent_backoff_(std::make_shared<Backoff>(policy_)),
       budget_(config.max_restarts, config.restart_window),
       events_(EventStream::queued(STDERR_FILENO, config.json ? EventForm::json : EventForm::human,
                                   kMaxEventBuffer,
-                                  config.json ? json_drop_notice : text_drop_notice)) {}
+                                  config.json ? json_drop_notice : text_drop_notice)),
+      upgrade_state_(std::move(upgrade_state)) {}
 
 Master::~Master() {
     for (auto& [fd, client] : clients_) loop_.unwatch_fd(fd);
@@ -54,8 +58,13 @@ int Master::run() {
             throw SysError("prctl(PR_SET_CHILD_SUBREAPER)", errno);
         loop_.watch_signal(SIGCHLD, [this](const signalfd_siginfo&) { reap_orphans(); });
     }
-    bind_sockets();
-    notify_.emplace(NotifyReceiver::create());
+    resolve_own_binary();
+    if (upgrade_state_) {
+        restore_upgrade_fds(*upgrade_state_);  // the image before bound and made them
+    } else {
+        bind_sockets();
+        notify_.emplace(NotifyReceiver::create());
+    }
     if (const auto& u = config_.run_as.user) notify_->allow_owner(u->uid, u->gid);
     loop_.watch_fd(notify_->fd(), EPOLLIN, [this](uint32_t) { on_notify(); });
     if (!config_.control_path.empty()) setup_control();
@@ -64,12 +73,19 @@ int Master::run() {
     watch_signals();
     start_service_watchdog();
 
-    if (config_.agent.empty())
+    if (upgrade_state_) {
+        restore_upgrade_procs(*upgrade_state_);
+    } else if (config_.agent.empty()) {
         scale(config_.workers);
-    else
+    } else {
         start_agent_first();  // the workers follow once it is ready
+    }
     starting_up_ = false;
     start_health_checks();
+    if (upgrade_state_) {
+        announce_upgraded(*upgrade_state_);
+        upgrade_state_.reset();
+    }
     loop_.run();
     return final_status();
 }
@@ -83,6 +99,9 @@ void Master::watch_signals() {
         std::erase(forwarded, SIGUSR1);
         loop_.watch_signal(SIGUSR1, [this](const signalfd_siginfo&) { rotate(); });
     }
+    // SIGUSR2 upgrades the master in place (einhorn's and nginx's convention).
+    std::erase(forwarded, SIGUSR2);
+    loop_.watch_signal(SIGUSR2, [this](const signalfd_siginfo&) { request_upgrade(); });
     loop_.watch_signals(forwarded, [this](const signalfd_siginfo& si) { forward_signal(si); });
     loop_.watch_signal(SIGHUP, [this](const signalfd_siginfo&) { reload(); });
     loop_.watch_signal(SIGTTIN, [this](const signalfd_siginfo&) { scale(target_workers_ + 1); });
@@ -215,8 +234,25 @@ int run_cluster(const ClusterConfig& given) {
     if (given.command.empty()) throw UsageError("command is required");
     ClusterConfig config = given;
     apply_init_mode(config, given.workers_given);
-    redirect_master_stderr(config.logs);
-    cluster::Master master(config);
+    std::optional<Json> state;
+    if (const char* text = std::getenv(cluster::kUpgradeStateEnv)) {
+        // The image before this one executed us: take over its workers, or stop them.
+        auto fd = parse_int(text);
+        ::unsetenv(cluster::kUpgradeStateEnv);
+        try {
+            if (!fd || *fd < 3 || *fd > INT_MAX) throw Error("not an fd number");
+            state = cluster::read_upgrade_state(static_cast<int>(*fd));
+            cluster::check_upgrade_state(*state);
+        } catch (const Error& e) {
+            int n = cluster::stop_upgrade_orphans(state ? &*state : nullptr, config.stop_signal,
+                                                  std::max<Duration>(config.grace, Duration(1)));
+            throw Error(std::string("upgrade: cannot take over from the previous image: ") +
+                        e.what() + "; stopped " + std::to_string(n) + " processes");
+        }
+    } else {
+        redirect_master_stderr(config.logs);  // under an upgrade fd 2 already is that file
+    }
+    cluster::Master master(config, std::move(state));
     return master.run();
 }
 

@@ -56,6 +56,7 @@ struct Proc {
     Clock::time_point last_beat;        // --watchdog: online, or its last heartbeat
     std::unique_ptr<ReadyProbe> probe;  // --ready tcp:|http:|exec: while starting
     Clock::time_point started;
+    long long generation = 0;  // the number of reloads begun before it started
 
     bool serving() const { return state != State::stopping && !retiring && !replace_me; }
     const char* state_name() const {
@@ -86,6 +87,10 @@ struct Generation {
 struct ControlClient {
     IpcChannel channel;
     bool closing = false;
+    // It asked for an upgrade: its reply waits for the outcome, and the requests it sent
+    // after that one wait with it (answered in order once the reply is out).
+    bool held = false;
+    std::vector<IpcMessage> pending;
 };
 
 class Master;
@@ -99,6 +104,7 @@ struct ClusterCounters {
     long long ipc_bytes_out = 0;    // queued to them
     long long rss_retired = 0;      // workers retired by --max-rss
     long long log_dropped = 0;      // worker log lines a slow sink made us drop
+    long long upgrades = 0;         // re-executions of the master in place (upgrade.cpp)
 };
 
 // status.cpp: a process's figures from /proc/PID/stat (valid: it was readable).
@@ -154,7 +160,8 @@ private:
 
 class Master final : public ControlActions {
 public:
-    explicit Master(const ClusterConfig& config);
+    // `upgrade_state`: this image takes over from the one before (upgrade_restore.cpp).
+    explicit Master(const ClusterConfig& config, std::optional<Json> upgrade_state = {});
     ~Master() override;
     int run();
 
@@ -168,7 +175,8 @@ public:
         return router_.route(data, fd, target, nullptr);
     }
     void stop() override { begin_shutdown(0); }
-    void rotate() override;  // logs.cpp
+    void rotate() override;   // logs.cpp
+    Json upgrade() override;  // upgrade.cpp: null, the reply follows the outcome
 
     // What the Router acts on.
     std::list<std::unique_ptr<Proc>>& procs() { return procs_; }
@@ -240,6 +248,23 @@ private:
     void setup_control();
     void on_control_accept();
     void on_control_client(int fd, uint32_t events);
+    // Answers `requests` of client `fd` in order; false when the client was dropped.
+    bool answer_requests(int fd, ControlClient& c, std::vector<IpcMessage>& requests);
+    void update_client_watch(int fd);
+    // A held client's upgrade reply, then its pending requests (control.cpp).
+    void release_held_client(int fd, const Json& reply);
+    // upgrade of the master in place (upgrade.cpp: the old image; upgrade_restore.cpp: the new)
+    void resolve_own_binary();
+    void request_upgrade();
+    std::string upgrade_refusal() const;
+    void exec_upgrade();
+    Json upgrade_state();
+    std::string drain_for_upgrade();
+    void upgrade_failed(const std::string& why);
+    void restore_upgrade_fds(const Json& state);
+    void restore_upgrade_procs(const Json& state);
+    void adopt_proc(const Json& saved);
+    void announce_upgraded(const Json& state);
     // systemd and init (systemd.cpp, init.cpp)
     void service_changed();
     void notify_service();
@@ -300,6 +325,25 @@ private:
     std::unique_ptr<HttpServer> http_;
     std::unique_ptr<ClusterLogs> logs_;  // --log / --log-dir
     std::string reload_failure_;         // why the last reload stopped (canary), for status
+    // upgrade.cpp
+    std::optional<Json> upgrade_state_;  // given by the image before this one
+    std::string exe_path_;               // our binary, as resolved at start
+    std::vector<std::string> argv_;      // as the master was started
+    bool upgrading_ = false;             // an upgrade waits for its turn of the loop
+    int serving_client_ = -1;            // the control client whose request is being answered
+    int upgrade_client_ = -1;            // the one that asked for the upgrade (-1: SIGUSR2)
 };
+
+// The state one image hands the next (upgrade_restore.cpp): read from the sealed memfd
+// PTOOL_UPGRADE_STATE names (and the variable unset); throws Error saying what is wrong.
+Json read_upgrade_state(int fd);
+// Checks a state before anything is adopted; throws Error naming what is wrong.
+void check_upgrade_state(const Json& state);
+// When the new image cannot take over: the stop signal to the process group of every
+// pid `state` names that is a child of ours (else every child of ours), SIGKILL after
+// `grace`, each reaped; returns how many.
+int stop_upgrade_orphans(const Json* state, int stop_signal, Duration grace);
+inline constexpr const char* kUpgradeStateEnv = "PTOOL_UPGRADE_STATE";
+inline constexpr int kUpgradeStateFormat = 1;
 
 }  // namespace ptool::cluster

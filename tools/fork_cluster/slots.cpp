@@ -36,7 +36,8 @@ ChildSpec Master::proc_spec(int id, bool agent, std::vector<UniqueFd>& own_socke
                       "NODE_CHANNEL_FD",
                       "NODE_CHANNEL_SERIALIZATION_MODE",
                       "PTOOL_WORKER_ID",
-                      "PTOOL_AGENT"};
+                      "PTOOL_AGENT",
+                      kUpgradeStateEnv};
     next_fd = kListenFdsStart;
     if (!agent) {
         for (size_t i = 0; i < sockets_.size(); ++i) {
@@ -118,6 +119,7 @@ ChildSpec Master::launch_spec(int id, bool agent) {
 void Master::on_started(Generation& g) {
     auto proc = std::make_unique<Proc>(*g.sup, g.id, g.agent);
     proc->started = Clock::now();
+    proc->generation = counters_.reloads;
     launch_pair_.child.reset();
     launch_sockets_.clear();
     proc->channel = IpcChannel(std::move(launch_pair_.parent));

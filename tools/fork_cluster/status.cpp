@@ -99,6 +99,7 @@ Json Master::status() {
                 {"started_at", utc_time_ms(wall_time(started_))},
                 {"uptime_ms", to_ms(now - started_)},
                 {"reloads", counters_.reloads},
+                {"upgrades", counters_.upgrades},
                 {"restarts", counters_.restarts},
                 {"messages_routed", counters_.messages_routed},
                 {"ipc_bytes_in", counters_.ipc_bytes_in},
