@@ -15,26 +15,11 @@ namespace ptool {
 
 namespace {
 
-// Each class's escape (all five are 5 long) in an 8-byte slot for one fixed copy.
-constexpr char kClassEscapes[5][8] = {"\x1b[90m", "\x1b[36m", "\x1b[32m", "\x1b[35m", "\x1b[33m"};
-constexpr size_t kClassEscapeLen = 5;
 // The line's end: the reset and the newline, as one 8-byte copy.
 constexpr char kLineEnd[8] = "\x1b[0m\n";
 constexpr size_t kLineEndLen = 5;
-// A byte's two digits and six blanks: one 8-byte copy writes the digits and
-// whatever blanks follow them (at most kMaxGap).
+// The most blanks after a byte's digits that one padded pair writes.
 constexpr size_t kMaxGap = 6;
-constexpr std::array<char, 8 * 256> make_padded_pairs(const char* digits) {
-    std::array<char, 8 * 256> t{};
-    for (int b = 0; b < 256; ++b) {
-        t[8 * b] = digits[b >> 4];
-        t[8 * b + 1] = digits[b & 15];
-        for (int i = 2; i < 8; ++i) t[8 * b + i] = ' ';
-    }
-    return t;
-}
-constexpr auto kPaddedPairsLower = make_padded_pairs(kHexDigitsLower);
-constexpr auto kPaddedPairsUpper = make_padded_pairs(kHexDigitsUpper);
 
 }  // namespace
 
@@ -64,7 +49,7 @@ bool XxdFormatter::init_direct_color() {
 // run may go on from the digits into the text), the reset before the newline.
 void XxdFormatter::format_full_colored_line(const unsigned char* bytes, OutputBuffer& out) {
     const size_t cols = layout_.columns;
-    const char* pairs = layout_.upper ? kPaddedPairsUpper.data() : kPaddedPairsLower.data();
+    const char* pairs = layout_.upper ? kPaddedHexPairsUpper.data() : kPaddedHexPairsLower.data();
     const uint8_t* gaps = gaps_.data();
     char* start = out.reserve(color_line_max_);
     format_hex_offset8(start, static_cast<uint32_t>(offset_));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "libcommon/bytes/hexdump.hpp"
 #include "libcommon/bytes/xxd.hpp"
 #include "libcommon/core/fd.hpp"
 #include "test_support.hpp"
@@ -87,6 +88,26 @@ TEST_CASE("XxdWriter's direct colored lines are the painted plain lines") {
                 INFO("-c " << c.columns << " -g " << c.group << " upper " << c.upper << " ebcdic "
                            << c.ebcdic << " autoskip " << c.autoskip << " offset " << offset
                            << " length " << data.size());
+                REQUIRE(dump(false) == dump(true));
+            }
+        }
+    }
+}
+
+TEST_CASE("HexdumpWriter's direct colored lines are the painted plain lines") {
+    std::vector<std::string> inputs = color_inputs();
+    for (uint64_t offset : {uint64_t(0), uint64_t(0xFFFFFFB0), uint64_t(0x100000000)}) {
+        for (bool squeeze : {true, false}) {
+            for (const std::string& data : inputs) {
+                auto dump = [&](bool paint) {
+                    return capture([&](OutputBuffer& out) {
+                        HexdumpWriter w(out, offset, true, squeeze, paint);
+                        for (size_t at = 0; at < data.size(); at += 23)
+                            w.write(std::string_view(data).substr(at, 23));
+                        w.finish();
+                    });
+                };
+                INFO("squeeze " << squeeze << " offset " << offset << " length " << data.size());
                 REQUIRE(dump(false) == dump(true));
             }
         }
