@@ -138,11 +138,8 @@ void HexdumpFormatter::format_full_colored_line(const unsigned char* bytes, Outp
     for (size_t i = 0; i < 16; ++i) {
         unsigned c = kByteClassOf[bytes[i]];
         classes[i] = static_cast<uint8_t>(c);
-        std::memcpy(o, kClassEscapes[c], 8);
-        o += c != current ? kClassEscapeLen : 0;
-        current = c;
-        std::memcpy(o, pairs + 8 * bytes[i], 8);
-        o += i == 7 || i == 15 ? 4 : 3;  // "xx " and one more blank after each half
+        // "xx " and one more blank after each half.
+        o = put_colored_cell(o, c, current, pairs + 8 * bytes[i], i == 7 || i == 15 ? 4 : 3);
     }
     std::memcpy(o, "\x1b[0m|\0\0\0", 8);
     o += 5;

@@ -61,11 +61,7 @@ void XxdFormatter::format_full_colored_line(const unsigned char* bytes, OutputBu
     for (size_t i = 0; i < cols; ++i) {
         unsigned c = kByteClassOf[bytes[i]];
         classes[i] = static_cast<uint8_t>(c);
-        std::memcpy(o, kClassEscapes[c], 8);
-        o += c != current ? kClassEscapeLen : 0;
-        current = c;
-        std::memcpy(o, pairs + 8 * bytes[i], 8);
-        o += 2 + gaps[i];
+        o = put_colored_cell(o, c, current, pairs + 8 * bytes[i], 2 + gaps[i]);
     }
     for (size_t i = 0; i < cols; ++i) {
         unsigned c = classes[i];
