@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -29,5 +30,10 @@ inline ByteClass classify_byte(unsigned char b) {
 std::string_view byte_class_color(ByteClass c);
 // The escape that ends a colored byte.
 inline constexpr std::string_view kColorReset = "\x1b[0m";
+// Each class's escape (all five are 5 long) in an 8-byte slot, for the direct
+// colored lines' one fixed-size copy.
+inline constexpr char kClassEscapes[5][8] = {"\x1b[90m", "\x1b[36m", "\x1b[32m", "\x1b[35m",
+                                             "\x1b[33m"};
+inline constexpr size_t kClassEscapeLen = 5;
 
 }  // namespace ptool

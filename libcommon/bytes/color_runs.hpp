@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "libcommon/bytes/byte_class.hpp"
@@ -29,5 +30,17 @@ inline constexpr uint8_t kPaintPlain = 5;
 // The line's buffer must have this many bytes readable past its end.
 inline constexpr size_t kPaintSlack = 16;
 void paint_line(std::string_view line, const ColorMark* marks, size_t count, OutputBuffer& out);
+
+// The direct colored lines' step (xxd's, hexdump's): class `c`'s escape where it
+// differs from `current` (stored always, stepped over otherwise: no branch a
+// byte), then the 8 bytes at `cell`, of which `keep` stay. `o` has room for 16.
+inline char* put_colored_cell(char* o, unsigned c, unsigned& current, const char* cell,
+                              size_t keep) {
+    std::memcpy(o, kClassEscapes[c], 8);
+    o += c != current ? kClassEscapeLen : 0;
+    current = c;
+    std::memcpy(o, cell, 8);
+    return o + keep;
+}
 
 }  // namespace ptool

@@ -1,5 +1,6 @@
 // hexdump -C lines (hexdump.hpp): a whole line below 4 GiB front to back with
-// one 4-byte store a byte; part lines, high offsets and color from a plain line.
+// one 4-byte store a byte, or colored with an escape where the class changes;
+// part lines and high offsets (plain, or painted when colored) from a plain line.
 #include "libcommon/bytes/hexdump.hpp"
 
 #include <algorithm>
@@ -46,7 +47,9 @@ void HexdumpFormatter::format_line(const unsigned char* bytes, size_t n, OutputB
         have_previous_ = true;
         squeezing_ = false;
     }
-    if (color_) {
+    if (color_ && n == 16 && offset_ <= UINT32_MAX && !paint_plain_lines_) {
+        format_full_colored_line(bytes, out);
+    } else if (color_) {
         format_line_colored(bytes, n, out);
     } else if (n == 16 && offset_ <= UINT32_MAX) {
         // The hot path, front to back: each byte is "xx " from one 4-byte store.
@@ -117,6 +120,40 @@ void HexdumpFormatter::format_line_colored(const unsigned char* bytes, size_t n,
     for (size_t i = 0; i < n; ++i) marks[count++] = {column(bar + 1 + i), kByteClassOf[bytes[i]]};
     marks[count++] = {column(bar + 1 + n), kPaintPlain};
     paint_line(std::string_view(line, static_cast<size_t>(bar + n + 3 - line)), marks, count, out);
+}
+
+// The colored hot path, written directly as xxd's (xxd_color.cpp): an escape
+// stored for every byte, stepped over unless the class changes; each bar is
+// preceded by a reset, and the text column's first byte reopens its color.
+void HexdumpFormatter::format_full_colored_line(const unsigned char* bytes, OutputBuffer& out) {
+    constexpr size_t kMax = 10 + 16 * (kClassEscapeLen + 8) + 8 + 16 * (kClassEscapeLen + 1) + 8;
+    char* start = out.reserve(kMax);
+    format_hex_offset8(start, static_cast<uint32_t>(offset_));
+    start[8] = ' ';
+    start[9] = ' ';
+    char* o = start + 10;
+    const char* pairs = kPaddedHexPairsLower.data();
+    uint8_t classes[16];
+    unsigned current = kPaintPlain;
+    for (size_t i = 0; i < 16; ++i) {
+        unsigned c = kByteClassOf[bytes[i]];
+        classes[i] = static_cast<uint8_t>(c);
+        // "xx " and one more blank after each half.
+        o = put_colored_cell(o, c, current, pairs + 8 * bytes[i], i == 7 || i == 15 ? 4 : 3);
+    }
+    std::memcpy(o, "\x1b[0m|\0\0\0", 8);
+    o += 5;
+    current = kPaintPlain;
+    for (size_t i = 0; i < 16; ++i) {
+        unsigned c = classes[i];
+        std::memcpy(o, kClassEscapes[c], 8);
+        o += c != current ? kClassEscapeLen : 0;
+        current = c;
+        *o++ = kTextColumn[bytes[i]];
+    }
+    std::memcpy(o, "\x1b[0m|\n\0\0", 8);
+    o += 6;
+    out.commit(static_cast<size_t>(o - start));
 }
 
 void HexdumpFormatter::finish(OutputBuffer& out) {

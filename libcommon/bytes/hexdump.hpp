@@ -14,9 +14,14 @@ namespace ptool {
 
 class HexdumpFormatter {
 public:
-    // squeeze false: every line shown (hexdump -v).
-    HexdumpFormatter(uint64_t offset, bool color, bool squeeze = true)
-        : offset_(offset), color_(color), squeeze_(squeeze) {}
+    // squeeze false: every line shown (hexdump -v); paint_plain_lines: every
+    // colored line painted from its plain text (tests compare the direct ones).
+    HexdumpFormatter(uint64_t offset, bool color, bool squeeze = true,
+                     bool paint_plain_lines = false)
+        : offset_(offset),
+          color_(color),
+          squeeze_(squeeze),
+          paint_plain_lines_(paint_plain_lines) {}
     // Any length; lines are carried across calls.
     void format(const unsigned char* bytes, size_t n, OutputBuffer& out);
     void finish(OutputBuffer& out);
@@ -24,9 +29,11 @@ public:
 private:
     void format_line(const unsigned char* bytes, size_t n, OutputBuffer& out);
     void format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    void format_full_colored_line(const unsigned char* bytes, OutputBuffer& out);
     uint64_t offset_;
     bool color_;
     bool squeeze_;
+    bool paint_plain_lines_;
     bool any_ = false;
     bool squeezing_ = false;
     bool have_previous_ = false;
@@ -37,8 +44,9 @@ private:
 
 class HexdumpWriter : public ByteWriter {
 public:
-    HexdumpWriter(OutputBuffer& out, uint64_t offset, bool color, bool squeeze = true)
-        : ByteWriter(out), formatter_(offset, color, squeeze) {}
+    HexdumpWriter(OutputBuffer& out, uint64_t offset, bool color, bool squeeze = true,
+                  bool paint_plain_lines = false)
+        : ByteWriter(out), formatter_(offset, color, squeeze, paint_plain_lines) {}
     void write(std::string_view bytes) override;
     void finish() override { formatter_.finish(out_); }
 

@@ -26,6 +26,19 @@ constexpr std::array<char, 2 * N * N> make_pair_table(const char* alphabet) {
 }
 inline constexpr auto kHexPairsLower = make_pair_table<16>(kHexDigitsLower);
 inline constexpr auto kHexPairsUpper = make_pair_table<16>(kHexDigitsUpper);
+// A byte's two digits and six blanks at [8*b]: one 8-byte copy writes the
+// digits and the blanks after them (the direct colored dump lines).
+constexpr std::array<char, 8 * 256> make_padded_pairs(const char* digits) {
+    std::array<char, 8 * 256> t{};
+    for (int b = 0; b < 256; ++b) {
+        t[8 * b] = digits[b >> 4];
+        t[8 * b + 1] = digits[b & 15];
+        for (int i = 2; i < 8; ++i) t[8 * b + i] = ' ';
+    }
+    return t;
+}
+inline constexpr auto kPaddedHexPairsLower = make_padded_pairs(kHexDigitsLower);
+inline constexpr auto kPaddedHexPairsUpper = make_padded_pairs(kHexDigitsUpper);
 
 // A character's hex digit value 0..15 (either case), or a class below zero:
 // tests for "a digit" are `>= 0`, and two at once `(a | b) >= 0`.

@@ -84,6 +84,7 @@ XxdFormatter::XxdFormatter(const XxdLayout& layout, uint64_t offset)
     bool plain = !layout_.bits && !layout_.color && !layout_.little_endian && !layout_.decimal &&
                  !layout_.ebcdic && layout_.numbers.type == NumberType::none;
     fast_ = plain;
+    direct_color_ = init_direct_color();
     bool default_lines = cols == 16 && group == 2 && plain;
     simd_ = default_lines ? resolve_simd_path(layout_.simd) : SimdPath::scalar;
 }
@@ -95,9 +96,13 @@ void XxdFormatter::format(const unsigned char* bytes, size_t n, OutputBuffer& ou
         bytes += done;
         n -= done;
     }
-    if (fast_) {
+    if (fast_ || direct_color_) {
         while (n >= cols && offset_ <= UINT32_MAX - cols) {
-            format_full_hex_line(bytes, out);
+            if (fast_) {
+                format_full_hex_line(bytes, out);
+            } else {
+                format_full_colored_line(bytes, out);
+            }
             bytes += cols;
             n -= cols;
             offset_ += cols;

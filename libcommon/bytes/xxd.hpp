@@ -36,6 +36,8 @@ struct XxdLayout {
     NumberColumns numbers;        // --as: values after the text column
     bool color = false;
     SimdPath simd = SimdPath::best;  // for the default layout's lines (tests pick scalar)
+    bool paint_plain_lines = false;  // color every line by painting its plain text (tests
+                                     // compare the direct colored lines with it)
 };
 
 // `xxd` lines: call with whole lines (a multiple of columns) and the rest last.
@@ -53,6 +55,8 @@ private:
     void format_full_hex_line(const unsigned char* bytes, OutputBuffer& out);
     size_t format_default_lines(const unsigned char* bytes, size_t n, OutputBuffer& out);
     void format_line_colored(const unsigned char* bytes, size_t n, OutputBuffer& out);
+    bool init_direct_color();
+    void format_full_colored_line(const unsigned char* bytes, OutputBuffer& out);
     XxdLayout layout_;
     uint64_t offset_;
     std::vector<uint16_t> byte_pos_;   // where each byte's digits start, after the offset
@@ -66,6 +70,9 @@ private:
     size_t digits_;                    // digits a byte: 2 or 8
     size_t group_;                     // bytes a group, after xxd's clamping
     bool fast_;                        // the plain hex layout: whole lines front to back
+    bool direct_color_;                // colored hex lines written directly (xxd_color.cpp)
+    size_t color_line_max_ = 0;        // the most a direct colored line's writes reach
+    std::vector<uint8_t> gaps_;        // blanks after each byte's digits (the last: to the text)
     SimdPath simd_;                    // resolved; scalar unless the layout is the default one
 };
 
