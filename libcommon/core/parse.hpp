@@ -27,8 +27,9 @@ std::string format_duration(Duration d);
 // no spelling and prints by the rule above.
 struct SpelledDuration : Duration {
     SpelledDuration() = default;
+    // Explicit: format_duration(5s) is the plain one, not this type's.
     template <class Rep, class Period>
-    constexpr SpelledDuration(std::chrono::duration<Rep, Period> d)  // NOLINT: a default
+    constexpr explicit SpelledDuration(std::chrono::duration<Rep, Period> d)
         : Duration(std::chrono::duration_cast<Duration>(d)) {}
     SpelledDuration(Duration d, std::string typed) : Duration(d), spelling(std::move(typed)) {}
     std::string spelling;  // as typed, a bare number with its "s"; empty: not typed

@@ -24,7 +24,7 @@ TEST_CASE("a bare number is spelled with its unit, seconds") {
 }
 
 TEST_CASE("a default or computed duration prints by format_duration's rule") {
-    SpelledDuration grace = 10s;
+    SpelledDuration grace{10s};
     CHECK(format_duration(grace) == "10s");
     CHECK(format_duration(SpelledDuration(1600ms)) == "1600ms");
     SpelledDuration typed = parse_spelled_duration("1.5s");

@@ -48,7 +48,7 @@ struct Options {
     bool oknodo = false;
     bool json = false;
     int signal = SIGTERM;
-    SpelledDuration timeout = std::chrono::seconds(10);
+    SpelledDuration timeout{std::chrono::seconds(10)};
     std::string retry;  // --retry SCHEDULE, parsed with the final --signal
 };
 

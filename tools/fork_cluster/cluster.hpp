@@ -33,18 +33,18 @@ struct ClusterConfig {
     enum class Ready { message, exec, probe };
     Ready ready = Ready::message;
     ProbeSpec probe;  // Ready::probe (probes.hpp)
-    SpelledDuration ready_timeout = std::chrono::seconds(5);
+    SpelledDuration ready_timeout{std::chrono::seconds(5)};
 
     enum class Restart { always, on_failure, never };
     Restart restart = Restart::on_failure;
-    SpelledDuration restart_delay = std::chrono::milliseconds(100);
-    SpelledDuration restart_delay_max = std::chrono::seconds(30);
+    SpelledDuration restart_delay{std::chrono::milliseconds(100)};
+    SpelledDuration restart_delay_max{std::chrono::seconds(30)};
     int max_restarts = 10;  // 0: no limit
-    SpelledDuration restart_window = std::chrono::seconds(60);
-    SpelledDuration min_uptime = std::chrono::seconds(1);
+    SpelledDuration restart_window{std::chrono::seconds(60)};
+    SpelledDuration min_uptime{std::chrono::seconds(1)};
 
     int stop_signal = 15;  // SIGTERM
-    SpelledDuration grace = std::chrono::seconds(10);
+    SpelledDuration grace{std::chrono::seconds(10)};
     int reload_batch = 1;  // --reload-batch: replacements a reload starts together after the canary
     bool subreaper = false;
     std::string agent;  // shell command, empty: none
@@ -59,7 +59,7 @@ struct ClusterConfig {
     std::string emit_systemd;  // --emit-systemd NAME: print the units and exit
     // health.cpp, http.cpp
     std::optional<uint64_t> max_rss;  // bytes; a worker over it is retired (replaced first)
-    SpelledDuration check_interval = std::chrono::seconds(1);
+    SpelledDuration check_interval{std::chrono::seconds(1)};
     SpelledDuration watchdog{};  // --watchdog: an online worker beats this often, or is hung
     std::string http;            // --http ADDR: /healthz /readyz /metrics; empty: none
     int min_ready = 0;           // /readyz: 0 means every target worker
