@@ -191,6 +191,18 @@ Option& OptionTable::duration(std::string names, std::string metavar, std::strin
                   into(out, parse_duration));
 }
 
+Option& OptionTable::duration(std::string names, std::string metavar, std::string help,
+                              SpelledDuration& out) {
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::duration,
+                  into(out, parse_spelled_duration));
+}
+
+Option& OptionTable::duration(std::string names, std::string metavar, std::string help,
+                              std::optional<SpelledDuration>& out) {
+    return custom(std::move(names), std::move(metavar), std::move(help), Kind::duration,
+                  into(out, parse_spelled_duration));
+}
+
 Option& OptionTable::size(std::string names, std::string metavar, std::string help, uint64_t& out) {
     return custom(std::move(names), std::move(metavar), std::move(help), Kind::size,
                   into(out, parse_size));

@@ -109,6 +109,11 @@ public:
     Option& duration(std::string names, std::string metavar, std::string help, Duration& out);
     Option& duration(std::string names, std::string metavar, std::string help,
                      std::optional<Duration>& out);
+    // The same keeping the text, for a duration that messages name (SpelledDuration).
+    Option& duration(std::string names, std::string metavar, std::string help,
+                     SpelledDuration& out);
+    Option& duration(std::string names, std::string metavar, std::string help,
+                     std::optional<SpelledDuration>& out);
     Option& size(std::string names, std::string metavar, std::string help, uint64_t& out);
     Option& size(std::string names, std::string metavar, std::string help,
                  std::optional<uint64_t>& out);

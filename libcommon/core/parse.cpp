@@ -274,4 +274,15 @@ std::string format_duration(Duration d) {
     return ms % 1000 == 0 && ms > 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
 }
 
+SpelledDuration parse_spelled_duration(std::string_view text) {
+    Duration d = parse_duration(text);
+    bool bare = !text.empty() &&
+                (std::isdigit(static_cast<unsigned char>(text.back())) || text.back() == '.');
+    return SpelledDuration(d, std::string(text) + (bare ? "s" : ""));
+}
+
+std::string format_duration(const SpelledDuration& d) {
+    return d.spelling.empty() ? format_duration(static_cast<const Duration&>(d)) : d.spelling;
+}
+
 }  // namespace ptool

@@ -19,8 +19,25 @@ using Duration = std::chrono::nanoseconds;
 
 // "250ms", "5s", "2m", "1h", "1.5" (seconds), also "100us", "1d". Negative is an error.
 Duration parse_duration(std::string_view text);
-// The other way, for messages: "5s" for whole seconds, else "250ms".
+// The other way, for computed durations in messages: "5s" for whole seconds, else "250ms".
 std::string format_duration(Duration d);
+
+// A configured duration: its value (it is a Duration) and its spelling, so that every
+// message names it as the user typed it ("1.5s", "90s", not "1500ms"). A default has
+// no spelling and prints by the rule above.
+struct SpelledDuration : Duration {
+    SpelledDuration() = default;
+    // Explicit: format_duration(5s) is the plain one, not this type's.
+    template <class Rep, class Period>
+    constexpr explicit SpelledDuration(std::chrono::duration<Rep, Period> d)
+        : Duration(std::chrono::duration_cast<Duration>(d)) {}
+    SpelledDuration(Duration d, std::string typed) : Duration(d), spelling(std::move(typed)) {}
+    std::string spelling;  // as typed, a bare number with its "s"; empty: not typed
+};
+// parse_duration keeping the text: "1.5s" -> 1.5 s spelled "1.5s"; "2" -> "2s".
+SpelledDuration parse_spelled_duration(std::string_view text);
+// The spelling, or format_duration's for a default.
+std::string format_duration(const SpelledDuration& d);
 // "4096", "64k", "1M", "2G", "1T" (powers of 1024; "K"/"KiB"/"KB" accepted alike).
 uint64_t parse_size(std::string_view text);
 // A signed size for offsets ("-64k"): as parse_size with an optional sign.

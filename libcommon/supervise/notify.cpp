@@ -241,8 +241,9 @@ bool notify_send_env(std::string_view state) {
     return true;
 }
 
-std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, Duration limit,
-                                          const std::string& program, std::string* status) {
+std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid,
+                                          const SpelledDuration& limit, const std::string& program,
+                                          std::string* status) {
     EventLoop loop;
     bool ready = false;
     std::optional<std::string> failure;

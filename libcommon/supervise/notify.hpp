@@ -93,8 +93,8 @@ bool notify_send_env(std::string_view state);
 // (it exited first, said STOPPING=1, or the time ran out; with its ERRNO= and
 // STATUS= if given), each reason starting with `program`; nullopt when ready.
 // `status`, when given, gets the last STATUS= the process sent.
-std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid, Duration limit,
-                                          const std::string& program,
+std::optional<std::string> wait_for_ready(NotifyReceiver& receiver, pid_t pid,
+                                          const SpelledDuration& limit, const std::string& program,
                                           std::string* status = nullptr);
 
 }  // namespace ptool

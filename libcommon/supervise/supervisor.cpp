@@ -121,6 +121,7 @@ void Supervisor::stop(int sig, Duration grace) {
         loop_.cancel_timer(kill_timer_);
         kill_timer_ = loop_.add_timer(grace, [this] {
             kill_timer_ = 0;
+            if (hooks_.killed) hooks_.killed();
             child_.signal_tree(SIGKILL);
         });
     }

@@ -34,8 +34,9 @@ struct SupervisorHooks {
     std::function<bool(const SupervisedExit&)> decide;
     std::function<void(Child&)> started;  // every start, the first one included
     std::function<void(const SupervisedExit&)> exited;
-    std::function<void()> ready;  // once per start
-    std::function<void()> done;   // supervision is over: stopped, not restarted, or gave up
+    std::function<void()> ready;   // once per start
+    std::function<void()> done;    // supervision is over: stopped, not restarted, or gave up
+    std::function<void()> killed;  // a stop's grace ran out: SIGKILL goes to the child's tree
 };
 
 class Supervisor {

@@ -211,7 +211,7 @@ int start_daemon(const Options& opts) {
         }
     }
     ChildSpec spec = make_spec(opts);
-    std::optional<Duration> ready_limit;
+    std::optional<SpelledDuration> ready_limit;
     if (opts.wait_ready) ready_limit = *opts.wait_ready;
     Options resolved = opts;
     std::optional<PidfileLock> pidfile;

@@ -37,8 +37,8 @@ struct Options {
     mode_t umask = 022;
     std::string log, stdout_path, stderr_path;
     std::string pidfile;
-    std::optional<Duration> wait_ready;  // none: do not wait
-    std::string user;                    // USER[:GROUP]
+    std::optional<SpelledDuration> wait_ready;  // none: do not wait
+    std::string user;                           // USER[:GROUP]
     std::vector<std::pair<std::string, std::string>> env;
     bool respawn = false;
     int max_restarts = 0;  // 0: no limit
@@ -48,7 +48,7 @@ struct Options {
     bool oknodo = false;
     bool json = false;
     int signal = SIGTERM;
-    Duration timeout = std::chrono::seconds(10);
+    SpelledDuration timeout{std::chrono::seconds(10)};
     std::string retry;  // --retry SCHEDULE, parsed with the final --signal
 };
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libcommon/core/parse.hpp"  // SpelledDuration
 #include "libcommon/launch/ipc.hpp"
 #include "libcommon/launch/run_as.hpp"
 #include "libcommon/supervise/restart_policy.hpp"  // restart_backoff, RestartBudget
@@ -21,6 +22,7 @@
 
 namespace ptool {
 
+// The durations are SpelledDuration: messages name them as they were typed.
 struct ClusterConfig {
     std::vector<std::string> command;  // PROGRAM ARGS...
     int workers = 1;
@@ -31,18 +33,19 @@ struct ClusterConfig {
     enum class Ready { message, exec, probe };
     Ready ready = Ready::message;
     ProbeSpec probe;  // Ready::probe (probes.hpp)
-    Duration ready_timeout = std::chrono::seconds(5);
+    SpelledDuration ready_timeout{std::chrono::seconds(5)};
 
     enum class Restart { always, on_failure, never };
     Restart restart = Restart::on_failure;
-    Duration restart_delay = std::chrono::milliseconds(100);
-    Duration restart_delay_max = std::chrono::seconds(30);
+    SpelledDuration restart_delay{std::chrono::milliseconds(100)};
+    SpelledDuration restart_delay_max{std::chrono::seconds(30)};
     int max_restarts = 10;  // 0: no limit
-    Duration restart_window = std::chrono::seconds(60);
-    Duration min_uptime = std::chrono::seconds(1);
+    SpelledDuration restart_window{std::chrono::seconds(60)};
+    SpelledDuration min_uptime{std::chrono::seconds(1)};
 
     int stop_signal = 15;  // SIGTERM
-    Duration grace = std::chrono::seconds(10);
+    SpelledDuration grace{std::chrono::seconds(10)};
+    int reload_batch = 1;  // --reload-batch: replacements a reload starts together after the canary
     bool subreaper = false;
     std::string agent;  // shell command, empty: none
     bool json = false;
@@ -56,12 +59,12 @@ struct ClusterConfig {
     std::string emit_systemd;  // --emit-systemd NAME: print the units and exit
     // health.cpp, http.cpp
     std::optional<uint64_t> max_rss;  // bytes; a worker over it is retired (replaced first)
-    Duration check_interval = std::chrono::seconds(1);
-    Duration watchdog{};        // --watchdog: an online worker beats this often, or is hung
-    std::string http;           // --http ADDR: /healthz /readyz /metrics; empty: none
-    int min_ready = 0;          // /readyz: 0 means every target worker
-    LogConfig logs;             // --log, --log-dir, --timestamps, --log-max, --log-keep (logs.hpp)
-    bool status_query = false;  // --status: ask the master at control_path (status_cli.cpp)
+    SpelledDuration check_interval{std::chrono::seconds(1)};
+    SpelledDuration watchdog{};  // --watchdog: an online worker beats this often, or is hung
+    std::string http;            // --http ADDR: /healthz /readyz /metrics; empty: none
+    int min_ready = 0;           // /readyz: 0 means every target worker
+    LogConfig logs;              // --log, --log-dir, --timestamps, --log-max, --log-keep (logs.hpp)
+    bool status_query = false;   // --status: ask the master at control_path (status_cli.cpp)
 };
 
 // --status: prints a running master's status (a table on a tty, else its JSON line).

@@ -4,7 +4,7 @@
 //   --ready message|exec     --ready-timeout DUR (5s)
 //   --restart always|on-failure|never   --restart-delay DUR (100ms, doubling to 30s)
 //   --max-restarts N (10, 0 = no limit) within --restart-window DUR (60s)
-//   --min-uptime DUR (1s)    --stop-signal SIG (TERM)   --grace DUR (10s)
+//   --min-uptime DUR (1s)    --stop-signal SIG (TERM)   --grace DUR (10s)   --reload-batch N (1)
 //   --subreaper   --agent 'COMMAND'   --json   --control PATH
 // Signals: TERM/INT/QUIT graceful stop, HUP rolling reload, TTIN/TTOU one worker more/fewer,
 // USR2 upgrade of the master in place (upgrade.cpp);
@@ -94,6 +94,9 @@ void declare_fork_cluster(cli::OptionTable& t, ClusterConfig& c) {
                c.min_uptime);
     t.signal("--stop-signal", "SIG", "signal for a graceful stop (TERM)", c.stop_signal);
     t.duration("--grace", "DUR", "time a stopping worker gets before SIGKILL (10s)", c.grace);
+    t.integer("--reload-batch", "N",
+              "after the first replacement of a reload is ready, replace N workers at a time (1)",
+              c.reload_batch, 1, 4096);
     t.flag("--subreaper", "reap orphaned descendants (automatic as PID 1)", c.subreaper);
     t.string("--agent", "COMMAND",
              "run COMMAND as a singleton agent beside the workers (directly when it is "

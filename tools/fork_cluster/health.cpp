@@ -28,7 +28,8 @@ void Master::start_probe(Proc* p) {
             emit(Json{{"event", "ready_timeout"},
                       {"worker_id", p->id},
                       {"pid", p->child.pid()},
-                      {"probe", config_.probe.text}},
+                      {"probe", config_.probe.text},
+                      {"timeout", format_duration(config_.ready_timeout)}},
                  p,
                  "probe " + config_.probe.text + " did not answer within " +
                      format_duration(config_.ready_timeout) + "; stopping it as failed");
@@ -50,15 +51,27 @@ void Master::stop_hung(Proc* p) {
     pid_t pid = p->child.pid();
     loop_.add_timer(kill_grace(), [this, p, pid] {
         for (auto& q : procs_)
-            if (q.get() == p && q->hung && q->child.pid() == pid) q->child.signal_tree(SIGKILL);
+            if (q.get() == p && q->hung && q->child.pid() == pid) {
+                emit_killed(p);
+                q->child.signal_tree(SIGKILL);
+            }
     });
+}
+
+// A stopping worker outlived --grace: it is killed (SIGKILL to its process group).
+void Master::emit_killed(const Proc* p) {
+    emit(Json{{"event", "kill"},
+              {"worker_id", p->id},
+              {"pid", p->child.pid()},
+              {"grace", format_duration(config_.grace)}},
+         p, "did not stop within " + format_duration(config_.grace) + " (--grace); killing it");
 }
 
 // Every --check-interval while anything needs it (--max-rss), a quarter of --watchdog
 // when that is shorter.
 void Master::start_health_checks() {
     if (!config_.max_rss && config_.watchdog == Duration::zero()) return;
-    Duration every = config_.max_rss ? config_.check_interval : Duration::max();
+    Duration every = config_.max_rss ? Duration(config_.check_interval) : Duration::max();
     if (config_.watchdog > Duration::zero()) every = std::min(every, config_.watchdog / 4);
     every = std::max<Duration>(every, std::chrono::milliseconds(10));
     loop_.add_timer(every, [this] {
@@ -89,7 +102,8 @@ void Master::check_watchdog() {
         emit(Json{{"event", "watchdog"},
                   {"worker_id", p->id},
                   {"pid", p->child.pid()},
-                  {"silent_ms", to_ms(now - p->last_beat)}},
+                  {"silent_ms", to_ms(now - p->last_beat)},
+                  {"watchdog", format_duration(config_.watchdog)}},
              p,
              "sent no heartbeat for " + format_duration(config_.watchdog) +
                  " (--watchdog): stopping it as hung");
@@ -105,7 +119,7 @@ void Master::check_health() {
     std::vector<Proc*> over;
     for (auto& p : procs_) {
         if (p->agent || !p->serving() || p->state != Proc::State::online) continue;
-        if (!slots_.count(p->id) || p->id == reload_slot_) continue;
+        if (!slots_.count(p->id) || reload_replacing(p->id)) continue;
         ProcUsage u = read_proc_usage(p->child.pid());
         if (u.valid && u.rss_kb > limit_kb) over.push_back(p.get());
     }

@@ -146,7 +146,7 @@ void Master::begin_shutdown(int code) {
     exit_code_ = code;
     emit(Json{{"event", "shutdown"}, {"workers", procs_.size()}}, nullptr, "shutting down");
     reload_queue_.clear();
-    reload_slot_ = 0;
+    reload_slots_.clear();
     for (auto& p : procs_) {
         p->retiring = false;
         stop_proc(p.get());

@@ -221,7 +221,16 @@ private:
     void stop_generation(Generation& g);
     bool restart_pending(std::optional<int> worker_id) const;
     Slot& slot(int id);
-    void advance_reload();
+    void advance_reload();          // reload.cpp: the next batch, once this one is done
+    void reload_slot_done(int id);  // reload.cpp: slot `id`'s replacement is in (or not coming)
+    bool reload_replacing(int id) const { return reload_slots_.count(id) > 0; }
+    // reload.cpp: while a reload runs, how many workers it replaced so far, of how many
+    struct ReloadProgress {
+        int replaced = 0;
+        int workers = 0;
+    };
+    std::optional<ReloadProgress> reload_progress() const;
+    std::string reload_status_text() const;  // "reloading 2/4" ("... 2 at a time"); "": none
     void on_notify();
     Proc* find_by_pid(pid_t pid, bool walk_parents);
     // probes and health checks (health.cpp)
@@ -230,6 +239,7 @@ private:
     void add_watchdog_env(ChildSpec& spec) const;
     void check_watchdog();
     void stop_hung(Proc* p);
+    void emit_killed(const Proc* p);  // the "kill" event: --grace ran out
     void check_health();
     // http.cpp: --http's pages
     void setup_http();
@@ -300,7 +310,8 @@ private:
     int target_workers_ = 0;
     RestartBudget budget_;
     std::deque<int> reload_queue_;
-    int reload_slot_ = 0;
+    std::set<int> reload_slots_;  // the batch whose replacements are under way (reload.cpp)
+    int reload_started_ = 0;      // replacements started by this reload: the first is the canary
     bool shutting_down_ = false;
     bool starting_up_ = true;
     bool last_failed_ = false;

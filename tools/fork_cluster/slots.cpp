@@ -81,14 +81,21 @@ Generation& Master::new_generation(int id, bool agent) {
             generations_.remove_if([&g](const auto& other) { return other.get() == &g; });
         });
     };
+    hooks.killed = [this, &g] {
+        if (Proc* p = g.proc) emit_killed(p);
+    };
     g.sup = std::make_unique<Supervisor>(loop_, ChildSpec{}, policy_, budget_, std::move(hooks),
                                          agent ? agent_backoff_ : slot(id).backoff);
     if (config_.ready == ClusterConfig::Ready::message)
         g.sup->set_ready_timeout(config_.ready_timeout, [this, &g] {
             Proc* p = g.proc;
-            emit(Json{{"event", "ready_timeout"}, {"worker_id", p->id}, {"pid", p->child.pid()}}, p,
-                 "sent no readiness within " + std::to_string(to_ms(config_.ready_timeout)) +
-                     "ms; taken as ready");
+            emit(Json{{"event", "ready_timeout"},
+                      {"worker_id", p->id},
+                      {"pid", p->child.pid()},
+                      {"timeout", format_duration(config_.ready_timeout)}},
+                 p,
+                 "sent no readiness within " + format_duration(config_.ready_timeout) +
+                     "; taken as ready");
         });
     generations_.push_back(std::move(gen));
     return g;
@@ -175,7 +182,7 @@ bool Master::on_exit(Generation& g, const SupervisedExit& exit) {
     bool agent = p->agent;
     bool failed = p->hung || !(st.exited() && st.code() == 0);
     bool hung = p->hung;
-    bool replacement = !agent && id == reload_slot_ && !p->replace_me && (was_starting || hung);
+    bool replacement = !agent && reload_replacing(id) && !p->replace_me && (was_starting || hung);
     if (logs_) logs_->detach(p);
     procs_.remove_if([p](const auto& q) { return q.get() == p; });
 
@@ -195,8 +202,8 @@ bool Master::on_exit(Generation& g, const SupervisedExit& exit) {
         if (agent) slot(0).backoff = agent_backoff_;
         return true;
     }
-    if (!agent && id == reload_slot_ && was_starting && !others)
-        advance_reload();  // the replacement will not come
+    if (!agent && reload_replacing(id) && was_starting && !others)
+        reload_slot_done(id);  // the replacement will not come
     if (procs_.empty() && !restart_pending(std::nullopt) && target_workers_ > 0) {
         exit_code_ = last_failed_ ? exit_code::failure : exit_code::ok;
         finish();
@@ -209,18 +216,26 @@ void Master::on_exited(const Generation& g, const SupervisedExit& exit) {
     if (exit.next == SupervisedExit::Next::give_up) {
         emit(Json{{"event", "give_up"},
                   {"restarts", config_.max_restarts},
-                  {"window_ms", to_ms(config_.restart_window)}},
+                  {"window_ms", to_ms(config_.restart_window)},
+                  {"window", format_duration(config_.restart_window)}},
              nullptr,
              "more than " + std::to_string(config_.max_restarts) + " restarts within " +
-                 std::to_string(to_ms(config_.restart_window)) + "ms; stopping");
+                 format_duration(config_.restart_window) + "; stopping");
         begin_shutdown(exit_code::failure);
     } else if (exit.next == SupervisedExit::Next::restart) {
         int id = g.agent ? 0 : g.id;
         ++counters_.restarts;
-        emit(Json{{"event", "restart"}, {"worker_id", id}, {"delay_ms", to_ms(exit.delay)}},
+        // The first delay is --restart-delay itself, as typed; the doubled ones are computed.
+        std::string delay = exit.delay == config_.restart_delay
+                                ? format_duration(config_.restart_delay)
+                                : format_duration(exit.delay);
+        emit(Json{{"event", "restart"},
+                  {"worker_id", id},
+                  {"delay_ms", to_ms(exit.delay)},
+                  {"delay", delay}},
              nullptr,
              (id == 0 ? std::string("agent") : "worker " + std::to_string(id)) + " restarts in " +
-                 std::to_string(to_ms(exit.delay)) + "ms");
+                 delay);
     }
 }
 
@@ -249,7 +264,7 @@ void Master::on_proc_ready(Generation& g) {
     for (auto& q : procs_)
         if (q.get() != p && q->id == p->id && q->agent == p->agent && q->replace_me)
             stop_proc(q.get());
-    if (!p->agent && p->id == reload_slot_) advance_reload();
+    if (!p->agent && reload_replacing(p->id)) reload_slot_done(p->id);
     if (p->agent) on_agent_online(*p);
 }
 
@@ -270,36 +285,6 @@ void Master::retire(Proc* p) {
         if (!shutting_down_) new_generation(0, true).sup->start();
     } else {
         start_slot(p->id);
-    }
-}
-
-void Master::reload() {
-    if (shutting_down_) return;
-    ++counters_.reloads;
-    reload_failure_.clear();
-    emit(Json{{"event", "reload"}, {"workers", slots_.size()}}, nullptr, "rolling reload");
-    // Every worker older than this HUP goes, the one being replaced now included: its
-    // replacement started before the HUP, so it is queued again.
-    for (const auto& [id, slot] : slots_)
-        if (id > 0 &&
-            std::find(reload_queue_.begin(), reload_queue_.end(), id) == reload_queue_.end())
-            reload_queue_.push_back(id);
-    if (reload_slot_ == 0) advance_reload();
-}
-
-void Master::advance_reload() {
-    reload_slot_ = 0;
-    while (!reload_queue_.empty() && !shutting_down_) {
-        int id = reload_queue_.front();
-        reload_queue_.pop_front();
-        auto slot = slots_.find(id);
-        if (slot == slots_.end()) continue;
-        for (auto& p : procs_)
-            if (!p->agent && p->id == id && p->serving()) p->replace_me = true;
-        reload_slot_ = id;
-        // A slot waiting for a restart gets its replacement from that restart.
-        if (!restart_pending(id)) start_slot(id);
-        return;
     }
 }
 
@@ -329,7 +314,7 @@ int Master::scale(int workers) {
             else
                 g->sup->stop(0);  // a restart that was pending
         }
-        if (id == reload_slot_) advance_reload();
+        if (reload_replacing(id)) reload_slot_done(id);
     }
     return target_workers_;
 }

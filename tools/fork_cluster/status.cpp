@@ -109,6 +109,11 @@ Json Master::status() {
              {"workers", workers}, {"agent", agent},    {"listen", listen},
              {"master", master}};
     if (!reload_failure_.empty()) out["reload_failed"] = reload_failure_;
+    if (auto progress = reload_progress())
+        out["reloading"] = Json{{"replaced", progress->replaced},
+                                {"workers", progress->workers},
+                                {"batch", config_.reload_batch},
+                                {"text", reload_status_text()}};
     return out;
 }
 

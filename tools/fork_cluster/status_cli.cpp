@@ -116,6 +116,8 @@ void print_table(const nlohmann::json& s) {
     if (s.contains("agent") && s["agent"].is_object()) row("agent", s["agent"]);
     if (s.contains("workers") && s["workers"].is_array())
         for (const auto& w : s["workers"]) row(field(w, "id"), w);
+    if (s.contains("reloading") && s["reloading"].is_object())
+        out += field(s["reloading"], "text") + "\n";
     if (s.contains("reload_failed"))
         out += "last reload stopped: " + field(s, "reload_failed") + "\n";
     write_full(STDOUT_FILENO, out);

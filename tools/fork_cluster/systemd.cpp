@@ -31,14 +31,10 @@ void Master::notify_service() {
             online.insert(p->id);
     }
     int n = target_workers_;
-    bool reloading = reload_slot_ != 0 || !reload_queue_.empty();
-    std::string status;
-    if (reloading) {
-        auto left = static_cast<int>(reload_queue_.size()) + (reload_slot_ != 0 ? 1 : 0);
-        status = "reloading " + std::to_string(std::max(0, n - left)) + "/" + std::to_string(n);
-    } else {
+    std::string status = reload_status_text();
+    bool reloading = !status.empty();
+    if (!reloading)
         status = std::to_string(online.size()) + "/" + std::to_string(n) + " workers online";
-    }
     if (!agent_online) status += ", agent not ready";
     std::string message;
     if (reloading && service_ready_ && !service_reloading_) {
