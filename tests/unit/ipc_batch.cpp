@@ -34,16 +34,22 @@ TEST_CASE("ipc channel sends a queued burst in order and counts its queued bytes
     auto pair = ptool::make_ipc_pair();
     IpcChannel a(std::move(pair.parent)), b(std::move(pair.child));
     a.set_auto_flush(false);
-    constexpr int n = 5000;  // far more than one batch, and than the socket buffer holds
+    // Far more than one batch, and 1 MB: more than the socket buffer takes, so writes
+    // end inside a batch and inside a message.
+    constexpr int n = 1000;
+    const std::string pad(1000, 'x');
     size_t bytes = 0;
     for (int i = 0; i < n; ++i) {
-        a.send(json{{"i", i}});
-        bytes += ptool::json_text(ptool::Json{{"i", i}}).size() + 1;
-        REQUIRE(a.queued_bytes() == bytes);
+        a.send(json{{"i", i}, {"pad", pad}});
+        bytes += ptool::json_text(ptool::Json{{"i", i}, {"pad", pad}}).size() + 1;
     }
+    CHECK(a.queued_bytes() == bytes);
     auto got = pump(a, b, n);
     REQUIRE(got.size() == n);
-    for (int i = 0; i < n; ++i) REQUIRE(got[i].text == "{\"i\":" + std::to_string(i) + "}");
+    int in_order = 0;
+    for (int i = 0; i < n; ++i)
+        in_order += got[i].text == "{\"i\":" + std::to_string(i) + ",\"pad\":\"" + pad + "\"}";
+    CHECK(in_order == n);
     CHECK(a.queued_bytes() == 0);
     CHECK_FALSE(a.wants_write());
 }
