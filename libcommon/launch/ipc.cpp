@@ -123,6 +123,7 @@ void IpcChannel::enqueue(Pending p) {
         unacked_.emplace(Unacked{p.bytes, dup_for_sending(p.fd.get()), 0});
         p.handle = false;
     }
+    queued_ += p.bytes.size();
     out_.push_back(std::move(p));
     if (auto_flush_) flush();
 }
@@ -146,30 +147,40 @@ void IpcChannel::on_handle_reply(bool ack) {
     if (auto_flush_) flush();
 }
 
-size_t IpcChannel::queued_bytes() const {
-    size_t n = 0;
-    for (const auto& p : out_) n += p.bytes.size();
-    return n - out_offset_;
-}
-
 bool IpcChannel::flush() {
     while (!out_.empty()) {
-        Pending& p = out_.front();
-        iovec iov{p.bytes.data() + out_offset_, p.bytes.size() - out_offset_};
+        iovec iov[kIpcWriteBatch];
+        size_t count = 0;
         msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
         FdPassingControl control;
-        if (p.fd) attach_fd(msg, control, p.fd.get());
+        if (out_.front().fd) {
+            Pending& p = out_.front();
+            iov[count++] = {p.bytes.data() + out_offset_, p.bytes.size() - out_offset_};
+            attach_fd(msg, control, p.fd.get());
+        } else {
+            size_t skip = out_offset_;
+            for (auto it = out_.begin(); it != out_.end() && count < kIpcWriteBatch && !it->fd;
+                 ++it, skip = 0)
+                iov[count++] = {it->bytes.data() + skip, it->bytes.size() - skip};
+        }
+        msg.msg_iov = iov;
+        msg.msg_iovlen = count;
         ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
             throw SysError("ipc channel: write", errno);
         }
-        p.fd.reset();  // the kernel holds its own reference once any byte went out
-        out_offset_ += static_cast<size_t>(n);
-        if (out_offset_ == p.bytes.size()) {
+        out_.front().fd.reset();  // the kernel holds its own reference once any byte went out
+        auto written = static_cast<size_t>(n);
+        queued_ -= written;
+        while (written > 0) {
+            size_t left = out_.front().bytes.size() - out_offset_;
+            if (written < left) {
+                out_offset_ += written;
+                break;
+            }
+            written -= left;
             out_.pop_front();
             out_offset_ = 0;
         }

@@ -164,6 +164,9 @@ struct IpcDecoded {
     std::string error;
 };
 
+// Messages IpcChannel::flush() writes per sendmsg (one syscall for a burst of small ones).
+inline constexpr size_t kIpcWriteBatch = 64;
+
 // Bytes IpcChannel::read() takes per call.
 inline constexpr size_t kIpcReadBudget = 64 * 1024;
 
@@ -204,6 +207,9 @@ public:
     size_t held_messages() const { return held_.size(); }
     // Writes what it can without blocking. Returns true when nothing is left.
     // Throws SysError on a write error (EPIPE: the peer is gone).
+    // Messages without an fd go out together, up to kIpcWriteBatch per sendmsg; a message
+    // with an fd always goes alone (the reader anchors an fd to the last message that
+    // starts in the read that brought it).
     bool flush();
     // Writes everything, waiting with poll() for at most `timeout_ms` (-1: forever).
     // Returns false on timeout; throws SysError on a write error.
@@ -211,7 +217,7 @@ public:
     bool wants_write() const { return !out_.empty(); }
     // false: send() only queues, and the owner flushes a batch at once (fewer syscalls).
     void set_auto_flush(bool on) { auto_flush_ = on; }
-    size_t queued_bytes() const;
+    size_t queued_bytes() const { return queued_; }
 
     // Reads what is available without blocking, at most kIpcReadBudget bytes per
     // call (so one flooding peer cannot starve the others of an event loop, which
@@ -264,6 +270,8 @@ private:
     std::optional<Unacked> unacked_;
     int lost_handles_ = 0;
     size_t out_offset_ = 0;  // bytes of out_.front() already written
+    // Bytes of out_ not yet written: kept, not summed (a router asks once per message).
+    size_t queued_ = 0;
     LineBuffer lines_;
     uint64_t in_offset_ = 0;                             // stream offset of the next byte read
     std::vector<std::pair<uint64_t, UniqueFd>> in_fds_;  // (stream offset in its message, fd)
