@@ -110,15 +110,13 @@ std::string read_security_context(int dirfd, const std::string& path, std::strin
     return text.empty() ? std::string() : std::string(text.substr(0, text.size() - 1));
 }
 
-// status's "VmRSS:   1234 kB" (none for a kernel thread: 0).
-uint64_t parse_vm_rss(std::string_view status) {
-    size_t at = status.find("\nVmRSS:");
-    if (at == std::string_view::npos) return 0;
-    std::string_view rest = status.substr(at + 7);
-    rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
-    uint64_t kb = 0;
-    std::from_chars(rest.data(), rest.data() + rest.size(), kb);
-    return kb;
+// statm's second field, the resident pages: the kernel adds up the same counters,
+// the same way, as for status's VmRSS (anon + file + shmem), in a file that costs
+// 40% of status to make. 0 for a kernel thread (all zeros) or a malformed line.
+uint64_t parse_statm_resident(std::string_view statm) {
+    uint64_t pages = 0;
+    if (!skip_field(statm) || !take_number(statm, pages)) return 0;
+    return pages;
 }
 
 std::string path_in(pid_t pid, std::string_view leaf) {
@@ -128,6 +126,17 @@ std::string path_in(pid_t pid, std::string_view leaf) {
     path += '/';
     path += leaf;
     return path;
+}
+
+// After a read under PID/ failed (errno still set): whether the process is gone,
+// exited and reaped since its stat was read (ESRCH, or ENOENT for PID itself),
+// rather than that one file being missing (a snapshot without it) or closed to
+// us (EACCES). Costs a call only on that failure path.
+bool process_vanished(int dirfd, pid_t pid) {
+    if (errno == ESRCH) return true;
+    if (errno != ENOENT) return false;
+    std::string path = path_in(pid, "");
+    return ::faccessat(dirfd, path.c_str(), F_OK, 0) != 0 && errno == ENOENT;
 }
 
 void read_threads(int dirfd, ProcessInfo& proc, const ProcReadOptions& options,
@@ -199,12 +208,45 @@ uint64_t read_namespace_inode(int dirfd, pid_t pid, size_t type) {
     return inode;
 }
 
+namespace {
+
+// After readlink of ns/TYPE gave nothing (errno still set): whether the process
+// exited since its stat was read. A link that is there but leads nowhere is a
+// zombie's (state Z: reported with none) or one that has just exited; a link not
+// there at all is a kernel without the type or a snapshot without it, unless
+// PID itself is gone. EACCES (not ours) and unparsable text are not exits.
+bool exited_during_ns_read(int dirfd, const ProcessInfo& proc, size_t type) {
+    if (errno == ESRCH) return true;
+    if (errno != ENOENT) return false;
+    std::string path = path_in(proc.pid, "ns/");
+    path += kNamespaceNames[type];
+    struct stat st {};
+    if (::fstatat(dirfd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return proc.state != 'Z' && proc.state != 'X';
+    return process_vanished(dirfd, proc.pid);
+}
+
+// The ns/ links asked for; false when the process exited while they were read
+// (skip it rather than report some of its namespaces).
+bool read_namespaces(int dirfd, ProcessInfo& proc, unsigned types) {
+    for (size_t type = 0; type < kNamespaceTypes; ++type) {
+        if (!(types & (1u << type))) continue;
+        errno = 0;
+        proc.namespaces[type] = read_namespace_inode(dirfd, proc.pid, type);
+        if (proc.namespaces[type] == 0 && exited_during_ns_read(dirfd, proc, type)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 std::vector<ProcessInfo> read_process_table(const ProcReadOptions& options) {
     UniqueFd dirfd = open_file(options.root, O_RDONLY | O_DIRECTORY);
     std::vector<pid_t> pids = read_pid_entries(dirfd.get());
     std::vector<ProcessInfo> table;
     table.reserve(pids.size());
     std::string buffer(8192, '\0');
+    const uint64_t page_kb = uint64_t(::sysconf(_SC_PAGESIZE)) / 1024;
     bool any = false;
     for (pid_t pid : pids) {
         std::string path = path_in(pid, "stat");
@@ -228,13 +270,15 @@ std::vector<ProcessInfo> read_process_table(const ProcReadOptions& options) {
         proc.rss_pages = line->rss;
         proc.comm = line->comm;  // `line` points into `buffer`: read nothing before this
         if (options.exact_rss) {
-            path = path_in(pid, "status");
+            path = path_in(pid, "statm");
             n = read_small_file(dirfd.get(), path.c_str(), buffer, 0);
-            if (n > 0) proc.rss_kb = parse_vm_rss(std::string_view(buffer.data(), size_t(n)));
+            if (n < 0 && process_vanished(dirfd.get(), pid)) continue;
+            if (n > 0)
+                proc.rss_kb =
+                    parse_statm_resident(std::string_view(buffer.data(), size_t(n))) * page_kb;
         }
-        for (size_t type = 0; type < kNamespaceTypes; ++type)
-            if (options.namespaces & (1u << type))
-                proc.namespaces[type] = read_namespace_inode(dirfd.get(), pid, type);
+        // a process that exits while its links are read is left out
+        if (options.namespaces && !read_namespaces(dirfd.get(), proc, options.namespaces)) continue;
         if (options.security_context)
             proc.security_context =
                 read_security_context(dirfd.get(), path_in(pid, "attr/current"), buffer);

@@ -1,8 +1,8 @@
 // The process table from /proc, or from another procfs root (a container's, a
 // test snapshot). Read with as few system calls as possible: per process one
-// openat+read+fstat+close of PID/stat relative to the root's fd; cmdline, task/,
-// ns/ links and attr/current only when asked for (task/ only for multi-threaded
-// processes).
+// openat+read+fstat+close of PID/stat relative to the root's fd; statm, cmdline,
+// task/, ns/ links and attr/current only when asked for (task/ only for
+// multi-threaded processes).
 // A process that vanishes mid-scan, or whose stat does not parse, is skipped.
 #pragma once
 
@@ -42,7 +42,7 @@ struct ProcessInfo {
     uint64_t start_time = 0;  // clock ticks after boot
     uint64_t cpu_ticks = 0;   // utime + stime
     uint64_t rss_pages = 0;
-    uint64_t rss_kb = 0;  // status's VmRSS; read only with exact_rss
+    uint64_t rss_kb = 0;  // statm's resident pages in KiB (status's VmRSS); only with exact_rss
     std::string comm;
     NamespaceInodes namespaces{};
     std::string security_context;  // attr/current's first line; read only on request
@@ -83,8 +83,8 @@ struct ProcReadOptions {
     bool thread_names = false;      // each thread's own name from task/TID/stat
     unsigned namespaces = 0;        // bit i set: read ns/kNamespaceNames[i] of each process
     bool security_context = false;  // attr/current of each process (and thread)
-    // rss_kb from status's VmRSS, the exact figure ps(1) shows (stat's rss is the
-    // kernel's per-CPU estimate, often 100 KiB off); one more read per process.
+    // rss_kb from statm, the exact figure ps(1) shows as status's VmRSS (stat's rss
+    // is the kernel's per-CPU estimate, often 100 KiB off); one more read per process.
     bool exact_rss = false;
 };
 

@@ -97,17 +97,17 @@ TEST_CASE("read_process_table gives this process its own session and namespaces"
     }
 }
 
-TEST_CASE("read_process_table takes RSS from status's VmRSS with exact_rss") {
+TEST_CASE("read_process_table takes RSS from statm's resident pages with exact_rss") {
     TempDir dir;
     build_fake_procfs(dir.path().string(),
                       {{1, 0, 1, "init", argv_bytes({"init"})}, {2, 0, 0, "kthreadd", ""}});
-    write_file(dir / "1/status", "Name:\tinit\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\n");
-    write_file(dir / "2/status", "Name:\tkthreadd\nThreads:\t1\n");
+    write_file(dir / "1/statm", "2250 308 200 10 0 150 0\n");
+    write_file(dir / "2/statm", "0 0 0 0 0 0 0\n");
     ProcReadOptions options;
     options.root = dir.path().string();
     options.exact_rss = true;
     auto table = read_process_table(options);
     REQUIRE(table.size() == 2);
-    CHECK(table[0].rss_kb == 1234);
-    CHECK(table[1].rss_kb == 0);  // a kernel thread has no VmRSS
+    CHECK(table[0].rss_kb == 308 * uint64_t(::sysconf(_SC_PAGESIZE)) / 1024);
+    CHECK(table[1].rss_kb == 0);  // a kernel thread has no memory of its own
 }

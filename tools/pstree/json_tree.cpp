@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
+#include <cstdio>
 
 #include "libcommon/core/error.hpp"
+#include "libcommon/core/json.hpp"
 #include "libcommon/core/parse.hpp"
 
 namespace ptool {
@@ -61,7 +64,7 @@ JsonFields parse_json_fields(const std::vector<std::string>& words) {
     return set;
 }
 
-JsonTreeWriter::JsonTreeWriter(JsonFields fields) : fields_(fields) {
+JsonTreeWriter::JsonTreeWriter(JsonFields fields, OutputBuffer& out) : fields_(fields), out_(out) {
     boot_realtime_ns_ = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
     if (long tck = ::sysconf(_SC_CLK_TCK); tck > 0) ticks_per_second_ = tck;
 }
@@ -78,64 +81,139 @@ const std::string& JsonTreeWriter::tty(int tty_nr) {
     return it->second;
 }
 
-// RFC 3339 in UTC with milliseconds: 2026-12-01T19:15:04.120Z.
-std::string JsonTreeWriter::start_time(uint64_t ticks) const {
-    int64_t ns = boot_realtime_ns_ + int64_t(ticks) * (1'000'000'000 / ticks_per_second_);
-    time_t seconds = time_t(ns / 1'000'000'000);
-    struct tm tm {};
-    ::gmtime_r(&seconds, &tm);
-    char text[40];
-    size_t n = ::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(text + n, sizeof text - n, ".%03dZ", int(ns / 1'000'000 % 1000));
-    return text;
+void JsonTreeWriter::key(std::string_view name) {
+    if (!first_) out_.put(',');
+    first_ = false;
+    out_.put('"');
+    out_.write(name);
+    out_.write("\":");
 }
 
-Json JsonTreeWriter::tree(const ProcNode* node) {
-    Json j;
+// Printable ASCII other than '"' and '\' needs no escape and is written as it
+// is, as nlohmann writes it; anything else (escapes, UTF-8, invalid bytes) goes
+// through the one serialisation, json_text.
+void JsonTreeWriter::string(std::string_view text) {
+    bool plain = std::all_of(text.begin(), text.end(),
+                             [](char c) { return c >= ' ' && c <= '~' && c != '"' && c != '\\'; });
+    if (!plain) {
+        out_.write(json_text(Json(std::string(text))));
+        return;
+    }
+    out_.put('"');
+    out_.write(text);
+    out_.put('"');
+}
+
+template <typename T>
+void JsonTreeWriter::number(T value) {
+    char* at = out_.reserve(24);
+    auto [end, ec] = std::to_chars(at, at + 24, value);
+    out_.commit(size_t(end - at));
+}
+
+// RFC 3339 in UTC with milliseconds: "2026-12-01T19:15:04.120Z".
+void JsonTreeWriter::start_time(uint64_t ticks) {
+    int64_t ns = boot_realtime_ns_ + int64_t(ticks) * (1'000'000'000 / ticks_per_second_);
+    int64_t second = ns / 1'000'000'000;
+    if (second != cached_second_) {
+        time_t seconds = time_t(second);
+        struct tm tm {};
+        ::gmtime_r(&seconds, &tm);
+        char text[40];
+        size_t n = ::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_text_.assign(text, n);
+        cached_second_ = second;
+    }
+    char millis[16];
+    std::snprintf(millis, sizeof millis, ".%03dZ\"", int(ns / 1'000'000 % 1000));
+    out_.put('"');
+    out_.write(cached_text_);
+    out_.write(millis);
+}
+
+void JsonTreeWriter::write_tree(const ProcNode* node) {
     const ProcessInfo* info = node->info && !node->thread ? node->info : nullptr;
-    if (has(fields_, JsonField::pid)) j["pid"] = node->pid;
-    if (has(fields_, JsonField::ppid)) j["ppid"] = info ? info->ppid : 0;
-    if (has(fields_, JsonField::name)) j["name"] = node->comm;
+    out_.put('{');
+    first_ = true;
+    if (has(fields_, JsonField::pid)) number_field("pid", node->pid);
+    if (has(fields_, JsonField::ppid)) number_field("ppid", info ? info->ppid : 0);
+    if (has(fields_, JsonField::name)) string_field("name", node->comm);
     if (has(fields_, JsonField::cmdline)) {
-        auto& cmdline = j["cmdline"] = Json::array();
+        key("cmdline");
+        out_.put('[');
         if (info && info->cmdline) {
             std::string_view rest = *info->cmdline;
-            while (!rest.empty()) {
+            for (bool first = true; !rest.empty(); first = false) {
                 size_t end = std::min(rest.find('\0'), rest.size());
-                cmdline.push_back(std::string(rest.substr(0, end)));
+                if (!first) out_.put(',');
+                string(rest.substr(0, end));
                 rest.remove_prefix(std::min(end + 1, rest.size()));
             }
         }
+        out_.put(']');
     }
-    if (has(fields_, JsonField::user)) j["user"] = user(node->uid);
-    if (has(fields_, JsonField::state)) j["state"] = std::string(1, info ? info->state : '?');
+    if (has(fields_, JsonField::user)) string_field("user", user(node->uid));
+    if (has(fields_, JsonField::state))
+        string_field("state", std::string_view(info ? &info->state : "?", 1));
     if (has(fields_, JsonField::threads)) {
-        auto& threads = j["threads"] = Json::array();
+        key("threads");
+        out_.put('[');
         if (info)
-            for (const ThreadInfo& thread : info->threads)
-                threads.push_back({{"tid", thread.tid}, {"name", thread.name}});
+            for (size_t i = 0; i < info->threads.size(); ++i) {
+                if (i) out_.put(',');
+                out_.write("{\"tid\":");
+                number(info->threads[i].tid);
+                out_.write(",\"name\":");
+                string(info->threads[i].name);
+                out_.put('}');
+            }
+        out_.put(']');
     }
-    if (has(fields_, JsonField::pgid)) j["pgid"] = info ? info->pgid : 0;
-    if (has(fields_, JsonField::sid)) j["sid"] = info ? info->sid : 0;
-    if (has(fields_, JsonField::uid)) j["uid"] = node->uid;
-    if (has(fields_, JsonField::tty))
-        j["tty"] = info && info->tty_nr ? Json(tty(info->tty_nr)) : Json();
-    if (has(fields_, JsonField::start_time))
-        j["start_time"] = info ? Json(start_time(info->start_time)) : Json();
-    if (has(fields_, JsonField::rss_kb)) j["rss_kb"] = info ? info->rss_kb : 0;
+    if (has(fields_, JsonField::pgid)) number_field("pgid", info ? info->pgid : 0);
+    if (has(fields_, JsonField::sid)) number_field("sid", info ? info->sid : 0);
+    if (has(fields_, JsonField::uid)) number_field("uid", node->uid);
+    if (has(fields_, JsonField::tty)) {
+        key("tty");
+        if (info && info->tty_nr)
+            string(tty(info->tty_nr));
+        else
+            out_.write("null");
+    }
+    if (has(fields_, JsonField::start_time)) {
+        key("start_time");
+        if (info)
+            start_time(info->start_time);
+        else
+            out_.write("null");
+    }
+    if (has(fields_, JsonField::rss_kb)) number_field("rss_kb", info ? info->rss_kb : 0);
     if (has(fields_, JsonField::cpu_ms))
-        j["cpu_ms"] = info ? info->cpu_ticks * 1000 / uint64_t(ticks_per_second_) : 0;
+        number_field("cpu_ms", info ? info->cpu_ticks * 1000 / uint64_t(ticks_per_second_) : 0);
     if (has(fields_, JsonField::namespaces)) {
-        auto& ns = j["namespaces"] = Json::object();
+        key("namespaces");
+        out_.put('{');
         for (size_t type = 0; type < kNamespaceTypes; ++type) {
-            uint64_t inode = node_namespace(node, type);
-            ns[std::string(kNamespaceNames[type])] = inode ? Json(inode) : Json();
+            if (type) out_.put(',');
+            out_.put('"');
+            out_.write(kNamespaceNames[type]);
+            out_.write("\":");
+            if (uint64_t inode = node_namespace(node, type))
+                number(inode);
+            else
+                out_.write("null");
         }
+        out_.put('}');
     }
-    auto& children = j["children"] = Json::array();
-    for (const ProcNode* child : node->children)
-        if (!child->thread) children.push_back(tree(child));
-    return j;
+    key("children");
+    out_.put('[');
+    bool first_child = true;
+    for (const ProcNode* child : node->children) {
+        if (child->thread) continue;
+        if (!first_child) out_.put(',');
+        first_child = false;
+        write_tree(child);
+    }
+    out_.write("]}");
 }
 
 }  // namespace ptool

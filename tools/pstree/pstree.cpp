@@ -21,7 +21,6 @@
 
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/fd.hpp"
-#include "libcommon/core/json.hpp"
 #include "libcommon/core/output.hpp"
 #include "libcommon/core/parse.hpp"
 #include "libcommon/procs/procfs.hpp"
@@ -227,15 +226,18 @@ int run_pstree(const Options& opts) {
 
     OutputBuffer out(STDOUT_FILENO);
     if (json) {
-        JsonTreeWriter writer(fields);
-        Json doc;
-        if (user) {
-            doc = Json::array();
-            for (ProcNode* root : roots) doc.push_back(writer.tree(root));
+        JsonTreeWriter writer(fields, out);
+        if (user) {  // an array of trees, empty or not
+            out.put('[');
+            for (size_t i = 0; i < roots.size(); ++i) {
+                if (i) out.put(',');
+                writer.write_tree(roots[i]);
+            }
+            out.write("]\n");
         } else if (!roots.empty()) {
-            doc = writer.tree(roots.front());
+            writer.write_tree(roots.front());
+            out.put('\n');
         }
-        if (!roots.empty() || user) out.write(json_line(doc));
         out.flush();
         return exit_code::ok;
     }
