@@ -31,7 +31,7 @@ TEST_CASE("systemd:NAME names passed sockets and is never bound") {
         CHECK_THROWS_AS(parse_listen_address(bad), ptool::UsageError);
 }
 
-TEST_CASE("TCP listeners get TCP_NODELAY unless asked not to; Unix ones never") {
+TEST_CASE("TCP listeners get TCP_NODELAY unless asked not to, Unix ones never") {
     auto on = ptool::bind_listen(parse_listen_address("127.0.0.1:0"));
     CHECK(nodelay_of(on.get()) != 0);
     ptool::BindOptions off;

@@ -45,7 +45,7 @@ TEST_CASE("json_text is compact, keeps key order and replaces invalid UTF-8") {
     CHECK(json_text(nlohmann::json{{"b", 1}, {"a", 2}}) == "{\"a\":2,\"b\":1}");
 }
 
-TEST_CASE("Report::warn prints PROGRAM: MESSAGE and fails the run; note does not fail it") {
+TEST_CASE("Report::warn prints PROGRAM: MESSAGE and fails the run, note does not fail it") {
     set_program_name("ptool test");
     std::string text;
     Report report;
