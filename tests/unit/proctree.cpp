@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "libcommon/core/fd.hpp"
+#include "output_capture.hpp"
 #include "tools/pstree/json_tree.hpp"
 
 using namespace ptool;
@@ -121,8 +123,9 @@ TEST_CASE("JsonTreeWriter nests children and names threads by tid") {
     ProcessTree tree(table, false, false, std::string::npos);
     tree.adopt_orphans(1);
     tree.sort_children();
-    JsonTreeWriter writer(kDefaultJsonFields);
-    auto j = writer.tree(tree.find(1));
+    auto j = nlohmann::ordered_json::parse(test::capture_output([&](OutputBuffer& out) {
+        JsonTreeWriter(kDefaultJsonFields, out).write_tree(tree.find(1));
+    }));
     CHECK(j["pid"] == 1);
     CHECK(j["cmdline"] == nlohmann::ordered_json::array({"init"}));
     REQUIRE(j["children"].size() == 1);

@@ -58,7 +58,7 @@ void Master::resolve_own_binary() {
 std::string Master::upgrade_refusal() const {
     if (shutting_down_) return "shutting down";
     if (upgrading_) return "an upgrade is already in progress";
-    if (reload_slot_ != 0 || !reload_queue_.empty())
+    if (!reload_slots_.empty() || !reload_queue_.empty())
         return "a reload is in progress: upgrade once it is done";
     if (waiting_for_agent_ || starting_up_) return "the cluster is starting: upgrade once it is up";
     if (exe_path_.empty() || argv_.empty())
