@@ -66,22 +66,23 @@ TEST_CASE("fork-cluster --log-max rotates and keeps --log-keep files") {
 TEST_CASE("fork-cluster reopens its log on SIGUSR1 and on the rotate command") {
     TempDir dir;
     std::string log = dir / "app.log";
-    // SIGUSR2 reaches the workers (forwarded); each one answers with a line.
+    // SIGWINCH reaches the workers (forwarded; USR2 is the master's own upgrade); each one answers
+    // with a line.
     Master m({"-w", "1", "--ready", "exec", "--log", log, "--control", "CTL", "--", "sh", "-c",
-              "trap 'echo again' USR2; echo first; while :; do sleep 0.05; done"});
+              "trap 'echo again' WINCH; echo first; while :; do sleep 0.05; done"});
     REQUIRE(file_has(log, "first"));
     std::filesystem::rename(log, log + ".old");
     kill(m.pid(), SIGUSR1);
     REQUIRE(m.wait_events("logs_reopened", 1));
     for (auto& e : m.events_named("signal")) CHECK(e.value("signal", "") != "SIGUSR1");
-    kill(m.pid(), SIGUSR2);
+    kill(m.pid(), SIGWINCH);
     REQUIRE(file_has(log, "[worker 1] again"));
     CHECK(read_file(log + ".old").find("again") == std::string::npos);
 
     std::filesystem::rename(log, log + ".older");
     auto reply = json::parse(control_request(m.ctl(), R"({"cmd":"rotate"})"));
     CHECK(reply["ok"] == true);
-    kill(m.pid(), SIGUSR2);
+    kill(m.pid(), SIGWINCH);
     REQUIRE(file_has(log, "again"));
     CHECK(count_of(read_file(log + ".older"), "again") == 1);
     CHECK(m.stop() == 0);
