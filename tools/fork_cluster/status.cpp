@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "libcommon/core/error.hpp"
+#include "libcommon/procs/procfs.hpp"
 #include "tools/fork_cluster/master.hpp"
 
 namespace ptool::cluster {
@@ -21,7 +22,7 @@ ProcUsage read_proc_usage(pid_t pid) {
     // reads this for every worker, and a client may send thousands of them.
     char path[40];
     std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-    char line[2048];
+    char line[2048];  // parsed by libcommon/procs, pstree's parser
     ssize_t len = -1;
     if (int fd = ::open(path, O_RDONLY | O_CLOEXEC); fd >= 0) {
         do len = ::read(fd, line, sizeof line - 1);
@@ -29,29 +30,14 @@ ProcUsage read_proc_usage(pid_t pid) {
         ::close(fd);
     }
     if (len <= 0) return u;
-    line[len] = '\0';
-    const char* close = std::strrchr(line, ')');
-    if (!close) return u;
-    // Fields after "(comm)": state(3) ... utime(14) stime(15) ... rss(24), counted from 3.
-    const char* s = close + 1;
-    unsigned long long f[22] = {};
-    int n = 0;
-    while (*s && n < 22) {
-        while (*s == ' ') ++s;
-        if (n == 0) {  // the state letter
-            while (*s && *s != ' ') ++s;
-        } else {
-            f[n] = std::strtoull(s, const_cast<char**>(&s), 10);
-        }
-        ++n;
-    }
-    if (n < 22) return u;
+    auto stat = parse_stat_line(std::string_view(line, static_cast<size_t>(len)));
+    if (!stat) return u;
     static const long ticks = ::sysconf(_SC_CLK_TCK);
     static const long page_kb = ::sysconf(_SC_PAGESIZE) / 1024;
     u.valid = true;
-    u.cpu_ms =
-        static_cast<long long>((f[11] + f[12]) * 1000 / static_cast<unsigned long long>(ticks));
-    u.rss_kb = static_cast<long long>(f[21]) * page_kb;
+    u.cpu_ms = static_cast<long long>((stat->utime + stat->stime) * 1000 /
+                                      static_cast<unsigned long long>(ticks));
+    u.rss_kb = static_cast<long long>(stat->rss) * page_kb;
     return u;
 }
 
