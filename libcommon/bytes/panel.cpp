@@ -1,12 +1,17 @@
-// hexyl 0.8's layout (panel.hpp), a line at a time into a reused buffer: the
-// borders of the chosen style, "xx " from the pair table, the character panel
-// from a table of UTF-8 sequences; colored lines go through paint_line.
+// hexyl 0.8's layout (panel.hpp), a line at a time: the borders of the chosen
+// style, "xx " from the pair table, the character panel from a table of UTF-8
+// sequences. Colored lines are written directly, as xxd's (xxd_color.cpp): each
+// byte's escape stored and stepped over unless the class changes; the painter
+// (paint_line over the plain line) stays for tests to compare with.
 #include "libcommon/bytes/panel.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
+#include "libcommon/bytes/byte_class.hpp"
 #include "libcommon/bytes/hex.hpp"
+#include "libcommon/bytes/tables.hpp"
 
 namespace ptool {
 
@@ -14,31 +19,37 @@ namespace {
 
 // hexyl's character panel: printable ASCII as itself, NUL '0', ASCII
 // whitespace (Rust's: space, TAB, LF, FF, CR) as itself for a space and '_'
-// otherwise, other ASCII '•', the rest '×'. Length first, then the bytes.
-struct PanelChar {
-    uint8_t len;
-    char bytes[3];
+// otherwise, other ASCII '•', the rest '×'. Each byte's UTF-8 sequence in an
+// 8-byte cell at [8*b] (one fixed-size copy writes it), its length apart.
+struct PanelChars {
+    std::array<char, 8 * 256> cells;
+    std::array<uint8_t, 256> lengths;
 };
-constexpr std::array<PanelChar, 256> make_panel_chars() {
-    std::array<PanelChar, 256> t{};
+constexpr PanelChars make_panel_chars() {
+    PanelChars t{};
+    auto set = [&t](int b, std::string_view seq) {
+        for (size_t i = 0; i < seq.size(); ++i) t.cells[8 * size_t(b) + i] = seq[i];
+        t.lengths[size_t(b)] = static_cast<uint8_t>(seq.size());
+    };
     for (int b = 0; b < 256; ++b) {
         if (b == 0) {
-            t[b] = {1, {'0', 0, 0}};
+            set(b, "0");
         } else if (b == ' ') {
-            t[b] = {1, {' ', 0, 0}};
+            set(b, " ");
         } else if (b == '\t' || b == '\n' || b == '\f' || b == '\r') {
-            t[b] = {1, {'_', 0, 0}};
+            set(b, "_");
         } else if (b > 0x20 && b < 0x7F) {
-            t[b] = {1, {static_cast<char>(b), 0, 0}};
+            const char c[] = {static_cast<char>(b)};
+            set(b, std::string_view(c, 1));
         } else if (b < 0x80) {
-            t[b] = {3, {'\xe2', '\x80', '\xa2'}};  // •
+            set(b, "\u2022");  // •
         } else {
-            t[b] = {2, {'\xc3', '\x97', 0}};  // ×
+            set(b, "\u00d7");  // ×
         }
     }
     return t;
 }
-constexpr auto kPanelChars = make_panel_chars();
+constexpr PanelChars kPanelChars = make_panel_chars();
 
 // Each style's pieces: outer bar, the bar between the halves, and the rules.
 struct BorderStyle {
@@ -55,11 +66,57 @@ const BorderStyle& style_of(PanelBorder b) {
     return kStyles[static_cast<int>(b)];
 }
 
+// A border piece (with what follows it) in an 8-byte slot, for one fixed-size copy.
+struct Slot {
+    std::array<char, 8> bytes;
+    size_t len;
+};
+constexpr Slot make_slot(std::string_view a, std::string_view b = {}) {
+    Slot s{};
+    for (char c : a) s.bytes[s.len++] = c;
+    for (char c : b) s.bytes[s.len++] = c;
+    return s;
+}
+inline char* put_slot(char* o, const Slot& s) {
+    std::memcpy(o, s.bytes.data(), 8);
+    return o + s.len;
+}
+// A colored line's borders: before and after the offset, after each hex half,
+// after each character half (the last with the newline).
+struct ColoredPieces {
+    Slot open, offset_end, hex[2], chars[2];
+};
+constexpr ColoredPieces make_colored_pieces(const BorderStyle& s) {
+    return {make_slot(s.outer),
+            make_slot(s.outer, " "),
+            {make_slot(s.inner, " "), make_slot(s.outer)},
+            {make_slot(s.inner), make_slot(s.outer, "\n")}};
+}
+constexpr ColoredPieces kColoredPieces[] = {make_colored_pieces(kStyles[0]),
+                                            make_colored_pieces(kStyles[1]),
+                                            make_colored_pieces(kStyles[2])};
+// The most a colored line's writes reach: borders and a 16-digit offset, an
+// escape and an 8-byte copy a byte in each panel, the resets, a copy's overrun.
+constexpr size_t kColoredLineMax = 64 + 16 * (kClassEscapeLen + 8) * 2 + 4 * 8 + 8;
+
+// A reset where a class is in force (stored always, stepped over otherwise).
+inline char* put_reset(char* o, unsigned& current) {
+    std::memcpy(o, kColorReset.data(), 4);
+    o += current != kPaintPlain ? kColorReset.size() : 0;
+    current = kPaintPlain;
+    return o;
+}
+
 }  // namespace
 
 PanelWriter::PanelWriter(OutputBuffer& out, uint64_t offset, PanelBorder border, bool color,
-                         bool squeeze)
-    : ByteWriter(out), offset_(offset), border_(border), color_(color), squeeze_(squeeze) {
+                         bool squeeze, bool paint_plain_lines)
+    : ByteWriter(out),
+      offset_(offset),
+      border_(border),
+      color_(color),
+      squeeze_(squeeze),
+      paint_plain_lines_(paint_plain_lines) {
     line_.resize(256);
 }
 
@@ -78,6 +135,10 @@ void PanelWriter::write_rule(bool top) {
 }
 
 void PanelWriter::format_line(const unsigned char* bytes, size_t n) {
+    if (color_ && !paint_plain_lines_) {
+        format_colored_line(bytes, n);
+        return;
+    }
     const BorderStyle& s = style_of(border_);
     char* line = line_.data();
     char* o = line;
@@ -117,9 +178,8 @@ void PanelWriter::format_line(const unsigned char* bytes, size_t n) {
         }
         if (i < n) {
             marks_[marks++] = {column(), kByteClassOf[bytes[i]]};
-            const PanelChar& c = kPanelChars[bytes[i]];
-            std::memcpy(o, c.bytes, 3);
-            o += c.len;
+            std::memcpy(o, kPanelChars.cells.data() + 8 * bytes[i], 8);
+            o += kPanelChars.lengths[bytes[i]];
         } else {
             *o++ = ' ';
         }
@@ -133,6 +193,48 @@ void PanelWriter::format_line(const unsigned char* bytes, size_t n) {
     } else {
         out_.write(text);
     }
+    offset_ += n;
+}
+
+// A line of n <= 16 bytes as the painter colors it, front to back: the offset
+// and borders plain, each run of a class opened by its escape (a run goes on
+// over the blanks after its digits, and the panel of a part line over the
+// padding), a reset before each border that follows a colored byte.
+void PanelWriter::format_colored_line(const unsigned char* bytes, size_t n) {
+    const ColoredPieces& pieces = kColoredPieces[static_cast<int>(border_)];
+    char* start = out_.reserve(kColoredLineMax);
+    char* o = put_slot(start, pieces.open);
+    if (offset_ >> 32) {
+        o = format_hex_offset(o, offset_, 8);
+    } else {
+        format_hex_offset8(o, static_cast<uint32_t>(offset_));
+        o += 8;
+    }
+    o = put_slot(o, pieces.offset_end);
+    const char* pairs = kPaddedHexPairsLower.data();
+    uint8_t classes[16];
+    unsigned current = kPaintPlain;
+    for (size_t half = 0; half < 2; ++half) {
+        size_t i = 8 * half, end = i + 8, full = std::min(n, end);
+        for (; i < full; ++i) {
+            unsigned c = kByteClassOf[bytes[i]];
+            classes[i] = static_cast<uint8_t>(c);
+            o = put_colored_cell(o, c, current, pairs + 8 * bytes[i], 3);
+        }
+        for (; i < end; ++i, o += 3) std::memcpy(o, "   ", 4);
+        o = put_slot(put_reset(o, current), pieces.hex[half]);
+    }
+    for (size_t half = 0; half < 2; ++half) {
+        size_t i = 8 * half, end = i + 8, full = std::min(n, end);
+        for (; i < full; ++i) {
+            unsigned char b = bytes[i];
+            o = put_colored_cell(o, classes[i], current, kPanelChars.cells.data() + 8 * b,
+                                 kPanelChars.lengths[b]);
+        }
+        for (; i < end; ++i) *o++ = ' ';
+        o = put_slot(put_reset(o, current), pieces.chars[half]);
+    }
+    out_.commit(static_cast<size_t>(o - start));
     offset_ += n;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libcommon/bytes/hexdump.hpp"
+#include "libcommon/bytes/panel.hpp"
 #include "libcommon/bytes/xxd.hpp"
 #include "libcommon/core/fd.hpp"
 #include "test_support.hpp"
@@ -109,6 +110,33 @@ TEST_CASE("HexdumpWriter's direct colored lines are the painted plain lines") {
                 };
                 INFO("squeeze " << squeeze << " offset " << offset << " length " << data.size());
                 REQUIRE(dump(false) == dump(true));
+            }
+        }
+    }
+}
+
+TEST_CASE("PanelWriter's direct colored lines are the painted plain lines") {
+    std::vector<std::string> inputs = color_inputs();
+    inputs.push_back(std::string(80, '\0') + "x" + std::string(47, '\0'));  // squeezed runs
+    inputs.push_back(std::string(64, 'A'));                                 // squeezed at the end
+    // Offsets below 4 GiB, crossing it (where the offset widens) and near 2^64.
+    for (uint64_t offset :
+         {uint64_t(0), uint64_t(0xFFFFFFB0), uint64_t(0x100000000), uint64_t(0xFFFFFFFFFFFFFFF0)}) {
+        for (PanelBorder border : {PanelBorder::unicode, PanelBorder::ascii, PanelBorder::none}) {
+            for (bool squeeze : {true, false}) {
+                for (const std::string& data : inputs) {
+                    auto dump = [&](bool paint) {
+                        return capture([&](OutputBuffer& out) {
+                            PanelWriter w(out, offset, border, true, squeeze, paint);
+                            for (size_t at = 0; at < data.size(); at += 23)
+                                w.write(std::string_view(data).substr(at, 23));
+                            w.finish();
+                        });
+                    };
+                    INFO("border " << static_cast<int>(border) << " squeeze " << squeeze
+                                   << " offset " << offset << " length " << data.size());
+                    REQUIRE(dump(false) == dump(true));
+                }
             }
         }
     }
