@@ -1,8 +1,9 @@
-// hexyl 0.8's layout (panel.hpp), a line at a time: the borders of the chosen
-// style, "xx " from the pair table, the character panel from a table of UTF-8
-// sequences. Colored lines are written directly, as xxd's (xxd_color.cpp): each
-// byte's escape stored and stepped over unless the class changes; the painter
-// (paint_line over the plain line) stays for tests to compare with.
+// hexyl 0.8's layout (panel.hpp): each line written directly into the output,
+// front to back, from tables: the borders of the chosen style in 8-byte slots,
+// "xx " from the padded pair table, the character panel's UTF-8 sequences in
+// 8-byte cells; colored, as xxd's lines (xxd_color.cpp), with each byte's escape
+// stored and stepped over unless the class changes. The line builder with color
+// marks (a plain line, painted by paint_line) stays for tests to compare with.
 #include "libcommon/bytes/panel.hpp"
 
 #include <algorithm>
@@ -81,23 +82,22 @@ inline char* put_slot(char* o, const Slot& s) {
     std::memcpy(o, s.bytes.data(), 8);
     return o + s.len;
 }
-// A colored line's borders: before and after the offset, after each hex half,
+// A line's borders: before and after the offset, after each hex half,
 // after each character half (the last with the newline).
-struct ColoredPieces {
+struct LinePieces {
     Slot open, offset_end, hex[2], chars[2];
 };
-constexpr ColoredPieces make_colored_pieces(const BorderStyle& s) {
+constexpr LinePieces make_line_pieces(const BorderStyle& s) {
     return {make_slot(s.outer),
             make_slot(s.outer, " "),
             {make_slot(s.inner, " "), make_slot(s.outer)},
             {make_slot(s.inner), make_slot(s.outer, "\n")}};
 }
-constexpr ColoredPieces kColoredPieces[] = {make_colored_pieces(kStyles[0]),
-                                            make_colored_pieces(kStyles[1]),
-                                            make_colored_pieces(kStyles[2])};
-// The most a colored line's writes reach: borders and a 16-digit offset, an
+constexpr LinePieces kLinePieces[] = {make_line_pieces(kStyles[0]), make_line_pieces(kStyles[1]),
+                                      make_line_pieces(kStyles[2])};
+// The most a direct line's writes reach: borders and a 16-digit offset, an
 // escape and an 8-byte copy a byte in each panel, the resets, a copy's overrun.
-constexpr size_t kColoredLineMax = 64 + 16 * (kClassEscapeLen + 8) * 2 + 4 * 8 + 8;
+constexpr size_t kDirectLineMax = 64 + 16 * (kClassEscapeLen + 8) * 2 + 4 * 8 + 8;
 
 // A reset where a class is in force (stored always, stepped over otherwise).
 inline char* put_reset(char* o, unsigned& current) {
@@ -135,8 +135,12 @@ void PanelWriter::write_rule(bool top) {
 }
 
 void PanelWriter::format_line(const unsigned char* bytes, size_t n) {
-    if (color_ && !paint_plain_lines_) {
-        format_colored_line(bytes, n);
+    if (!paint_plain_lines_) {
+        if (color_) {
+            format_direct_line<true>(bytes, n);
+        } else {
+            format_direct_line<false>(bytes, n);
+        }
         return;
     }
     const BorderStyle& s = style_of(border_);
@@ -196,13 +200,23 @@ void PanelWriter::format_line(const unsigned char* bytes, size_t n) {
     offset_ += n;
 }
 
-// A line of n <= 16 bytes as the painter colors it, front to back: the offset
-// and borders plain, each run of a class opened by its escape (a run goes on
-// over the blanks after its digits, and the panel of a part line over the
-// padding), a reset before each border that follows a colored byte.
-void PanelWriter::format_colored_line(const unsigned char* bytes, size_t n) {
-    const ColoredPieces& pieces = kColoredPieces[static_cast<int>(border_)];
-    char* start = out_.reserve(kColoredLineMax);
+// One byte's cell: colored, class c's escape where it differs from `current`
+// (put_colored_cell, as xxd's lines); plain, the cell alone.
+template <bool kColor>
+inline char* put_cell(char* o, unsigned c, unsigned& current, const char* cell, size_t keep) {
+    if constexpr (kColor) return put_colored_cell(o, c, current, cell, keep);
+    std::memcpy(o, cell, 8);
+    return o + keep;
+}
+
+// A line of n <= 16 bytes front to back, plain or as the painter colors it:
+// the offset and borders plain, each run of a class opened by its escape (a
+// run goes on over the blanks after its digits, and the panel of a part line
+// over the padding), a reset before each border that follows a colored byte.
+template <bool kColor>
+void PanelWriter::format_direct_line(const unsigned char* bytes, size_t n) {
+    const LinePieces& pieces = kLinePieces[static_cast<int>(border_)];
+    char* start = out_.reserve(kDirectLineMax);
     char* o = put_slot(start, pieces.open);
     if (offset_ >> 32) {
         o = format_hex_offset(o, offset_, 8);
@@ -219,20 +233,22 @@ void PanelWriter::format_colored_line(const unsigned char* bytes, size_t n) {
         for (; i < full; ++i) {
             unsigned c = kByteClassOf[bytes[i]];
             classes[i] = static_cast<uint8_t>(c);
-            o = put_colored_cell(o, c, current, pairs + 8 * bytes[i], 3);
+            o = put_cell<kColor>(o, c, current, pairs + 8 * bytes[i], 3);
         }
         for (; i < end; ++i, o += 3) std::memcpy(o, "   ", 4);
-        o = put_slot(put_reset(o, current), pieces.hex[half]);
+        if constexpr (kColor) o = put_reset(o, current);
+        o = put_slot(o, pieces.hex[half]);
     }
     for (size_t half = 0; half < 2; ++half) {
         size_t i = 8 * half, end = i + 8, full = std::min(n, end);
         for (; i < full; ++i) {
             unsigned char b = bytes[i];
-            o = put_colored_cell(o, classes[i], current, kPanelChars.cells.data() + 8 * b,
+            o = put_cell<kColor>(o, classes[i], current, kPanelChars.cells.data() + 8 * b,
                                  kPanelChars.lengths[b]);
         }
         for (; i < end; ++i) *o++ = ' ';
-        o = put_slot(put_reset(o, current), pieces.chars[half]);
+        if constexpr (kColor) o = put_reset(o, current);
+        o = put_slot(o, pieces.chars[half]);
     }
     out_.commit(static_cast<size_t>(o - start));
     offset_ += n;

@@ -1,7 +1,7 @@
 // bufdump -f panel: hexyl 0.8's view (offset, hex in two 8-byte panels, the
 // character panel), byte-identical to `hexyl --color=never` for each border
-// style, colored by byte class with one escape per run (each colored line written
-// directly, in one pass); lines of one repeated byte that repeat the line before
+// style, colored by byte class with one escape per run, each line written
+// directly in one pass; lines of one repeated byte that repeat the line before
 // are squeezed to '*', as hexyl squeezes.
 #pragma once
 
@@ -18,8 +18,8 @@ enum class PanelBorder { unicode, ascii, none };
 
 class PanelWriter : public ByteWriter {
 public:
-    // paint_plain_lines: every colored line painted from its plain text (tests
-    // compare the direct colored lines with it).
+    // paint_plain_lines: every line built as plain text with its color marks and,
+    // when colored, painted from it (tests compare the direct lines with it).
     PanelWriter(OutputBuffer& out, uint64_t offset, PanelBorder border, bool color, bool squeeze,
                 bool paint_plain_lines = false);
     void write(std::string_view bytes) override;
@@ -27,7 +27,8 @@ public:
 
 private:
     void format_line(const unsigned char* bytes, size_t n);
-    void format_colored_line(const unsigned char* bytes, size_t n);
+    template <bool kColor>
+    void format_direct_line(const unsigned char* bytes, size_t n);
     void format_squeezed();
     void write_rule(bool top);
     uint64_t offset_;

@@ -1,6 +1,7 @@
 // The colored dumps' direct lines (xxd_color.cpp, hexdump's and the panel's)
 // against the general path that paints each plain line (color_runs.cpp), which
-// wrote every colored line before: the same bytes for every layout and input.
+// wrote every colored line before: the same bytes for every layout and input
+// (the panel's plain direct lines, too, against the plain line it paints).
 #include <sys/mman.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -115,7 +116,7 @@ TEST_CASE("HexdumpWriter's direct colored lines are the painted plain lines") {
     }
 }
 
-TEST_CASE("PanelWriter's direct colored lines are the painted plain lines") {
+TEST_CASE("PanelWriter's direct lines, colored and plain, are the line builder's") {
     std::vector<std::string> inputs = color_inputs();
     inputs.push_back(std::string(80, '\0') + "x" + std::string(47, '\0'));  // squeezed runs
     inputs.push_back(std::string(64, 'A'));                                 // squeezed at the end
@@ -123,18 +124,19 @@ TEST_CASE("PanelWriter's direct colored lines are the painted plain lines") {
     for (uint64_t offset :
          {uint64_t(0), uint64_t(0xFFFFFFB0), uint64_t(0x100000000), uint64_t(0xFFFFFFFFFFFFFFF0)}) {
         for (PanelBorder border : {PanelBorder::unicode, PanelBorder::ascii, PanelBorder::none}) {
-            for (bool squeeze : {true, false}) {
+            for (int mode = 0; mode < 4; ++mode) {
+                bool color = mode & 1, squeeze = mode & 2;
                 for (const std::string& data : inputs) {
                     auto dump = [&](bool paint) {
                         return capture([&](OutputBuffer& out) {
-                            PanelWriter w(out, offset, border, true, squeeze, paint);
+                            PanelWriter w(out, offset, border, color, squeeze, paint);
                             for (size_t at = 0; at < data.size(); at += 23)
                                 w.write(std::string_view(data).substr(at, 23));
                             w.finish();
                         });
                     };
-                    INFO("border " << static_cast<int>(border) << " squeeze " << squeeze
-                                   << " offset " << offset << " length " << data.size());
+                    INFO("border " << static_cast<int>(border) << " color " << color << " squeeze "
+                                   << squeeze << " offset " << offset << " length " << data.size());
                     REQUIRE(dump(false) == dump(true));
                 }
             }
