@@ -331,3 +331,31 @@ while True:
     CHECK(systemd.wait_for("STOPPING", "1"));
     CHECK(m.wait_exit() == 0);
 }
+
+TEST_CASE("fork-cluster upgrade of a cluster still starting says no READY=1 before it is up") {
+    TempDir dir;
+    NotifyListener systemd(dir / "notify");
+    std::string bin = dir / "ptool", flag = dir / "go";
+    auto install = [&] {
+        fs::copy_file(ptool_bin(), bin);
+        fs::permissions(bin, fs::perms::owner_all);
+    };
+    install();
+    Background m({bin, "fork-cluster", "--json", "--control", dir / "ctl", "-w", "1", "--ready",
+                  "exec:test -e " + flag, "--ready-timeout", "30s", "--", "sleep", "60"},
+                 {{"NOTIFY_SOCKET", systemd.address()}});
+    REQUIRE(m.wait_events("fork", 1));
+    REQUIRE(systemd.wait_for("STATUS", "0/1 workers online"));
+    // One upgrade that fails at execve (the binary is gone), one that succeeds.
+    fs::remove(bin);
+    json failed = json::parse(control_request(dir / "ctl", R"({"cmd":"upgrade"})", 20s));
+    CHECK(failed["ok"] == false);
+    install();
+    json upgraded = json::parse(control_request(dir / "ctl", R"({"cmd":"upgrade"})", 20s));
+    CHECK(upgraded["upgraded"] == true);
+    write_file(flag, "");
+    REQUIRE(systemd.wait_for("READY", "1"));
+    CHECK(systemd.messages.back()["STATUS"] == "1/1 workers online");
+    for (auto& message : systemd.messages) CHECK(message.count("RELOADING") == 0);
+    CHECK(m.stop() == 0);
+}
