@@ -129,7 +129,10 @@ void Master::exec_upgrade() {
     if (std::string why = upgrade_refusal(); !why.empty()) return upgrade_failed(why);
     emit(Json{{"event", "upgrade"}, {"binary", exe_path_}, {"version", PTOOL_BUILD_VERSION}},
          nullptr, "upgrading: executing " + exe_path_);
-    service_.send(ServiceNotifier::reloading_message() + "\nSTATUS=upgrading");
+    // RELOADING=1 ... READY=1 as around a reload: only once systemd was told READY=1 (a
+    // cluster still starting says READY=1 when its workers are online, in either image).
+    service_.send((service_ready_ ? ServiceNotifier::reloading_message() + "\n" : "") +
+                  "STATUS=upgrading");
     if (std::string why = drain_for_upgrade(); !why.empty()) return upgrade_failed(why);
 
     Json state = upgrade_state();
@@ -173,7 +176,7 @@ void Master::exec_upgrade() {
 void Master::upgrade_failed(const std::string& why) {
     emit(Json{{"event", "upgrade_failed"}, {"error", why}}, nullptr, "upgrade failed: " + why);
     service_reloading_ = false;
-    if (service_.enabled()) service_.send("READY=1\nSTATUS=" + service_status_);
+    service_.send((service_ready_ ? "READY=1\n" : "") + ("STATUS=" + service_status_));
     int fd = std::exchange(upgrade_client_, -1);
     if (fd >= 0) release_held_client(fd, Json{{"ok", false}, {"error", "upgrade failed: " + why}});
 }
