@@ -192,6 +192,7 @@ TEST_CASE("fork-cluster upgrade keeps --http answering and its counters counting
     CHECK(metric(before.body, counters[0]) == 1);
     CHECK(metric(before.body, counters[1]) == 1);
     CHECK(metric(before.body, counters[2]) == 2);
+    CHECK(metric(before.body, "ptool_cluster_upgrades_total") == 0);
 
     // Probes in a loop throughout: never refused; one caught in the exec may go unanswered.
     std::atomic<bool> stop{false};
@@ -215,6 +216,7 @@ TEST_CASE("fork-cluster upgrade keeps --http answering and its counters counting
     auto after = http_get(port, "/metrics");
     REQUIRE(after.status == 200);
     for (const char* name : counters) CHECK(metric(after.body, name) == metric(before.body, name));
+    CHECK(metric(after.body, "ptool_cluster_upgrades_total") == 1);
     CHECK(request(m, {{"cmd", "status"}})["master"]["upgrades"] == 1);
     CHECK(m.events_named("upgraded")[0]["upgrades"] == 1);
     CHECK(m.stop() == 0);

@@ -221,6 +221,8 @@ std::string Master::metrics_text() {
     counter("ptool_cluster_restarts_total", "Restarts of crashed workers and agents.",
             counters_.restarts);
     counter("ptool_cluster_reloads_total", "Rolling reloads begun.", counters_.reloads);
+    counter("ptool_cluster_upgrades_total", "Re-executions of the master in place.",
+            counters_.upgrades);
     counter("ptool_cluster_messages_routed_total", "Messages delivered by ptool:send and send.",
             counters_.messages_routed);
     counter("ptool_cluster_max_rss_retired_total", "Workers replaced for passing --max-rss.",
