@@ -6,6 +6,7 @@
 
 #include "libcommon/core/error.hpp"
 #include "libcommon/core/parse.hpp"
+#include "tools/fork_cluster/forward.hpp"
 #include "tools/fork_cluster/master.hpp"
 
 namespace ptool {
@@ -32,6 +33,65 @@ std::optional<RouteTarget> parse_route_target(std::string_view text) {
 
 namespace ptool::cluster {
 
+namespace {
+
+// The processes `target` names (not the master): one of them for random.
+std::vector<Proc*>& match_targets(Master& master, const RouteTarget& target, std::mt19937& rng) {
+    using K = RouteTarget::Kind;
+    static std::vector<Proc*> targets;  // reused: no allocation per message
+    targets.clear();
+    for (auto& p : master.procs()) {
+        if (p->state == Proc::State::stopping || !p->channel.is_open()) continue;
+        bool match = false;
+        switch (target.kind) {
+            case K::all: match = true; break;
+            case K::workers:
+            case K::random: match = !p->agent && !p->retiring; break;
+            case K::agent: match = p->agent; break;
+            case K::worker_id: match = !p->agent && p->id == target.number && p->serving(); break;
+            case K::pid: match = p->child.pid() == target.number; break;
+            case K::master: break;
+        }
+        if (match) targets.push_back(p.get());
+    }
+    if (target.kind == K::random && targets.size() > 1) {
+        Proc* pick = targets[std::uniform_int_distribution<size_t>(0, targets.size() - 1)(rng)];
+        targets = {pick};
+    }
+    return targets;
+}
+
+// Queues one JSON text to `p` (flushed once per batch: Router::flush_channels).
+void deliver_text(Master& master, Proc* p, std::string_view text) {
+    size_t before = p->channel.queued_bytes();
+    try {
+        p->channel.send_text(text);
+    } catch (const SysError&) {
+        return;  // the worker is going away; its exit is handled on its own
+    }
+    size_t after = p->channel.queued_bytes();
+    if (after > before) master.counters().ipc_bytes_out += static_cast<long long>(after - before);
+}
+
+// forward.hpp's fast path: a ptool:send to processes whose payload json_text would write
+// as it came goes out unparsed. The master as target, an unknown or unmatched one: false,
+// and the parsing path emits the events and the send-failed reply.
+bool forward_raw(Master& master, std::mt19937& rng, std::string_view line) {
+    static CanonicalJson canonical;
+    auto raw = split_raw_send(line);
+    if (!raw) return false;
+    auto target = parse_route_target(raw->to);
+    if (!target || target->kind == RouteTarget::Kind::master || !canonical.check(raw->data))
+        return false;
+    auto& targets = match_targets(master, *target, rng);
+    if (targets.empty()) return false;
+    for (Proc* p : targets) deliver_text(master, p, raw->data);
+    master.counters().messages_routed += static_cast<long long>(targets.size());
+    return true;
+}
+
+}  // namespace
+
 void Router::on_channel(Proc* p, uint32_t events) {
     if ((events & EPOLLOUT) && !flush_or_close(p)) return;
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
@@ -48,6 +108,7 @@ void Router::on_channel(Proc* p, uint32_t events) {
     int lost = p->channel.lost_handles();
     for (auto& m : messages) {
         master_.counters().ipc_bytes_in += static_cast<long long>(m.text.size());
+        if (!m.fd && m.error.empty() && forward_raw(master_, rng_, m.text)) continue;
         on_message(p, p->channel.decode(std::move(m)));
     }
     if (p->channel.lost_handles() != lost)
@@ -177,39 +238,27 @@ void Router::on_other(Proc* p, const Json& data, IpcDecoded&) {
 // Tells a worker that its ptool:send reached nobody.
 void Router::send_failed(Proc* p, const Json& to, const std::string& why, const Json& data) {
     if (p->channel.is_open())
-        deliver(p, Json{{"cmd", "ptool:send-failed"}, {"to", to}, {"error", why}, {"data", data}},
-                -1);
+        deliver_text(
+            master_, p,
+            json_text(
+                Json{{"cmd", "ptool:send-failed"}, {"to", to}, {"error", why}, {"data", data}}));
 }
 
 int Router::route(const Json& data, int fd, const RouteTarget& target, const Proc* from) {
-    using K = RouteTarget::Kind;
-    if (target.kind == K::master) {
+    if (target.kind == RouteTarget::Kind::master) {
         Json ev{{"event", "message"}};
         if (from) ev["worker_id"] = from->id, ev["pid"] = from->child.pid();
         ev["data"] = data;
         master_.emit(ev, from, "message " + json_text(data));
         return 1;
     }
-    std::vector<Proc*> targets;
-    for (auto& p : master_.procs()) {
-        if (p->state == Proc::State::stopping || !p->channel.is_open()) continue;
-        bool match = false;
-        switch (target.kind) {
-            case K::all: match = true; break;
-            case K::workers:
-            case K::random: match = !p->agent && !p->retiring; break;
-            case K::agent: match = p->agent; break;
-            case K::worker_id: match = !p->agent && p->id == target.number && p->serving(); break;
-            case K::pid: match = p->child.pid() == target.number; break;
-            case K::master: break;
-        }
-        if (match) targets.push_back(p.get());
+    auto& targets = match_targets(master_, target, rng_);
+    if (fd >= 0) {
+        for (Proc* p : targets) deliver(p, data, fd);
+    } else if (!targets.empty()) {
+        const std::string text = json_text(data);  // once, however many get it
+        for (Proc* p : targets) deliver_text(master_, p, text);
     }
-    if (target.kind == K::random && targets.size() > 1) {
-        Proc* pick = targets[std::uniform_int_distribution<size_t>(0, targets.size() - 1)(rng_)];
-        targets = {pick};
-    }
-    for (Proc* p : targets) deliver(p, data, fd);
     master_.counters().messages_routed += static_cast<long long>(targets.size());
     return static_cast<int>(targets.size());
 }
