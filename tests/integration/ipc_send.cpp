@@ -37,8 +37,9 @@ const char* kSocketPeer = R"(
 import socket, sys, json, os, array
 path = sys.argv[1]
 srv = socket.socket(socket.AF_UNIX)
-srv.bind(path)
+srv.bind(path + ".new")  # listening before the name appears: the tests wait for the name
 srv.listen()
+os.rename(path + ".new", path)
 print("ready", flush=True)
 conn, _ = srv.accept()
 buf = b""
