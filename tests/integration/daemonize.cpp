@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -31,15 +32,14 @@ std::string without_timestamps(const std::string& log) {
 }
 
 struct ProcStat {
-    int ppid = 0, pgrp = 0, session = 0, tty_nr = -1;
+    long ppid, pgrp, session, tty_nr;
 };
 
+// Throws when `pid` is gone (as reading its stat file did), so no CHECK passes by it.
 ProcStat proc_stat(int pid) {
-    std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
-    std::istringstream in(text.substr(text.rfind(')') + 2));
-    std::string state;
-    ProcStat st;
-    in >> state >> st.ppid >> st.pgrp >> st.session >> st.tty_nr;
+    ProcStat st{stat_field(pid, 4), stat_field(pid, 5), stat_field(pid, 6), stat_field(pid, 7)};
+    if (std::min({st.ppid, st.pgrp, st.session, st.tty_nr}) < 0)
+        throw std::runtime_error("no process " + std::to_string(pid));
     return st;
 }
 

@@ -19,8 +19,7 @@
 #include <set>
 #include <thread>
 
-#include "fork_cluster_ops.hpp"
-#include "test_support.hpp"
+#include "cluster_harness.hpp"
 
 using namespace ptool::test;
 using namespace cluster_test;
@@ -28,34 +27,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-int connect_tcp(int port) {
-    return connect_loopback(port);
-}
-
-// One HTTP/1.0-style request (Connection: close); the body, or "ERROR: why".
-std::string http_get(int port, const std::string& path = "/") {
-    int fd = connect_tcp(port);
-    if (fd < 0) return std::string("ERROR: connect: ") + strerror(errno);
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
-        close(fd);
-        return "ERROR: write";
-    }
-    std::string resp;
-    char buf[4096];
-    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) resp.append(buf, static_cast<size_t>(n));
-    close(fd);
-    if (!resp.starts_with("HTTP/1.1 200") && !resp.starts_with("HTTP/1.0 200"))
-        return "ERROR: response: " + resp.substr(0, 40);
-    auto body = resp.find("\r\n\r\n");
-    return body == std::string::npos ? "ERROR: no body" : resp.substr(body + 4);
-}
-
-std::string pid_of(const std::string& body) {
-    auto p = body.find("pid=");
-    return p == std::string::npos ? "" : body.substr(p + 4, body.find(' ', p) - p - 4);
-}
 
 // Writes the JSON lines to a control socket in one burst, `pass_fd` riding on the
 // first, then reads one reply per line.
@@ -131,7 +102,7 @@ TEST_CASE("fork-cluster serves a Python http.server built on socket.fromfd 3") {
     int port = m.port();
     // http.server serves one connection at a time: while one worker waits for the
     // request line of a silent connection, the other must answer.
-    int silent = connect_tcp(port);
+    int silent = connect_loopback(port);
     REQUIRE(silent >= 0);
     std::set<std::string> pids;
     for (int i = 0; i < 3; ++i) {

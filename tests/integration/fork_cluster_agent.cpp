@@ -1,21 +1,9 @@
 // fork-cluster's agent as Egg users expect it: the workers start once the agent is
 // ready, an agent that comes back is announced to every worker
 // ({"cmd":"ptool:agent-restarted"}), and only {"cmd":"reload","agent":true} reloads it.
-#include "fork_cluster_systemd_support.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
-
-namespace {
-
-// Index of the first event satisfying `pred` in `events`, or -1.
-template <typename Pred>
-long index_of(const std::vector<json>& events, Pred pred) {
-    for (size_t i = 0; i < events.size(); ++i)
-        if (pred(events[i])) return static_cast<long>(i);
-    return -1;
-}
-
-}  // namespace
 
 TEST_CASE("with --agent the workers start only once the agent said READY=1") {
     TempDir dir;

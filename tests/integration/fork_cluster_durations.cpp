@@ -1,7 +1,7 @@
 // fork-cluster names each configured duration as it was typed, in its log lines and in
 // its JSON events (issue 11: "10s", not "10000ms"); a computed one (a doubled restart
 // delay) is whole seconds or else milliseconds.
-#include "fork_cluster_ops.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 

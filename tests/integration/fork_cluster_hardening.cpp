@@ -8,18 +8,11 @@
 #include <set>
 #include <thread>
 
-#include "fork_cluster_harness.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 
 namespace {
-
-// The master's high-water RSS (VmHWM), in kB.
-long max_rss_kb(int pid) {
-    std::string text = read_file("/proc/" + std::to_string(pid) + "/status");
-    auto at = text.find("VmHWM:");
-    return at == std::string::npos ? -1 : std::stol(text.substr(at + 6));
-}
 
 // Writes `lines` to a new control connection, then shuts down its write side and reads
 // every reply line until the master hangs up.
@@ -108,7 +101,7 @@ TEST_CASE("fork-cluster drops a control client that sends requests and never rea
     Master m({"-w", "8", "--ready", "exec", "--control", "CTL", "--", "sleep", "30"});
     REQUIRE(m.wait_events("online", 8));
     std::string ctl = m.dir() / "ctl";
-    long rss_before = max_rss_kb(m.pid());
+    long rss_before = vm_hwm_kb(m.pid());
     int fd = connect_control(ctl);
     REQUIRE(fd >= 0);
     // 4 MiB of requests (~60 MB of replies), written at once, never a reply read.
@@ -124,7 +117,7 @@ TEST_CASE("fork-cluster drops a control client that sends requests and never rea
     pollfd p{fd, POLLRDHUP, 0};
     bool dropped = poll(&p, 1, 10000) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
     close(fd);
-    long rss_after = max_rss_kb(m.pid());
+    long rss_after = vm_hwm_kb(m.pid());
     WARN("requests written: " << written << " bytes; master VmHWM " << rss_before << " kB -> "
                               << rss_after << " kB");
     CHECK(dropped);

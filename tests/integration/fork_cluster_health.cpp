@@ -1,18 +1,8 @@
 // fork-cluster's health checks: readiness probes for servers that never notify
 // (--ready tcp:|http:|exec:) and --max-rss retiring a worker with its replacement first.
-#include "fork_cluster_ops.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
-
-namespace {
-
-// The pid in a Python fixture's reply "pid=N worker=I python".
-std::string reply_pid(const std::string& body) {
-    auto at = body.find("pid=");
-    return at == std::string::npos ? "" : body.substr(at + 4, body.find(' ', at) - at - 4);
-}
-
-}  // namespace
 
 TEST_CASE("fork-cluster --ready http: takes a silent Python server as online once it answers") {
     int port = free_port();
@@ -25,7 +15,7 @@ TEST_CASE("fork-cluster --ready http: takes a silent Python server as online onc
     CHECK(m.events_named("ready_timeout").empty());
     auto reply = curl(addr, "/");
     CHECK(reply.status == 200);
-    CHECK(reply_pid(reply.body) == std::to_string(online["pid"].get<int>()));
+    CHECK(pid_of(reply.body) == std::to_string(online["pid"].get<int>()));
     CHECK(m.stop() == 0);
 }
 

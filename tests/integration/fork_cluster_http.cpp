@@ -1,7 +1,7 @@
 // fork-cluster --http: /healthz, /readyz (503 until enough workers are online) and
 // /metrics, read with curl and checked with promtool; a silent or flooding client
 // does not hold up the master.
-#include "fork_cluster_ops.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 

@@ -3,7 +3,7 @@
 // orphans reaped; and what workers run as (--cwd, --env, --unset, --user).
 #include <filesystem>
 
-#include "fork_cluster_systemd_support.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 

@@ -3,7 +3,7 @@
 // on SIGUSR1 and {"cmd":"rotate"}, and a flooding worker against a sink nobody reads.
 #include <regex>
 
-#include "fork_cluster_ops.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 

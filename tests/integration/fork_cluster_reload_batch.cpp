@@ -2,7 +2,7 @@
 // the rest N at a time (the next batch once the whole batch is ready, each old worker
 // stopped once its replacement is); a replacement of a batch that crashes stops the
 // reload and the old workers serve on. Observed through the order of the events.
-#include "fork_cluster_ops.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 
@@ -11,11 +11,10 @@ namespace {
 const std::string kOnline = "\"$PTOOL\" ipc-send '{\"cmd\":\"online\"}'; exec sleep 60";
 
 // Where the event for `pid` named `name` is in `events`, or -1.
-long index_of(const std::vector<json>& events, const std::string& name, int pid) {
-    for (size_t i = 0; i < events.size(); ++i)
-        if (events[i].value("event", "") == name && events[i].value("pid", 0) == pid)
-            return static_cast<long>(i);
-    return -1;
+long event_index(const std::vector<json>& events, const std::string& name, int pid) {
+    return index_of(events, [&](const json& e) {
+        return e.value("event", "") == name && e.value("pid", 0) == pid;
+    });
 }
 
 }  // namespace
@@ -48,8 +47,8 @@ TEST_CASE("fork-cluster reload with --reload-batch 2 replaces the canary, then t
     std::vector<long> fork_at, online_at;
     for (auto& f : forks) {
         pid.push_back(f["pid"]);
-        fork_at.push_back(index_of(events, "fork", pid.back()));
-        online_at.push_back(index_of(events, "online", pid.back()));
+        fork_at.push_back(event_index(events, "fork", pid.back()));
+        online_at.push_back(event_index(events, "online", pid.back()));
         CHECK(online_at.back() > fork_at.back());
     }
     auto new_pids = worker_pids(m);
@@ -69,7 +68,7 @@ TEST_CASE("fork-cluster reload with --reload-batch 2 replaces the canary, then t
         int slot = forks[i]["worker_id"];
         long old_exit = -1;
         for (int old : old_pids) {
-            long at = index_of(events, "exit", old);
+            long at = event_index(events, "exit", old);
             if (at >= 0 && events[at]["worker_id"] == slot) old_exit = at;
         }
         CHECK(old_exit > online_at[i]);

@@ -1,7 +1,7 @@
 // fork-cluster's reload with a canary: a replacement that crashes before it is ready,
 // or whose probe never answers, stops the reload; the old workers keep serving, an
 // event and the status say why, and the next reload starts afresh.
-#include "fork_cluster_ops.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <set>
 
-#include "fork_cluster_harness.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 

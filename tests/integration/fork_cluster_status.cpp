@@ -3,7 +3,7 @@
 // and as a table on a terminal (pm2 jlist / list).
 #include <regex>
 
-#include "fork_cluster_ops.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 

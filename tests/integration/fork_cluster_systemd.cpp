@@ -2,7 +2,7 @@
 // all of them, mixed with bound ones), TCP_NODELAY on TCP listeners, the listen
 // event's real port, and sd_notify upwards (READY, STATUS, RELOADING, STOPPING,
 // WATCHDOG) to a receiver standing in for systemd, at a path and an abstract address.
-#include "fork_cluster_systemd_support.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 
@@ -109,7 +109,7 @@ TEST_CASE("TCP listening sockets carry TCP_NODELAY to accepted sockets unless --
         args.insert(args.end(), {"--", "python3", "-c", kNodelayWorker});
         Master m(args);
         REQUIRE(m.wait_events("online", 1));
-        int fd = connect_loopback(m.port());
+        int fd = connect_loopback(m.port(), 20s);
         REQUIRE(fd >= 0);
         CHECK(read_all(fd) == (off ? "nodelay=0\n" : "nodelay=1\n"));
         CHECK(m.stop() == 0);

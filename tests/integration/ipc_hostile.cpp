@@ -15,7 +15,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "fork_cluster_harness.hpp"
+#include "cluster_harness.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;
@@ -74,12 +74,6 @@ long max_rss_kb(std::vector<std::string> argv, const TempDir& dir, RunResult& ou
     out = run(timed);
     auto text = read_file(dir / "rss");
     return std::stol(text.substr(text.find_last_of('\n', text.size() - 2) + 1));
-}
-
-long vm_hwm_kb(pid_t pid) {
-    std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
-    auto at = status.find("VmHWM:");
-    return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
 }
 
 }  // namespace

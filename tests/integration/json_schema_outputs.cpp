@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fork_cluster_harness.hpp"
+#include "cluster_harness.hpp"
 #include "test_support.hpp"
 
 using namespace ptool::test;

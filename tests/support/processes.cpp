@@ -64,4 +64,38 @@ long peak_rss_kib(const std::vector<std::string>& args, RunResult& r) {
     return std::stol(err.substr(err.find_last_of('\n') + 1));
 }
 
+long stat_field(int pid, int index) {
+    std::string text;
+    try {  // a process that exits between open and read makes the read fail (ESRCH), and throw
+        std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+        text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+        return -1;
+    }
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    for (int i = 3; rest >> field; ++i)
+        if (i == index) return std::stol(field);
+    return -1;
+}
+
+std::vector<int> group_members(int pgid) {
+    std::vector<int> out;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        std::string name = e.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        int pid = std::stoi(name);
+        if (stat_field(pid, 5) == pgid && process_alive(pid)) out.push_back(pid);
+    }
+    return out;
+}
+
+long vm_hwm_kb(int pid) {
+    std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    auto at = status.find("VmHWM:");
+    return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
+}
+
 }  // namespace ptool::test

@@ -1,6 +1,7 @@
 // Helpers for tests of programs that outlive the command that starts them
 // (daemonize, fork-cluster): reaping them pass or fail, reading the pid a command
-// prints, waiting for lines in a file, a pidfile's lock, a run's peak memory.
+// prints, waiting for lines in a file, a pidfile's lock, a run's peak memory, and
+// /proc look-ups (a stat field, a process group's members, VmHWM).
 #pragma once
 
 #include <string>
@@ -35,5 +36,12 @@ std::string wait_for_lines(const std::string& path, size_t lines = 1);
 bool pidfile_locked(const std::string& path);
 // Peak RSS in KiB of the built ptool run with `args` under /usr/bin/time; its result in `r`.
 long peak_rss_kib(const std::vector<std::string>& args, RunResult& r);
+// Field `index` (1-based, as in proc(5): 4 ppid, 5 pgrp, 6 session) of /proc/PID/stat,
+// or -1 (no such process).
+long stat_field(int pid, int index);
+// Live (non-zombie) processes whose process group is `pgid`.
+std::vector<int> group_members(int pgid);
+// The high-water RSS (VmHWM) of a running process, in kB, or -1.
+long vm_hwm_kb(int pid);
 
 }  // namespace ptool::test
