@@ -8,7 +8,7 @@
 #include <atomic>
 #include <thread>
 
-#include "fork_cluster_systemd_support.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 namespace fs = std::filesystem;
@@ -60,7 +60,7 @@ struct HttpAnswer {
 };
 
 // GET PATH on 127.0.0.1:PORT over HTTP/1.0, read to the end.
-HttpAnswer http_get(int port, const std::string& path) {
+HttpAnswer http_answer(int port, const std::string& path) {
     int fd = connect_loopback(port);
     if (fd < 0) return {-1, ""};
     std::string req = "GET " + path + " HTTP/1.0\r\n\r\n", resp;
@@ -185,7 +185,7 @@ TEST_CASE("fork-cluster upgrade keeps --http answering and its counters counting
         },
         20s));
     REQUIRE(request(m, {{"cmd", "send"}, {"to", "workers"}, {"data", "hi"}})["delivered"] == 2);
-    auto before = http_get(port, "/metrics");
+    auto before = http_answer(port, "/metrics");
     REQUIRE(before.status == 200);
     const char* counters[] = {"ptool_cluster_restarts_total", "ptool_cluster_reloads_total",
                               "ptool_cluster_messages_routed_total"};
@@ -199,7 +199,7 @@ TEST_CASE("fork-cluster upgrade keeps --http answering and its counters counting
     std::atomic<int> ok{0}, refused{0}, unanswered{0}, other{0};
     std::thread probes([&] {
         for (int i = 0; !stop; ++i) {
-            int status = http_get(port, i % 2 ? "/readyz" : "/healthz").status;
+            int status = http_answer(port, i % 2 ? "/readyz" : "/healthz").status;
             (status == 200 ? ok : status < 0 ? refused : status == 0 ? unanswered : other)++;
         }
     });
@@ -213,7 +213,7 @@ TEST_CASE("fork-cluster upgrade keeps --http answering and its counters counting
     CHECK(unanswered <= 1);
     CHECK(other == 0);
 
-    auto after = http_get(port, "/metrics");
+    auto after = http_answer(port, "/metrics");
     REQUIRE(after.status == 200);
     for (const char* name : counters) CHECK(metric(after.body, name) == metric(before.body, name));
     CHECK(metric(after.body, "ptool_cluster_upgrades_total") == 1);
