@@ -2,7 +2,7 @@
 // worker: payloads forwarded unparsed and ones the master parses both arrive as sent.
 #include <set>
 
-#include "fork_cluster_harness.hpp"
+#include "cluster_harness.hpp"
 
 using namespace cluster_test;
 
