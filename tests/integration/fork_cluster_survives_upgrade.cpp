@@ -361,3 +361,23 @@ TEST_CASE("fork-cluster upgrade of a cluster still starting says no READY=1 befo
     for (auto& message : systemd.messages) CHECK(message.count("RELOADING") == 0);
     CHECK(m.stop() == 0);
 }
+
+TEST_CASE("fork-cluster upgrade sends WATCHDOG=1 before the exec and as the new image starts") {
+    TempDir dir;
+    NotifyListener systemd(dir / "notify");
+    // A watchdog beat every 30 s: none of the loop's own comes within the test.
+    Master m({"-w", "1", "--ready", "exec", "--control", "CTL", "--", "sleep", "60"},
+             {{"NOTIFY_SOCKET", systemd.address()}, {"WATCHDOG_USEC", "60000000"}});
+    REQUIRE(systemd.wait_for("READY", "1"));
+    upgrade(m);
+    REQUIRE(systemd.wait_for("RELOADING", "1"));
+    size_t reloading = systemd.messages.size();
+    REQUIRE(systemd.wait_for("READY", "1"));
+    int beats = 0;
+    for (size_t i = reloading; i < systemd.messages.size(); ++i)
+        beats += systemd.messages[i].count("WATCHDOG") ? 1 : 0;
+    CHECK(beats == 2);
+    kill(m.pid(), SIGTERM);
+    CHECK(systemd.wait_for("STOPPING", "1"));
+    CHECK(m.wait_exit() == 0);
+}

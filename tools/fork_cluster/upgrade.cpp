@@ -164,6 +164,9 @@ void Master::exec_upgrade() {
     for (auto& kv : env) envp.push_back(kv.data());
     envp.push_back(nullptr);
 
+    // The drain and the exec are not to count against WATCHDOG_USEC: a beat now, and
+    // another as the new image starts (restore_upgrade_fds).
+    if (service_.watchdog_interval()) service_.send("WATCHDOG=1");
     // Only the fds the state names cross the exec; on failure they are ours again as before.
     for (int fd : fds) ::fcntl(fd, F_SETFD, 0);
     ::execve(exe_path_.c_str(), argv.data(), envp.data());

@@ -198,6 +198,7 @@ void Master::restore_upgrade_fds(const Json& state) {
     reload_failure_ = state.at("reload_failure").get<std::string>();
     service_ready_ = state.at("service_ready").get<bool>();
     service_reloading_ = service_ready_;  // READY=1 again once this image runs
+    if (service_.watchdog_interval()) service_.send("WATCHDOG=1");  // the exec took some
     if (!state.at("last_worker_status").is_null())
         last_worker_status_ = ExitStatus{state.at("last_worker_status").get<int>(), {}};
 }
