@@ -28,6 +28,7 @@
 #include "libcommon/supervise/supervisor.hpp"
 #include "tools/fork_cluster/cluster.hpp"
 #include "tools/fork_cluster/cluster_control.hpp"
+#include "tools/fork_cluster/forward.hpp"
 #include "tools/fork_cluster/http.hpp"
 
 namespace ptool::cluster {
@@ -151,11 +152,16 @@ private:
     void on_other(Proc* p, const Json& data, IpcDecoded& m);
     void close_channel(Proc* p);
     bool flush_or_close(Proc* p);
-    void deliver(Proc* p, const Json& data, int fd);
+    std::vector<Proc*>& match_targets(const RouteTarget& target);
+    bool forward_raw(std::string_view line);
+    void deliver_text(Proc* p, std::string_view text);
+    void deliver_handle(Proc* p, const Json& data, int fd);
     void send_failed(Proc* p, const Json& to, const std::string& why, const Json& data);
 
     Master& master_;
     std::mt19937 rng_{std::random_device{}()};
+    std::vector<Proc*> targets_;  // match_targets' answer, reused
+    CanonicalJson canonical_;     // forward_raw's check, its key stack reused
 };
 
 class Master final : public ControlActions {

@@ -35,12 +35,27 @@ namespace ptool::cluster {
 
 namespace {
 
+// Queues one message to `p` by `send` (flushed once per batch: Router::flush_channels),
+// counting the bytes it added; a worker going away is left to its exit.
+template <class Send>
+void queue_counted(Master& master, Proc* p, Send send) {
+    size_t before = p->channel.queued_bytes();
+    try {
+        send();
+    } catch (const SysError&) {
+        return;  // the worker is going away; its exit is handled on its own
+    }
+    size_t after = p->channel.queued_bytes();
+    if (after > before) master.counters().ipc_bytes_out += static_cast<long long>(after - before);
+}
+
+}  // namespace
+
 // The processes `target` names (not the master): one of them for random.
-std::vector<Proc*>& match_targets(Master& master, const RouteTarget& target, std::mt19937& rng) {
+std::vector<Proc*>& Router::match_targets(const RouteTarget& target) {
     using K = RouteTarget::Kind;
-    static std::vector<Proc*> targets;  // reused: no allocation per message
-    targets.clear();
-    for (auto& p : master.procs()) {
+    targets_.clear();  // reused: no allocation per message
+    for (auto& p : master_.procs()) {
         if (p->state == Proc::State::stopping || !p->channel.is_open()) continue;
         bool match = false;
         switch (target.kind) {
@@ -52,45 +67,34 @@ std::vector<Proc*>& match_targets(Master& master, const RouteTarget& target, std
             case K::pid: match = p->child.pid() == target.number; break;
             case K::master: break;
         }
-        if (match) targets.push_back(p.get());
+        if (match) targets_.push_back(p.get());
     }
-    if (target.kind == K::random && targets.size() > 1) {
-        Proc* pick = targets[std::uniform_int_distribution<size_t>(0, targets.size() - 1)(rng)];
-        targets = {pick};
+    if (target.kind == K::random && targets_.size() > 1) {
+        Proc* pick = targets_[std::uniform_int_distribution<size_t>(0, targets_.size() - 1)(rng_)];
+        targets_ = {pick};
     }
-    return targets;
+    return targets_;
 }
 
-// Queues one JSON text to `p` (flushed once per batch: Router::flush_channels).
-void deliver_text(Master& master, Proc* p, std::string_view text) {
-    size_t before = p->channel.queued_bytes();
-    try {
-        p->channel.send_text(text);
-    } catch (const SysError&) {
-        return;  // the worker is going away; its exit is handled on its own
-    }
-    size_t after = p->channel.queued_bytes();
-    if (after > before) master.counters().ipc_bytes_out += static_cast<long long>(after - before);
+void Router::deliver_text(Proc* p, std::string_view text) {
+    queue_counted(master_, p, [&] { p->channel.send_text(text); });
 }
 
 // forward.hpp's fast path: a ptool:send to processes whose payload json_text would write
 // as it came goes out unparsed. The master as target, an unknown or unmatched one: false,
 // and the parsing path emits the events and the send-failed reply.
-bool forward_raw(Master& master, std::mt19937& rng, std::string_view line) {
-    static CanonicalJson canonical;
+bool Router::forward_raw(std::string_view line) {
     auto raw = split_raw_send(line);
     if (!raw) return false;
     auto target = parse_route_target(raw->to);
-    if (!target || target->kind == RouteTarget::Kind::master || !canonical.check(raw->data))
+    if (!target || target->kind == RouteTarget::Kind::master || !canonical_.check(raw->data))
         return false;
-    auto& targets = match_targets(master, *target, rng);
+    auto& targets = match_targets(*target);
     if (targets.empty()) return false;
-    for (Proc* p : targets) deliver_text(master, p, raw->data);
-    master.counters().messages_routed += static_cast<long long>(targets.size());
+    for (Proc* p : targets) deliver_text(p, raw->data);
+    master_.counters().messages_routed += static_cast<long long>(targets.size());
     return true;
 }
-
-}  // namespace
 
 void Router::on_channel(Proc* p, uint32_t events) {
     if ((events & EPOLLOUT) && !flush_or_close(p)) return;
@@ -108,7 +112,7 @@ void Router::on_channel(Proc* p, uint32_t events) {
     int lost = p->channel.lost_handles();
     for (auto& m : messages) {
         master_.counters().ipc_bytes_in += static_cast<long long>(m.text.size());
-        if (!m.fd && m.error.empty() && forward_raw(master_, rng_, m.text)) continue;
+        if (!m.fd && m.error.empty() && forward_raw(m.text)) continue;
         on_message(p, p->channel.decode(std::move(m)));
     }
     if (p->channel.lost_handles() != lost)
@@ -239,9 +243,8 @@ void Router::on_other(Proc* p, const Json& data, IpcDecoded&) {
 void Router::send_failed(Proc* p, const Json& to, const std::string& why, const Json& data) {
     if (p->channel.is_open())
         deliver_text(
-            master_, p,
-            json_text(
-                Json{{"cmd", "ptool:send-failed"}, {"to", to}, {"error", why}, {"data", data}}));
+            p, json_text(
+                   Json{{"cmd", "ptool:send-failed"}, {"to", to}, {"error", why}, {"data", data}}));
 }
 
 int Router::route(const Json& data, int fd, const RouteTarget& target, const Proc* from) {
@@ -252,29 +255,20 @@ int Router::route(const Json& data, int fd, const RouteTarget& target, const Pro
         master_.emit(ev, from, "message " + json_text(data));
         return 1;
     }
-    auto& targets = match_targets(master_, target, rng_);
+    auto& targets = match_targets(target);
     if (fd >= 0) {
-        for (Proc* p : targets) deliver(p, data, fd);
+        for (Proc* p : targets) deliver_handle(p, data, fd);
     } else if (!targets.empty()) {
         const std::string text = json_text(data);  // once, however many get it
-        for (Proc* p : targets) deliver_text(master_, p, text);
+        for (Proc* p : targets) deliver_text(p, text);
     }
     master_.counters().messages_routed += static_cast<long long>(targets.size());
     return static_cast<int>(targets.size());
 }
 
-void Router::deliver(Proc* p, const Json& data, int fd) {
-    size_t before = p->channel.queued_bytes();
-    try {
-        if (fd >= 0)
-            p->channel.send_handle(data, fd);  // later messages wait for the worker's ACK
-        else
-            p->channel.send(data);
-    } catch (const SysError&) {
-        return;  // the worker is going away; its exit is handled on its own
-    }
-    size_t after = p->channel.queued_bytes();
-    if (after > before) master_.counters().ipc_bytes_out += static_cast<long long>(after - before);
+// Later messages to `p` wait for the worker's ACK of the handle.
+void Router::deliver_handle(Proc* p, const Json& data, int fd) {
+    queue_counted(master_, p, [&] { p->channel.send_handle(data, fd); });
 }
 
 void Router::flush_channels() {
